@@ -23,7 +23,10 @@ const REDACT = [
 export function createLogger(level = process.env.LOG_LEVEL ?? 'info', pretty = process.stdout.isTTY): Logger {
   const base = { level, redact: { paths: REDACT, censor: '[redacted]' } };
   if (pretty && process.env.NODE_ENV !== 'test' && !process.env.VITEST) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } } });
+    return pino({
+      ...base,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } },
+    });
   }
   return pino(base);
 }

@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Parses "a=b,c=d" lists (values may contain '=' after the first). */
+const keyValueList = z
+  .string()
+  .default('')
+  .transform((s, ctx) => {
+    const out: Record<string, string> = {};
+    for (const part of s
+      .split(/[,\n]/)
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const eq = part.indexOf('=');
+      if (eq <= 0) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: `expected name=value pairs separated by commas, got "${part}"`,
+        });
+        return z.NEVER;
+      }
+      out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
+    return out;
+  });
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const url = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+  .refine((v) => v === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(v), 'expected a URL like scheme://host');
+
+const severity = z.enum(['P1', 'P2', 'P3', 'P4']);
+const perSeverityMinutes = keyValueList.transform((m, ctx) => {
+  const out: Partial<Record<z.infer<typeof severity>, number>> = {};
+  for (const [k, v] of Object.entries(m)) {
+    const sev = severity.safeParse(k.toUpperCase());
+    const n = Number(v);
+    if (!sev.success || !Number.isFinite(n) || n < 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected P1..P4=minutes, got "${k}=${v}"` });
+      return z.NEVER;
+    }
+    out[sev.data] = n;
+  }
+  return out;
+});
+
+/**
+ * Every environment variable the bot reads, in one place. `describe()` texts feed the README's
+ * configuration table (test/config.test.ts checks the README lists each variable).
+ */
+export const ConfigSchema = z.object({
+  PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(3000)
+    .describe('HTTP port for Slack, alerts, health and metrics.'),
+  HOST: z.string().default('0.0.0.0').describe('Interface to listen on.'),
+  PUBLIC_URL: url.describe(
+    'Base URL people and Slack reach the bot at (links in messages). Default http://localhost:PORT.',
+  ),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info')
+    .describe('pino log level.'),
+  DATABASE_URL: url.describe('PostgreSQL URL. Unset: embedded PGlite under INCIDENT_BOT_DATA.'),
+  INCIDENT_BOT_DATA: z
+    .string()
+    .default('./.incident-bot')
+    .describe('Directory of the embedded database (when DATABASE_URL is unset).'),
+  REDIS_URL: url.describe('Optional Redis: shared Slack rate limiter and locks across replicas.'),
+  SLACK_BOT_TOKEN: optionalString.describe('xoxb- bot token. Unset: run against the built-in local Slack workspace.'),
+  SLACK_SIGNING_SECRET: optionalString.describe(
+    'Signing secret used to verify requests from Slack (required with SLACK_BOT_TOKEN unless Socket Mode).',
+  ),
+  SLACK_APP_TOKEN: optionalString.describe('xapp- app-level token: use Socket Mode instead of a public URL.'),
+  SLACK_API_URL: url.describe('Slack Web API base URL (tests and the local emulator).'),
+  EMULATOR_WORKSPACE: optionalString.describe(
+    'YAML seed of the local Slack workspace (local mode). Default: the shipped one.',
+  ),
+  EMULATOR_RATE_LIMITS: bool.default('false').describe('Enforce Slack rate-limit tiers in the local workspace.'),
+  RUNBOOKS_DIR: z.string().default('./runbooks').describe('Directory of Markdown runbooks.'),
+  ROLES_FILE: optionalString.describe('YAML roles file (users and user groups -> viewer/responder/operator/admin).'),
+  ALERT_WEBHOOK_TOKEN: optionalString.describe(
+    'Bearer token Alertmanager must send to /alerts/alertmanager. Unset: no auth (local only).',
+  ),
+  PROMETHEUS_URL: url.describe('Prometheus base URL for diagnostics.'),
+  KUBECONFIG: optionalString.describe('Kubeconfig path for diagnostics; in-cluster config when running in Kubernetes.'),
+  DIAG_POSTGRES_URLS: keyValueList.describe('Diagnostic PostgreSQL targets: name=url,...'),
+  DIAG_REDIS_URLS: keyValueList.describe('Diagnostic Redis targets: name=url,...'),
+  STATUSPAGE_API_KEY: optionalString.describe(
+    'Atlassian Statuspage API key. Unset: the log provider only records updates.',
+  ),
+  STATUSPAGE_PAGE_ID: optionalString.describe('Atlassian Statuspage page id.'),
+  STATUSPAGE_API_URL: z.string().default('https://api.statuspage.io').describe('Statuspage API base URL.'),
+  PAGERDUTY_ROUTING_KEY: optionalString.describe('PagerDuty Events API v2 routing key. Unset: no paging.'),
+  PAGERDUTY_API_URL: z.string().default('https://events.pagerduty.com').describe('PagerDuty Events API base URL.'),
+  INCIDENTS_CHANNEL: z
+    .string()
+    .default('incidents')
+    .describe('Channel where new incidents are announced (name without #).'),
+  SEVERITY_MAP: keyValueList
+    .default('critical=P1,high=P2,error=P2,warning=P3,medium=P3,info=P4,low=P4')
+    .describe('Alert severity label -> P-level.'),
+  INFO_TO_DIGEST: bool
+    .default('true')
+    .describe('P4/info alerts go to a digest in INCIDENTS_CHANNEL instead of opening a channel.'),
+  AUTO_RESOLVE_MINUTES: z.coerce
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Resolve an incident this long after all its alerts resolved (0: off).'),
+  ONCALL_GROUPS: keyValueList.describe(
+    'Alert team/service label -> Slack user group handle invited to the channel, e.g. payments=payments-oncall.',
+  ),
+  DEFAULT_ONCALL_GROUP: z
+    .string()
+    .default('sre-oncall')
+    .describe('User group invited when no ONCALL_GROUPS entry matches.'),
+  ESCALATION_TARGETS: keyValueList
+    .default(
+      'Senior Engineer=sre-seniors,Engineering Lead=eng-leads,Engineering Manager=eng-leads,VP Engineering=eng-leads,Director=eng-leads,On-call=sre-oncall',
+    )
+    .describe('Runbook escalation target name -> Slack user group handle or user id.'),
+  DEFAULT_TIMERS: z
+    .string()
+    .default('P1=ack:5,escalate:15;P2=ack:15,escalate:30;P3=ack:60;P4=')
+    .describe('Timers when a runbook has none: SEV=kind:minutes,...;SEV=...'),
+  UPDATE_REMINDER_MINUTES: perSeverityMinutes
+    .default('P1=15,P2=30,P3=60')
+    .describe('Nudge when no update for N minutes.'),
+  STATUSPAGE_REMINDER_MINUTES: perSeverityMinutes
+    .default('P1=30,P2=60')
+    .describe('Nudge when a public incident has no status-page update for N minutes.'),
+  TIMER_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(500)
+    .describe('How often the timer worker looks for due timers.'),
+  OUTBOX_POLL_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(500)
+    .describe('How often the outbox sender looks for work from other replicas.'),
+  DIAG_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('Timeout of one diagnostic.'),
+  DIAG_MAX_CONCURRENT: z.coerce.number().int().min(1).default(8).describe('Diagnostics running at once (global).'),
+  DIAG_MAX_PER_INCIDENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2)
+    .describe('Diagnostics running at once per incident.'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10000)
+    .describe('Grace period for in-flight work on SIGTERM.'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Reads the environment once; a bad value throws a ConfigError naming each variable and what was expected. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.fromEntries(Object.keys(ConfigSchema.shape).map((k) => [k, env[k]]));
+  const parsed = ConfigSchema.safeParse(known);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const name = String(i.path[0] ?? '(env)');
+      const shown = isSecret(name) ? '(hidden)' : JSON.stringify(env[name]);
+      return `  ${name}=${shown}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, {
+      variables: parsed.error.issues.map((i) => i.path[0]),
+    });
+  }
+  const cfg = parsed.data;
+  if (cfg.SLACK_BOT_TOKEN && !cfg.SLACK_SIGNING_SECRET && !cfg.SLACK_APP_TOKEN) {
+    throw new ConfigError(
+      'Invalid configuration:\n  SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+  }
+  if (cfg.STATUSPAGE_API_KEY && !cfg.STATUSPAGE_PAGE_ID) {
+    throw new ConfigError('Invalid configuration:\n  STATUSPAGE_PAGE_ID: required when STATUSPAGE_API_KEY is set');
+  }
+  return cfg;
+}
+
+const SECRET_NAMES = /TOKEN|SECRET|KEY|PASSWORD|DATABASE_URL|REDIS_URL|_URLS$/;
+export function isSecret(name: string): boolean {
+  return SECRET_NAMES.test(name);
+}
+
+/** A copy safe to log: secrets replaced by "[set]". */
+export function redactConfig(cfg: Config): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(cfg).map(([k, v]) => [k, isSecret(k) && v !== undefined && v !== '' ? '[set]' : v]),
+  );
+}
+
+export type Severity = z.infer<typeof severity>;

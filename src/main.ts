@@ -1,0 +1,78 @@
+import { Command, CommanderError } from 'commander';
+import { type Bot, startBot } from './app.js';
+import { loadConfig } from './config.js';
+import { UserFacingError } from './errors.js';
+import { createLogger } from './log.js';
+import { openDb } from './store/db.js';
+import { migrate } from './store/migrate.js';
+
+const program = new Command();
+program
+  .name('incident-bot')
+  .description('Slack incident bot that reads the runbooks your team already has.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('serve')
+  .description(
+    'Run the bot: Slack endpoints, Alertmanager webhook, health and metrics on one port.\n' +
+      'Without SLACK_BOT_TOKEN it runs against a built-in local Slack workspace at http://localhost:PORT/.',
+  )
+  .option('-p, --port <port>', 'port to listen on (default: PORT or 3000)', (v) => parsePort(v))
+  .action(async (opts: { port?: number }) => {
+    const config = loadConfig();
+    const logger = createLogger(config.LOG_LEVEL);
+    const bot: Bot = await startBot(config, { logger, port: opts.port });
+    let signals = 0;
+    const shutdown = (sig: string) => {
+      if (++signals > 1) {
+        logger.warn({ sig }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      logger.info({ sig }, 'signal received');
+      bot.stop().then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('Apply database migrations (the bot also does this at start-up).')
+  .action(async () => {
+    const config = loadConfig();
+    const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA });
+    try {
+      const r = await migrate(db);
+      console.log(JSON.stringify({ store: db.kind, ...r }));
+    } finally {
+      await db.close();
+    }
+  });
+
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CommanderError(2, 'bad_port', `--port must be 0-65535, got "${v}"`);
+  return n;
+}
+
+/** User errors print one clear line; anything else is a bug and keeps its stack. */
+function fail(err: unknown): never {
+  if (err instanceof UserFacingError) console.error(`incident-bot: ${err.message}`);
+  else console.error(err);
+  process.exit(err instanceof UserFacingError ? 2 : 1);
+}
+
+process.on('unhandledRejection', (err) => {
+  console.error('incident-bot: unhandled rejection', err);
+});
+
+program.parseAsync(process.argv).catch(fail);

@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export type Row = Record<string, unknown>;
+export interface QueryResult<T> {
+  rows: T[];
+  rowCount: number;
+}
+
+/** What every query function takes: the pool/database itself or an open transaction. */
+export interface Queryable {
+  query<T = Row>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+}
+
+/** One interface over pg's Pool and embedded PGlite, so one set of SQL runs on both. */
+export interface Db extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs fn in a transaction; commits when it resolves, rolls back when it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** Runs several statements at once (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenDbOptions {
+  databaseUrl?: string;
+  /** PGlite data directory; 'memory://' keeps it in memory. */
+  dataDir?: string;
+  /** PostgreSQL pool size. */
+  max?: number;
+  /** PostgreSQL schema to use (created when missing); tests get one each so they can run side by side. */
+  schema?: string;
+}
+
+export async function openDb(opts: OpenDbOptions): Promise<Db> {
+  if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.max ?? 10, opts.schema);
+  return openPglite(opts.dataDir ?? './.incident-bot');
+}
+
+// pg returns int8 and numeric as strings; counts and ids here fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+pg.types.setTypeParser(1700, (v) => Number(v));
+
+async function openPostgres(url: string, max: number, schema?: string): Promise<Db> {
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  if (schema) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).finally(() => admin.end());
+  }
+  const pool = new pg.Pool({ connectionString: url, max, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  // An idle client that loses its server emits 'error'; without a listener that crashes the process.
+  pool.on('error', () => {});
+  const run = async <T>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]) => {
+    const r = await c.query(sql, params as unknown[]);
+    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+  };
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    async tx(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out = await fn({ query: (sql, params) => run(client, sql, params) });
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Db> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  let db: PGlite;
+  if (dataDir.startsWith('memory://')) db = new PGlite(dataDir);
+  else {
+    const dir = resolve(dataDir);
+    mkdirSync(dir, { recursive: true });
+    db = new PGlite(dir);
+  }
+  await db.waitReady;
+  const adapt = <T>(r: { rows: unknown[]; affectedRows?: number }) => ({
+    rows: r.rows as T[],
+    rowCount: r.affectedRows ?? r.rows.length,
+  });
+  let closed = false;
+  return {
+    kind: 'pglite',
+    query: async (sql, params) => adapt(await db.query(sql, params as unknown[])),
+    tx: (fn) =>
+      db.transaction((t) => fn({ query: async (sql, params) => adapt(await t.query(sql, params as unknown[])) })),
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await db.close();
+    },
+  };
+}

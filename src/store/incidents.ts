@@ -1,0 +1,159 @@
+import type { EventDraft, Incident } from '../incidents/model.js';
+import type { Queryable } from './db.js';
+
+/** Column <-> field names; the one place that knows both. */
+const COLUMNS: [keyof Incident, string][] = [
+  ['title', 'title'],
+  ['description', 'description'],
+  ['severity', 'severity'],
+  ['status', 'status'],
+  ['source', 'source'],
+  ['groupKey', 'group_key'],
+  ['commander', 'commander'],
+  ['commsLead', 'comms_lead'],
+  ['scribe', 'scribe'],
+  ['declaredBy', 'declared_by'],
+  ['channelId', 'channel_id'],
+  ['channelName', 'channel_name'],
+  ['headerTs', 'header_ts'],
+  ['runbookSource', 'runbook_source'],
+  ['runbookId', 'runbook_id'],
+  ['startedAt', 'started_at'],
+  ['ackedAt', 'acked_at'],
+  ['ackedBy', 'acked_by'],
+  ['mitigatedAt', 'mitigated_at'],
+  ['resolvedAt', 'resolved_at'],
+  ['lastUpdateAt', 'last_update_at'],
+  ['alertsResolvedAt', 'alerts_resolved_at'],
+  ['summary', 'summary'],
+  ['statuspageIncidentId', 'statuspage_incident_id'],
+  ['statuspageUpdatedAt', 'statuspage_updated_at'],
+  ['labels', 'labels'],
+];
+
+const toDate = (v: unknown): Date | null => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
+
+export function rowToIncident(r: Record<string, unknown>): Incident {
+  const inc: Record<string, unknown> = { id: Number(r.id) };
+  for (const [field, col] of COLUMNS) inc[field] = r[col] ?? null;
+  for (const f of [
+    'startedAt',
+    'ackedAt',
+    'mitigatedAt',
+    'resolvedAt',
+    'lastUpdateAt',
+    'alertsResolvedAt',
+    'statuspageUpdatedAt',
+  ])
+    inc[f] = toDate(inc[f]);
+  inc.labels = (r.labels as Record<string, string>) ?? {};
+  return inc as Incident;
+}
+
+const param = (field: keyof Incident, v: unknown) => (field === 'labels' ? JSON.stringify(v ?? {}) : v);
+
+/** Inserts a new incident; returns null when an open incident already holds its group key. */
+export async function insertIncident(q: Queryable, inc: Incident): Promise<Incident | null> {
+  const cols = COLUMNS.map(([, c]) => c);
+  const values = COLUMNS.map(([f]) => param(f, inc[f]));
+  const placeholders = COLUMNS.map(([f], i) => (f === 'labels' ? `$${i + 1}::jsonb` : `$${i + 1}`));
+  const r = await q.query(
+    `INSERT INTO incidents (${cols.join(', ')}) VALUES (${placeholders.join(', ')})
+     ON CONFLICT (group_key) WHERE status <> 'resolved' AND group_key IS NOT NULL DO NOTHING
+     RETURNING *`,
+    values,
+  );
+  return r.rows[0] ? rowToIncident(r.rows[0]) : null;
+}
+
+/** Writes every field that differs from `before`; returns the stored row. */
+export async function updateIncident(q: Queryable, before: Incident, after: Incident): Promise<Incident> {
+  const changed = COLUMNS.filter(([f]) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+  if (!changed.length) return after;
+  const sets = changed.map(([f, c], i) => `${c} = $${i + 2}${f === 'labels' ? '::jsonb' : ''}`);
+  const r = await q.query(`UPDATE incidents SET ${sets.join(', ')}, updated_at = now() WHERE id = $1 RETURNING *`, [
+    after.id,
+    ...changed.map(([f]) => param(f, after[f])),
+  ]);
+  return rowToIncident(r.rows[0]!);
+}
+
+/** Sets Slack-side fields learned after a call succeeds (channel id, header ts). */
+export async function setIncidentFields(
+  q: Queryable,
+  id: number,
+  fields: Partial<
+    Pick<Incident, 'channelId' | 'channelName' | 'headerTs' | 'statuspageIncidentId' | 'statuspageUpdatedAt'>
+  >,
+): Promise<void> {
+  const entries = COLUMNS.filter(([f]) => f in fields);
+  if (!entries.length) return;
+  await q.query(
+    `UPDATE incidents SET ${entries.map(([, c], i) => `${c} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
+    [id, ...entries.map(([f]) => fields[f as keyof typeof fields])],
+  );
+}
+
+export async function getIncident(q: Queryable, id: number, forUpdate = false): Promise<Incident | null> {
+  const r = await q.query(`SELECT * FROM incidents WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  return r.rows[0] ? rowToIncident(r.rows[0]) : null;
+}
+
+export async function getIncidentByChannel(q: Queryable, channelId: string): Promise<Incident | null> {
+  const r = await q.query('SELECT * FROM incidents WHERE channel_id = $1', [channelId]);
+  return r.rows[0] ? rowToIncident(r.rows[0]) : null;
+}
+
+export async function getOpenIncidentByGroup(
+  q: Queryable,
+  groupKey: string,
+  forUpdate = false,
+): Promise<Incident | null> {
+  const r = await q.query(
+    `SELECT * FROM incidents WHERE group_key = $1 AND status <> 'resolved'${forUpdate ? ' FOR UPDATE' : ''}`,
+    [groupKey],
+  );
+  return r.rows[0] ? rowToIncident(r.rows[0]) : null;
+}
+
+export async function listOpenIncidents(q: Queryable): Promise<Incident[]> {
+  const r = await q.query("SELECT * FROM incidents WHERE status <> 'resolved' ORDER BY severity, started_at");
+  return r.rows.map(rowToIncident);
+}
+
+export async function countOpenBySeverity(q: Queryable): Promise<Record<string, number>> {
+  const r = await q.query<{ severity: string; n: number }>(
+    "SELECT severity, count(*)::int AS n FROM incidents WHERE status <> 'resolved' GROUP BY severity",
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.severity, Number(x.n)]));
+}
+
+export interface StoredEvent extends EventDraft {
+  id: number;
+  incidentId: number;
+}
+
+export async function appendEvents(q: Queryable, incidentId: number, events: EventDraft[]): Promise<void> {
+  for (const e of events) {
+    await q.query(
+      'INSERT INTO incident_events (incident_id, at, actor, kind, text, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+      [incidentId, e.at, e.actor, e.kind, e.text, JSON.stringify(e.data ?? {})],
+    );
+  }
+}
+
+export async function listEvents(q: Queryable, incidentId: number): Promise<StoredEvent[]> {
+  const r = await q.query<Record<string, unknown>>(
+    'SELECT id, incident_id, at, actor, kind, text, data FROM incident_events WHERE incident_id = $1 ORDER BY id',
+    [incidentId],
+  );
+  return r.rows.map((x) => ({
+    id: Number(x.id),
+    incidentId: Number(x.incident_id),
+    at: toDate(x.at)!,
+    actor: (x.actor as string) ?? null,
+    kind: String(x.kind),
+    text: String(x.text),
+    data: (x.data as Record<string, unknown>) ?? {},
+  }));
+}

@@ -1,0 +1,108 @@
+import type { Queryable } from './db.js';
+
+export interface OutboxDraft {
+  op: string;
+  orderingKey: string;
+  incidentId?: number | null;
+  payload?: Record<string, unknown>;
+  /** A second enqueue with the same key is ignored (e.g. one escalation ping per timer). */
+  dedupeKey?: string | null;
+  notBefore?: Date | null;
+}
+
+export interface OutboxRow {
+  id: number;
+  incidentId: number | null;
+  orderingKey: string;
+  op: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  createdAt: Date;
+}
+
+export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]): Promise<number> {
+  let n = 0;
+  for (const it of Array.isArray(items) ? items : [items]) {
+    const r = await q.query(
+      `INSERT INTO outbox (incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at)
+       VALUES ($1, $2, $3, $4::jsonb, $5, COALESCE($6::timestamptz, now()))
+       ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+      [
+        it.incidentId ?? null,
+        it.orderingKey,
+        it.op,
+        JSON.stringify(it.payload ?? {}),
+        it.dedupeKey ?? null,
+        it.notBefore ?? null,
+      ],
+    );
+    n += r.rowCount;
+  }
+  return n;
+}
+
+/**
+ * Claims up to `limit` rows that are next in their ordering key (nothing older still open), leasing
+ * them for `leaseMs`. SKIP LOCKED lets replicas claim side by side without waiting on each other.
+ */
+export async function claim(q: Queryable, now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  const r = await q.query<Record<string, unknown>>(
+    `UPDATE outbox SET status = 'inflight', locked_until = $2::timestamptz + ($3::int * interval '1 millisecond'), attempts = attempts + 1
+     WHERE id IN (
+       SELECT o.id FROM outbox o
+       WHERE (o.status = 'pending' AND o.next_attempt_at <= $2
+              OR o.status = 'inflight' AND o.locked_until < $2)
+         AND NOT EXISTS (
+           SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND p.id < o.id AND p.status IN ('pending', 'inflight'))
+       ORDER BY o.id
+       LIMIT $1
+       FOR UPDATE SKIP LOCKED)
+     RETURNING id, incident_id, ordering_key, op, payload, attempts, created_at`,
+    [limit, now, leaseMs],
+  );
+  return r.rows
+    .map((x) => ({
+      id: Number(x.id),
+      incidentId: x.incident_id == null ? null : Number(x.incident_id),
+      orderingKey: String(x.ordering_key),
+      op: String(x.op),
+      payload: (x.payload as Record<string, unknown>) ?? {},
+      attempts: Number(x.attempts),
+      createdAt: x.created_at as Date,
+    }))
+    .sort((a, b) => a.id - b.id);
+}
+
+export async function markDone(q: Queryable, id: number, result: unknown = null): Promise<void> {
+  await q.query(
+    "UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, result = $2::jsonb WHERE id = $1",
+    [id, JSON.stringify(result ?? null)],
+  );
+}
+
+export async function markRetry(q: Queryable, id: number, at: Date, error: string): Promise<void> {
+  await q.query(
+    "UPDATE outbox SET status = 'pending', locked_until = NULL, next_attempt_at = $2, last_error = $3 WHERE id = $1",
+    [id, at, error.slice(0, 2000)],
+  );
+}
+
+export async function markFailed(q: Queryable, id: number, error: string): Promise<void> {
+  await q.query(
+    "UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = $2, done_at = now() WHERE id = $1",
+    [id, error.slice(0, 2000)],
+  );
+}
+
+export async function outboxDepth(q: Queryable): Promise<number> {
+  const r = await q.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM outbox WHERE status IN ('pending', 'inflight')",
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Earliest time a pending row becomes claimable, so the sender can sleep exactly that long. */
+export async function nextDue(q: Queryable): Promise<Date | null> {
+  const r = await q.query<{ t: Date | null }>("SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending'");
+  return r.rows[0]?.t ?? null;
+}
