@@ -1,0 +1,455 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { formatZodIssues } from '../errors.js';
+import { silentLogger } from '../log.js';
+import { type ChannelView, channelView, type UserDriver, userDriver } from './client.js';
+import { Deliverer } from './deliver.js';
+import { type FaultConfig, FaultInjector } from './faults.js';
+import { BodyTooLargeError, parseApiBody, parseMultipart, readBody, sendJson, sendText } from './http.js';
+import { Interactions } from './interactions.js';
+import { type RateLimitConfig, RateLimiter } from './rate-limits.js';
+import { renderPage } from './ui/page.js';
+import { renderFragments } from './ui/render.js';
+import { type ApiContext, callMethod } from './web-api.js';
+import { loadWorkspaceSeed, type WorkspaceSeedInput, WorkspaceState } from './workspace.js';
+
+export interface EmulatorOptions {
+  signingSecret: string;
+  /** The token the Web API accepts (Authorization: Bearer … or a `token` form field). */
+  botToken: string;
+  /** Where signed requests go, e.g. http://127.0.0.1:3000/slack/events; can be set later with setEventsUrl. */
+  eventsUrl?: string;
+  /** Public base URL when mounted into another server (e.g. http://localhost:3000); listen() sets it otherwise. */
+  baseUrl?: string;
+  /** YAML path or seed object; default: the shipped workspace.default.yml. */
+  workspace?: string | WorkspaceSeedInput;
+  rateLimits?: RateLimitConfig;
+  faults?: FaultConfig;
+  /** How long Slack waits for the app's ack before telling the user "operation_timeout" (default 3000 ms). */
+  ackTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface EmulatorStats {
+  calls: Record<string, number>;
+  rateLimited: number;
+  faults: number;
+}
+
+export interface Emulator {
+  /** Serves /api/*, /_emulator/*, /archives/* and the UI at /; returns false for anything else (e.g. /slack/events). */
+  handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Standalone server (tests); port 0 picks a free port. */
+  listen(port?: number, host?: string): Promise<{ url: string }>;
+  /** Base for Bolt's clientOptions.slackApiUrl, e.g. http://127.0.0.1:3000/api/ */
+  readonly apiUrl: string;
+  readonly baseUrl: string;
+  setBaseUrl(url: string): void;
+  setEventsUrl(url: string): void;
+  as(user: string): UserDriver;
+  channel(nameOrId: string): ChannelView;
+  readonly state: WorkspaceState;
+  setFaults(f: FaultConfig): void;
+  setRateLimits(r: RateLimitConfig): void;
+  stats(): EmulatorStats;
+  /** Resolves with the predicate's first truthy value, re-checked on every state change (the app acts after its ack). */
+  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// /_emulator request bodies (validated: they come from tests, the page, or curl)
+
+const slashBody = z.object({
+  user: z.string().min(1),
+  channel: z.string().default('#incidents'),
+  command: z.string().min(1),
+  text: z.string().default(''),
+});
+const clickBody = z.object({
+  user: z.string().min(1),
+  channel: z.string().default('#incidents'),
+  actionId: z.string().min(1),
+  blockId: z.string().optional(),
+  messageTs: z.string().optional(),
+  value: z.string().optional(),
+  viewId: z.string().optional(),
+});
+const submitBody = z.object({
+  user: z.string().min(1),
+  viewId: z.string().min(1),
+  values: z.record(z.record(z.unknown())).default({}),
+});
+const closeViewBody = z.object({ user: z.string().min(1), viewId: z.string().min(1) });
+const sayBody = z.object({
+  user: z.string().min(1),
+  channel: z.string().default('#incidents'),
+  text: z.string().min(1),
+  threadTs: z.string().optional(),
+});
+const homeBody = z.object({ user: z.string().min(1) });
+
+class BadRequest extends Error {}
+
+function parseJsonBody<T extends z.ZodTypeAny>(schema: T, raw: Buffer): z.infer<T> {
+  let data: unknown;
+  try {
+    data = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+  } catch {
+    throw new BadRequest('body is not valid JSON');
+  }
+  const result = schema.safeParse(data);
+  if (!result.success) throw new BadRequest(formatZodIssues(result.error.issues));
+  return result.data;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(.+)$/i.exec(h) : null;
+  return m?.[1]?.trim();
+}
+
+/** Creates an emulated Slack workspace; mount it with handle() or run it with listen(). */
+export function createEmulator(opts: EmulatorOptions): Emulator {
+  const logger = opts.logger ?? silentLogger;
+  const state = new WorkspaceState(loadWorkspaceSeed(opts.workspace));
+  const limiter = new RateLimiter(opts.rateLimits);
+  const faults = new FaultInjector(opts.faults);
+  let baseUrl = opts.baseUrl?.replace(/\/+$/, '') ?? '';
+  let eventsUrl = opts.eventsUrl;
+  let server: Server | undefined;
+  const calls: Record<string, number> = {};
+  let rateLimited = 0;
+  let faultCount = 0;
+  /** Responses held open by an injected timeout, so close() can end them. */
+  const hanging = new Map<ServerResponse, NodeJS.Timeout>();
+
+  const apiContext = (): ApiContext => ({ state, baseUrl });
+  const deliverer = new Deliverer({
+    signingSecret: opts.signingSecret,
+    eventsUrl: () => eventsUrl,
+    ackTimeoutMs: opts.ackTimeoutMs ?? 3000,
+    logger,
+  });
+  const interactions = new Interactions(state, deliverer, apiContext);
+
+  /** When mounted without a configured base URL, learn it from the first request. */
+  function learnBaseUrl(req: IncomingMessage): void {
+    if (!baseUrl && req.headers.host) baseUrl = `http://${req.headers.host}`;
+  }
+
+  // -- Web API --------------------------------------------------------------------------------------------------
+
+  async function webApi(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const raw = await readBody(req);
+    let args: Record<string, unknown>;
+    try {
+      args = { ...Object.fromEntries(query), ...parseApiBody(raw, req.headers['content-type']) };
+    } catch {
+      return sendJson(res, 200, { ok: false, error: 'invalid_json' });
+    }
+    calls[method] = (calls[method] ?? 0) + 1;
+
+    const fault = faults.decide(method);
+    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault.kind === 'error') {
+      faultCount++;
+      logger.debug({ method, status: fault.status }, 'emulator: injected error');
+      return sendText(res, fault.status, 'Service Unavailable (injected by the emulator)');
+    }
+    if (fault.kind === 'timeout') {
+      faultCount++;
+      logger.debug({ method, afterMs: fault.afterMs }, 'emulator: injected timeout');
+      const timer = setTimeout(() => {
+        hanging.delete(res);
+        res.destroy();
+      }, fault.afterMs);
+      hanging.set(res, timer);
+      return;
+    }
+
+    const token = bearer(req) ?? (typeof args.token === 'string' ? args.token : undefined);
+    if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+    if (token !== opts.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+
+    const channelKey = typeof args.channel === 'string' ? args.channel : undefined;
+    const decision = limiter.check(method, channelKey);
+    if (!decision.allowed) {
+      rateLimited++;
+      logger.debug({ method, retryAfter: decision.retryAfterSec }, 'emulator: rate limited');
+      return sendJson(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(decision.retryAfterSec) });
+    }
+
+    const result = callMethod(method, args, apiContext());
+    if (result.ok === false) logger.debug({ method, error: result.error }, 'emulator: api error');
+    sendJson(res, 200, result);
+  }
+
+  // -- uploads and files ----------------------------------------------------------------------------------------
+
+  async function upload(req: IncomingMessage, res: ServerResponse, fileId: string): Promise<void> {
+    const stored = state.files.get(fileId);
+    if (!stored) return sendText(res, 404, 'file not found');
+    const raw = await readBody(req);
+    const ct = req.headers['content-type'] ?? '';
+    const parts = ct.includes('multipart/form-data') ? parseMultipart(raw, ct) : [];
+    // WebClient sends multipart (field "body" or "file"); curl users may send the bytes as is.
+    const content = parts.length ? (parts.find((p) => p.filename !== undefined) ?? parts[0]).data : raw;
+    stored.content = Buffer.from(content);
+    stored.file.size = content.length;
+    state.touch();
+    sendText(res, 200, `OK - ${content.length}`);
+  }
+
+  function download(res: ServerResponse, fileId: string) {
+    const stored = state.files.get(fileId);
+    if (!stored?.content) return sendText(res, 404, 'file not found');
+    res.writeHead(200, {
+      'content-type': stored.file.mimetype === 'text/plain' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+      'content-disposition': `inline; filename="${stored.file.name.replace(/[^\w.-]/g, '_')}"`,
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(stored.content);
+  }
+
+  // -- /_emulator control endpoints -----------------------------------------------------------------------------
+
+  function snapshot() {
+    return {
+      version: state.version,
+      team: state.team,
+      bot: state.bot,
+      users: [...state.users.values()],
+      usergroups: [...state.usergroups.values()],
+      channels: [...state.channels.values()].map((c) => ({
+        ...state.channelInfo(c),
+        members: [...c.members],
+        pins: [...c.pins],
+        bookmarks: c.bookmarks,
+        messages: state.topLevel(c).map((m) => ({
+          ...m,
+          replies: m.reply_count ? state.thread(c, m.ts).slice(1) : undefined,
+        })),
+      })),
+      ephemerals: Object.fromEntries(state.ephemerals),
+      views: Object.fromEntries(state.modals),
+      homes: Object.fromEntries(state.homes),
+      stats: stats(),
+    };
+  }
+
+  async function control(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+  ): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && path === 'state') return sendJson(res, 200, snapshot());
+    if (method === 'GET' && path === 'ui/render') {
+      const f = renderFragments(state, query.get('user') ?? 'alice', query.get('channel') ?? '#incidents');
+      const since = Number(query.get('since') ?? -1);
+      return sendJson(res, 200, since === state.version && f.user === query.get('user') ? { unchanged: true } : f);
+    }
+    const fileMatch = /^files\/([^/]+)(?:\/.*)?$/.exec(path);
+    if (method === 'GET' && fileMatch) return download(res, fileMatch[1]);
+    if (method !== 'POST' && method !== 'PUT') return sendJson(res, 405, { ok: false, error: 'method_not_allowed' });
+
+    const uploadMatch = /^upload\/([^/]+)$/.exec(path);
+    if (uploadMatch) return upload(req, res, uploadMatch[1]);
+    const responseMatch = /^response\/([^/]+)$/.exec(path);
+    const raw = await readBody(req);
+    if (responseMatch) {
+      const body = parseResponseUrlBody(raw, req.headers['content-type'] ?? '');
+      const out = interactions.respond(responseMatch[1], body);
+      return sendJson(res, out.status, out.body);
+    }
+    switch (path) {
+      case 'slash': {
+        const b = parseJsonBody(slashBody, raw);
+        return sendJson(res, 200, await interactions.slash(b.user, b.channel, b.command, b.text));
+      }
+      case 'click': {
+        const b = parseJsonBody(clickBody, raw);
+        return sendJson(res, 200, await interactions.click(b.user, b.channel, b));
+      }
+      case 'submit': {
+        const b = parseJsonBody(submitBody, raw);
+        return sendJson(res, 200, await interactions.submitView(b.user, b.viewId, b.values));
+      }
+      case 'close-view': {
+        const b = parseJsonBody(closeViewBody, raw);
+        return sendJson(res, 200, (await interactions.closeView(b.user, b.viewId)) ?? { status: 200, body: '' });
+      }
+      case 'say': {
+        const b = parseJsonBody(sayBody, raw);
+        const { message, results } = await interactions.say(b.user, b.channel, b.text, b.threadTs);
+        return sendJson(res, 200, { message, results });
+      }
+      case 'home': {
+        const b = parseJsonBody(homeBody, raw);
+        return sendJson(res, 200, await interactions.openHome(b.user));
+      }
+      case 'faults': {
+        const b = parseJsonBody(z.record(z.unknown()), raw);
+        emulator.setFaults(b as FaultConfig);
+        return sendJson(res, 200, { ok: true, faults: faults.settings });
+      }
+      case 'rate-limits': {
+        const b = parseJsonBody(z.record(z.unknown()), raw);
+        emulator.setRateLimits(b as RateLimitConfig);
+        return sendJson(res, 200, { ok: true, rateLimits: limiter.settings });
+      }
+      default:
+        return sendJson(res, 404, { ok: false, error: 'not_found' });
+    }
+  }
+
+  // -- routing --------------------------------------------------------------------------------------------------
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname;
+    if (path.startsWith('/api/')) return webApi(req, res, path.slice(5), url.searchParams);
+    if (path.startsWith('/_emulator/')) return control(req, res, path.slice('/_emulator/'.length), url.searchParams);
+    const permalink = /^\/archives\/([^/]+)\/p(\d+)$/.exec(path);
+    if (permalink) {
+      res.writeHead(302, { location: `/?channel=${encodeURIComponent(permalink[1])}` });
+      res.end();
+      return;
+    }
+    const f = renderFragments(
+      state,
+      url.searchParams.get('user') ?? 'alice',
+      url.searchParams.get('channel') ?? '#incidents',
+    );
+    sendText(res, 200, renderPage(state, f), 'text/html; charset=utf-8');
+  }
+
+  function owns(path: string, method: string): boolean {
+    if (path.startsWith('/api/') || path.startsWith('/_emulator/') || path.startsWith('/archives/')) return true;
+    return (path === '/' || path === '/index.html') && (method === 'GET' || method === 'HEAD');
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = new URL(req.url ?? '/', 'http://emulator.local');
+    if (!owns(url.pathname, req.method ?? 'GET')) return false;
+    learnBaseUrl(req);
+    route(req, res, url).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof BadRequest)
+        return sendJson(res, 400, { ok: false, error: 'invalid_request', detail: err.message });
+      if (err instanceof BodyTooLargeError) return sendJson(res, 413, { ok: false, error: 'request_too_large' });
+      const message = err instanceof Error ? err.message : String(err);
+      // Driver errors (unknown user/channel/button) are the caller's mistake; say what was wrong.
+      if (message.startsWith('emulator:'))
+        return sendJson(res, 400, { ok: false, error: 'invalid_request', detail: message });
+      logger.error({ err }, 'emulator: request failed');
+      sendJson(res, 500, { ok: false, error: 'internal_error', detail: message });
+    });
+    return true;
+  }
+
+  function stats(): EmulatorStats {
+    return { calls: { ...calls }, rateLimited, faults: faultCount };
+  }
+
+  const emulator: Emulator = {
+    handle,
+    async listen(port = 0, host = '127.0.0.1') {
+      server = createServer((req, res) => {
+        if (!handle(req, res)) sendJson(res, 404, { ok: false, error: 'not_found' });
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      const addr = server.address() as AddressInfo;
+      const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      baseUrl = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${addr.port}`;
+      logger.info({ url: baseUrl }, 'emulator: local Slack workspace listening');
+      return { url: baseUrl };
+    },
+    get apiUrl() {
+      return `${baseUrl}/api/`;
+    },
+    get baseUrl() {
+      return baseUrl;
+    },
+    setBaseUrl(url) {
+      baseUrl = url.replace(/\/+$/, '');
+    },
+    setEventsUrl(url) {
+      eventsUrl = url;
+    },
+    as: (user) => userDriver(state, interactions, user),
+    channel(ref) {
+      const rec = state.resolveChannel(ref);
+      if (!rec) throw new Error(`emulator: unknown channel ${ref}`);
+      return channelView(state, rec);
+    },
+    state,
+    setFaults: (f) => faults.configure(f),
+    setRateLimits: (r) => limiter.configure(r),
+    stats,
+    waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const check = (): boolean => {
+          const v = predicate();
+          if (!v) return false;
+          cleanup();
+          resolve(v);
+          return true;
+        };
+        const unsubscribe = state.onChange(() => void check());
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`emulator.waitFor: condition not met within ${timeoutMs} ms`));
+        }, timeoutMs);
+        function cleanup() {
+          unsubscribe();
+          clearTimeout(timer);
+        }
+        check();
+      });
+    },
+    async close() {
+      for (const [res, timer] of hanging) {
+        clearTimeout(timer);
+        res.destroy();
+      }
+      hanging.clear();
+      if (!server) return;
+      const s = server;
+      server = undefined;
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+  };
+  return emulator;
+}
+
+/** response_url posts are JSON; accept form-encoded `payload=` too, as Slack does. */
+function parseResponseUrlBody(raw: Buffer, contentType: string): Record<string, unknown> {
+  try {
+    if (contentType.includes('application/x-www-form-urlencoded')) {
+      const payload = new URLSearchParams(raw.toString('utf8')).get('payload');
+      return payload ? (JSON.parse(payload) as Record<string, unknown>) : {};
+    }
+    const parsed: unknown = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    throw new BadRequest('response_url body is not valid JSON');
+  }
+}
