@@ -1,0 +1,319 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { Severity } from '../incidents/model.js';
+import type { Timer } from '../runbooks/schema.js';
+
+/**
+ * The incident clock, pure: which timers an incident gets, when they are due and which event cancels
+ * each. No I/O and no clock — callers pass `startedAt` / `now`.
+ */
+
+/** Runbook timer kinds plus `reminder` (no update posted for N minutes, status page stale). */
+export const TimerKind = z.enum(['acknowledge', 'escalate', 'resolve', 'declare', 'update', 'phase', 'reminder']);
+export type TimerKind = z.infer<typeof TimerKind>;
+
+/** What stops a pending timer: an ack, a resolve, the incident reaching a status, or nothing but resolve/close. */
+export const CancelOn = z.enum(['ack', 'resolve', 'status:identified', 'status:monitoring', 'never']);
+export type CancelOn = z.infer<typeof CancelOn>;
+
+export const TimerSource = z.enum(['section', 'document', 'default', 'reminder']);
+export type TimerSource = z.infer<typeof TimerSource>;
+
+/** A timer about to be stored. `dueAt` = incident start (or last activity for reminders) + afterMinutes. */
+export const TimerDraft = z.object({
+  kind: TimerKind,
+  afterMinutes: z.number().nonnegative(),
+  dueAt: z.date(),
+  target: z.string().nullable(),
+  severity: Severity.nullable(),
+  condition: z.string().nullable(),
+  text: z.string(),
+  cancelOn: CancelOn,
+  source: TimerSource,
+  data: z.record(z.unknown()).default({}),
+});
+export type TimerDraft = z.infer<typeof TimerDraft>;
+
+/** The parts of a runbook timer planning reads; `Timer` from src/runbooks/schema.ts satisfies it. */
+export type RunbookTimer = Pick<Timer, 'afterMinutes' | 'kind' | 'target' | 'severity' | 'condition' | 'text'> & {
+  line?: number;
+  untilMinutes?: number | null;
+};
+
+export const DefaultTimer = z.object({
+  kind: z.enum(['acknowledge', 'escalate', 'resolve', 'declare', 'update']),
+  afterMinutes: z.number().positive(),
+  target: z.string().nullable(),
+});
+export type DefaultTimer = z.infer<typeof DefaultTimer>;
+export type DefaultTimers = Record<Severity, DefaultTimer[]>;
+
+/** Reminder cadence per severity (UPDATE_REMINDER_MINUTES); a missing or 0 entry means no reminder. */
+export type ReminderMinutes = Partial<Record<Severity, number>>;
+
+/** Longest clock we accept from a runbook: one week. Anything longer is a typo or not a response timer. */
+const MAX_MINUTES = 7 * 24 * 60;
+const KIND_ALIASES: Record<string, DefaultTimer['kind']> = {
+  ack: 'acknowledge',
+  acknowledge: 'acknowledge',
+  escalate: 'escalate',
+  esc: 'escalate',
+  resolve: 'resolve',
+  declare: 'declare',
+  update: 'update',
+};
+
+/**
+ * Parses DEFAULT_TIMERS: `P1=ack:5,escalate:15;P2=ack:15,escalate:30;P3=ack:60;P4=`. An entry may name its
+ * target: `escalate:15@Senior Engineer`. Severities not listed get no timers. Throws a ValidationError
+ * naming the bad part.
+ */
+export function parseDefaultTimers(spec: string): DefaultTimers {
+  const out: DefaultTimers = { P1: [], P2: [], P3: [], P4: [] };
+  const fail = (part: string, why: string): never => {
+    throw new ValidationError(`DEFAULT_TIMERS: ${why} in "${part}"`, 'DEFAULT_TIMERS');
+  };
+  const seen = new Set<string>();
+  for (const group of spec
+    .split(';')
+    .map((g) => g.trim())
+    .filter(Boolean)) {
+    const eq = group.indexOf('=');
+    if (eq < 0) fail(group, 'expected SEV=kind:minutes,...');
+    const sev = Severity.safeParse(group.slice(0, eq).trim().toUpperCase());
+    if (!sev.success) fail(group, `unknown severity "${group.slice(0, eq).trim()}" (expected P1..P4)`);
+    const severity = sev.data as Severity;
+    if (seen.has(severity)) fail(group, `${severity} listed twice`);
+    seen.add(severity);
+    for (const item of group
+      .slice(eq + 1)
+      .split(',')
+      .map((i) => i.trim())
+      .filter(Boolean)) {
+      const m = /^([a-z]+)\s*:\s*(\d+(?:\.\d+)?)\s*(?:@\s*(.+))?$/i.exec(item);
+      if (!m) fail(item, 'expected kind:minutes (e.g. ack:5 or escalate:15@Senior Engineer)');
+      const [, k, min, target] = m as RegExpExecArray;
+      const kind = KIND_ALIASES[k.toLowerCase()];
+      if (!kind) fail(item, `unknown timer kind "${k}" (expected ack, escalate, resolve, declare or update)`);
+      const afterMinutes = Number(min);
+      if (!(afterMinutes > 0) || afterMinutes > MAX_MINUTES) fail(item, `minutes must be between 1 and ${MAX_MINUTES}`);
+      out[severity].push({ kind, afterMinutes, target: target?.trim() || null });
+    }
+  }
+  return out;
+}
+
+const addMinutes = (d: Date, minutes: number) => new Date(d.getTime() + minutes * 60_000);
+
+/** When the "no update for N minutes" reminder is due after the last posted update (or the start). */
+export function updateReminderDue(lastActivity: Date, minutes: number): Date {
+  return addMinutes(lastActivity, minutes);
+}
+
+/**
+ * Which event cancels a timer, from its kind and condition. Acknowledge timers stop on ack. Escalations
+ * whose condition is about finding the root cause ("root cause not identified within 15 minutes") stop
+ * when the incident reaches `identified`; ones about mitigation stop at `monitoring`; the rest stop on
+ * resolve. Phase reminders and update nudges stop on resolve.
+ */
+export function cancelOnFor(kind: TimerKind, condition: string | null, text = ''): CancelOn {
+  if (kind === 'acknowledge') return 'ack';
+  if (kind === 'escalate') {
+    const c = `${condition ?? ''} ${text}`.toLowerCase();
+    if (/root cause|not (?:been )?identified|unidentified|unclear|unknown cause|no diagnosis/.test(c))
+      return 'status:identified';
+    if (/not (?:been )?mitigated|unmitigated|no mitigation|not stabili[sz]ed/.test(c)) return 'status:monitoring';
+  }
+  return 'resolve';
+}
+
+/**
+ * Which `cancel_on` values an event cancels. Resolve cancels everything but `never`. A status change
+ * cancels the timers waiting for that status or an earlier one, and counts as an acknowledgement:
+ * someone moved the incident forward, so nobody needs paging to look at it.
+ */
+export function cancelKinds(event: 'ack' | 'resolve' | { status: string }): CancelOn[] {
+  if (event === 'ack') return ['ack'];
+  const all: CancelOn[] = ['ack', 'resolve', 'status:identified', 'status:monitoring'];
+  if (event === 'resolve') return all;
+  switch (event.status) {
+    case 'identified':
+      return ['ack', 'status:identified'];
+    case 'monitoring':
+      return ['ack', 'status:identified', 'status:monitoring'];
+    case 'resolved':
+      return all;
+    default:
+      return [];
+  }
+}
+
+/** Runbook severity applies when unset or equal to the incident's. */
+const appliesTo = (t: RunbookTimer, severity: Severity) => t.severity == null || t.severity === severity;
+const actionable = (t: RunbookTimer) => t.kind !== 'phase';
+const validMinutes = (m: number) => Number.isFinite(m) && m >= 0 && m <= MAX_MINUTES;
+
+export interface PlanInput {
+  sectionTimers: RunbookTimer[];
+  documentTimers: RunbookTimer[];
+  severity: Severity;
+  startedAt: Date;
+  defaults: DefaultTimers;
+  /** When given, adds the "no update for N minutes" reminder for this severity, counted from startedAt. */
+  updateReminderMinutes?: ReminderMinutes;
+}
+
+/**
+ * The timers an incident gets when it opens (or its severity changes; due times stay counted from the
+ * start). Actionable timers (acknowledge, escalate, resolve, declare, update) come from the first source
+ * that has any for this severity: the matched section, else the whole document, else DEFAULT_TIMERS.
+ *
+ * Phase timers ("Immediate Actions (0-5 minutes)") become `phase` reminders at the phase start, taken
+ * from the section (else the document); a phase starting at 0 is skipped — its steps are already on
+ * screen when the incident opens. They never mention anyone.
+ *
+ * Duplicates (same kind, minute and target) collapse to one; results are sorted by due time.
+ */
+export function planTimers(input: PlanInput): TimerDraft[] {
+  const { severity, startedAt } = input;
+  const usable = (ts: RunbookTimer[]) => ts.filter((t) => validMinutes(t.afterMinutes) && appliesTo(t, severity));
+  const section = usable(input.sectionTimers);
+  const document = usable(input.documentTimers);
+
+  const drafts: TimerDraft[] = [];
+  const fromRunbook = (t: RunbookTimer, source: 'section' | 'document'): TimerDraft => ({
+    kind: t.kind,
+    afterMinutes: t.afterMinutes,
+    dueAt: addMinutes(startedAt, t.afterMinutes),
+    target: t.target?.trim() || null,
+    severity: t.severity ?? null,
+    condition: t.condition ?? null,
+    text: t.text,
+    cancelOn: cancelOnFor(t.kind, t.condition ?? null, t.text),
+    source,
+    data: {
+      ...(t.line != null ? { line: t.line } : {}),
+      ...(t.untilMinutes != null ? { untilMinutes: t.untilMinutes } : {}),
+    },
+  });
+
+  if (section.some(actionable)) drafts.push(...section.filter(actionable).map((t) => fromRunbook(t, 'section')));
+  else if (document.some(actionable))
+    drafts.push(...document.filter(actionable).map((t) => fromRunbook(t, 'document')));
+  else
+    for (const d of input.defaults[severity] ?? [])
+      drafts.push({
+        kind: d.kind,
+        afterMinutes: d.afterMinutes,
+        dueAt: addMinutes(startedAt, d.afterMinutes),
+        target: d.target,
+        severity,
+        condition: null,
+        text: defaultText(d),
+        cancelOn: cancelOnFor(d.kind, null),
+        source: 'default',
+        data: {},
+      });
+
+  const phases = section.some((t) => t.kind === 'phase') ? section : document;
+  const phaseSource = phases === section ? 'section' : 'document';
+  for (const t of phases) if (t.kind === 'phase' && t.afterMinutes > 0) drafts.push(fromRunbook(t, phaseSource));
+
+  const reminder = input.updateReminderMinutes?.[severity];
+  if (reminder && reminder > 0) drafts.push(updateReminder(severity, startedAt, reminder));
+
+  return dedupe(drafts).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || kindOrder(a) - kindOrder(b));
+}
+
+/** The "no update posted for N minutes" nudge, due N minutes after the last update (or the start). */
+export function updateReminder(severity: Severity, lastActivity: Date, minutes: number): TimerDraft {
+  return {
+    kind: 'reminder',
+    afterMinutes: minutes,
+    dueAt: updateReminderDue(lastActivity, minutes),
+    target: null,
+    severity,
+    condition: null,
+    text: `No update posted for ${minutes} minutes`,
+    cancelOn: 'resolve',
+    source: 'reminder',
+    data: { reminder: 'update' },
+  };
+}
+
+function defaultText(d: DefaultTimer): string {
+  const after = `${d.afterMinutes} minutes`;
+  switch (d.kind) {
+    case 'acknowledge':
+      return `Acknowledge within ${after}`;
+    case 'escalate':
+      return `Escalate${d.target ? ` to ${d.target}` : ''} if unresolved after ${after}`;
+    case 'resolve':
+      return `Resolve within ${after}`;
+    case 'declare':
+      return `Unresolved after ${after}: declare an outage`;
+    case 'update':
+      return `Post an update every ${after}`;
+  }
+}
+
+const KIND_ORDER: TimerKind[] = ['acknowledge', 'escalate', 'declare', 'resolve', 'update', 'phase', 'reminder'];
+const kindOrder = (d: TimerDraft) => KIND_ORDER.indexOf(d.kind);
+
+function dedupe(drafts: TimerDraft[]): TimerDraft[] {
+  const seen = new Set<string>();
+  return drafts.filter((d) => {
+    const key = `${d.kind}|${d.afterMinutes}|${(d.target ?? '').toLowerCase()}|${d.cancelOn}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Verb for the header countdown, e.g. "escalates to @sre-seniors in 7 min". */
+const VERB: Record<TimerKind, string> = {
+  acknowledge: 'ack deadline',
+  escalate: 'escalates',
+  resolve: 'resolve deadline',
+  declare: 'outage declared',
+  update: 'update due',
+  phase: 'next phase',
+  reminder: 'update reminder',
+};
+
+/**
+ * Countdown text for the incident header: "escalates to @sre-seniors in 7 min", "ack deadline in 2 min",
+ * "escalates to @sre-seniors now" when overdue. `mention` is the resolved target (see targets.ts).
+ */
+export function formatCountdown(
+  timer: { kind: string; dueAt: Date; target: string | null },
+  now: Date,
+  mention?: string | null,
+): string {
+  const kind = TimerKind.safeParse(timer.kind);
+  const verb = kind.success ? VERB[kind.data] : timer.kind;
+  const who = mention ?? timer.target;
+  const head = who && timer.kind === 'escalate' ? `${verb} to ${who}` : who ? `${verb} (${who})` : verb;
+  const ms = timer.dueAt.getTime() - now.getTime();
+  if (ms <= 0) return `${head} now`;
+  const min = Math.ceil(ms / 60_000);
+  if (min < 60) return `${head} in ${min} min`;
+  const h = Math.floor(min / 60);
+  const rest = min % 60;
+  return `${head} in ${h} h${rest ? ` ${rest} min` : ''}`;
+}
+
+/**
+ * True when the incident has already done what the timer waits for — a cancel that was missed (a crash
+ * between the incident update and the cancel, a snoozed copy of an acknowledge timer after the ack).
+ * The worker cancels such a timer instead of firing it.
+ */
+export function isMoot(
+  timer: { cancelOn: string | null },
+  incident: { status: string | null; ackedAt: Date | null } | null,
+): boolean {
+  if (!incident || !timer.cancelOn || timer.cancelOn === 'never') return false;
+  const done = new Set<string>(incident.status ? cancelKinds({ status: incident.status }) : []);
+  if (incident.ackedAt) done.add('ack');
+  return done.has(timer.cancelOn);
+}

@@ -1,0 +1,181 @@
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Db, Queryable } from '../store/db.js';
+import {
+  type ClaimedTimer,
+  claimDue,
+  markFailed,
+  markFired,
+  markMoot,
+  nextDueAt,
+  type TimerRow,
+} from '../store/timers.js';
+import { isMoot } from './schedule.js';
+
+export interface FireContext {
+  /** Fired more than `lateAfterMs` after its due time: it became due while the bot was down or stalled. */
+  late: boolean;
+  lagMs: number;
+  now: Date;
+}
+
+/**
+ * Called once per due timer, inside the claiming transaction. Write the consequences (outbox rows for the
+ * Slack ping, PagerDuty trigger, timeline event) with `q` only — no network calls here: the rows commit
+ * together with the timer's fired state, which is what makes firing exactly-once. Throwing rolls back
+ * this timer's writes (savepoint) and retries it later; the other timers of the batch still fire.
+ */
+export type FireFn = (q: Queryable, timer: TimerRow, ctx: FireContext) => Promise<void>;
+
+export interface TimerWorkerOptions {
+  db: Db;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Longest sleep between looks at the table (other replicas insert timers too). TIMER_POLL_MS. */
+  pollMs: number;
+  /** Timers claimed per transaction. */
+  batch?: number;
+  now?: () => Date;
+  fire: FireFn;
+  /** Lag beyond which a firing counts as late. Default: 5 poll intervals, at least 5 s. */
+  lateAfterMs?: number;
+  /** First retry delay of a timer whose `fire` threw; doubles per attempt up to retryMaxMs. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface TimerWorker {
+  start(): void;
+  stop(): Promise<void>;
+  /** Fires everything due now (several batches if needed); returns how many fired. */
+  tick(): Promise<number>;
+  /** Look again right away (this replica just stored a timer due soon). */
+  wake(): void;
+}
+
+/** A pending timer claimed by a crashed worker is simply unlocked by PostgreSQL; nothing to recover. */
+const MAX_BATCHES_PER_TICK = 20;
+const MIN_SLEEP_MS = 1;
+
+export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
+  const { db, logger, metrics, pollMs, fire } = opts;
+  const batch = opts.batch ?? 100;
+  const clock = opts.now ?? (() => new Date());
+  const lateAfterMs = opts.lateAfterMs ?? Math.max(5 * pollMs, 5000);
+  const retryBaseMs = opts.retryBaseMs ?? 5000;
+  const retryMaxMs = opts.retryMaxMs ?? 5 * 60_000;
+  const log = logger.child({ component: 'timer-worker' });
+
+  let running = false;
+  let sleeper: NodeJS.Timeout | null = null;
+  let loopDone: Promise<void> = Promise.resolve();
+  // Ticks run one after another: the loop and a caller's tick() never claim at the same time.
+  let chain: Promise<unknown> = Promise.resolve();
+
+  /** One transaction: claim, fire each under a savepoint, commit. Returns [claimed, fired]. */
+  async function runBatch(): Promise<[number, number]> {
+    const fired: { timer: ClaimedTimer; ctx: FireContext }[] = [];
+    const claimed = await db.tx(async (q) => {
+      const rows = await claimDue(q, clock(), batch);
+      for (const t of rows) {
+        if (isMoot(t, t.incident)) {
+          await markMoot(q, t.id);
+          log.info({ timerId: t.id, incidentId: t.incidentId, kind: t.kind }, 'timer no longer needed; cancelled');
+          continue;
+        }
+        const now = clock();
+        const lagMs = Math.max(0, now.getTime() - t.dueAt.getTime());
+        const ctx: FireContext = { late: lagMs > lateAfterMs, lagMs, now };
+        // A savepoint per timer rather than a transaction per timer: one commit per batch keeps a backlog
+        // of thousands fast, and a failing `fire` still loses only its own writes.
+        await q.query('SAVEPOINT timer_fire');
+        try {
+          await markFired(q, t.id, now, ctx.late);
+          const { incident: _incident, ...row } = t;
+          await fire(q, { ...row, status: 'fired', firedAt: now, late: ctx.late }, ctx);
+          await q.query('RELEASE SAVEPOINT timer_fire');
+          fired.push({ timer: t, ctx });
+        } catch (err) {
+          await q.query('ROLLBACK TO SAVEPOINT timer_fire');
+          const delay = Math.min(retryBaseMs * 2 ** Math.min(t.attempts, 20), retryMaxMs);
+          const message = err instanceof Error ? err.message : String(err);
+          await markFailed(q, t.id, new Date(now.getTime() + delay), message);
+          log[t.attempts >= 5 ? 'error' : 'warn'](
+            { timerId: t.id, incidentId: t.incidentId, kind: t.kind, attempts: t.attempts + 1, retryInMs: delay, err },
+            'firing a timer failed; will retry',
+          );
+        }
+      }
+      return rows.length;
+    });
+    // Counted after commit, so a rolled-back batch is not reported as fired.
+    for (const { timer, ctx } of fired) {
+      metrics?.timerLag.observe(ctx.lagMs / 1000);
+      metrics?.timersFired.inc({ kind: timer.kind, late: String(ctx.late) });
+      log.info(
+        { timerId: timer.id, incidentId: timer.incidentId, kind: timer.kind, lagMs: ctx.lagMs, late: ctx.late },
+        'timer fired',
+      );
+    }
+    return [claimed, fired.length];
+  }
+
+  async function drain(): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < MAX_BATCHES_PER_TICK; i++) {
+      const [claimed, fired] = await runBatch();
+      total += fired;
+      if (claimed < batch) break;
+    }
+    return total;
+  }
+
+  function tick(): Promise<number> {
+    const run = chain.then(drain, drain);
+    chain = run.catch(() => {});
+    return run;
+  }
+
+  /** Fire what is due, then sleep until the next due time, never longer than pollMs. */
+  async function loop(): Promise<void> {
+    if (!running) return;
+    let delay = pollMs;
+    try {
+      await tick();
+      const next = await nextDueAt(db);
+      if (next) delay = Math.min(pollMs, Math.max(MIN_SLEEP_MS, next.getTime() - clock().getTime() + 1));
+    } catch (err) {
+      log.error({ err }, 'timer worker tick failed; retrying after the poll interval');
+    }
+    schedule(delay);
+  }
+
+  function schedule(delay: number) {
+    if (!running) return;
+    if (sleeper) clearTimeout(sleeper);
+    sleeper = setTimeout(() => {
+      sleeper = null;
+      loopDone = loop();
+    }, delay);
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      log.info({ pollMs, batch, lateAfterMs }, 'timer worker started');
+      loopDone = loop();
+    },
+    async stop() {
+      running = false;
+      if (sleeper) clearTimeout(sleeper);
+      sleeper = null;
+      await loopDone;
+      await chain;
+    },
+    tick,
+    wake() {
+      if (running && sleeper) schedule(0);
+    },
+  };
+}
