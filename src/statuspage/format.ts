@@ -1,0 +1,63 @@
+/** Small text helpers shared by status-page updates and postmortems; pure. */
+
+export type UserName = (id: string) => string | null | undefined;
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** "2026-11-23 03:04 UTC". */
+export function formatUtc(d: Date): string {
+  return `${formatDate(d)} ${formatTime(d)} UTC`;
+}
+
+/** "2026-11-23" in UTC. */
+export function formatDate(d: Date): string {
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+}
+
+/** "03:04" in UTC. */
+export function formatTime(d: Date): string {
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+}
+
+/** "42 min", "1 h 5 min", "2 d 3 h"; null stays null. */
+export function formatMinutes(min: number | null): string | null {
+  if (min === null) return null;
+  if (min < 60) return `${min} min`;
+  const d = Math.floor(min / 1440);
+  const h = Math.floor((min % 1440) / 60);
+  const m = min % 60;
+  if (d) return `${d} d ${h} h`;
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+/** "@alice" when a name is known, else "@U0ALICE". */
+export function mention(id: string, userName?: UserName): string {
+  const name = userName?.(id);
+  return `@${name || id}`;
+}
+
+/**
+ * Slack mrkdwn entities to plain Markdown: `<@U1>` / `<@U1|bob>` -> `@name`, `<#C1|ops>` -> `#ops`,
+ * `<!here>` -> `@here`, `<https://x|label>` -> `[label](https://x)`, `<https://x>` -> `https://x`.
+ */
+export function slackToMarkdown(text: string, userName?: UserName): string {
+  return text
+    .replace(/<@([UW][A-Z0-9]+)(?:\|([^>]+))?>/g, (_m, id: string, label?: string) =>
+      userName?.(id) ? mention(id, userName) : label ? `@${label}` : `@${id}`,
+    )
+    .replace(/<#(C[A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `#${name || id}`)
+    .replace(/<!(here|channel|everyone)(?:\|[^>]*)?>/g, '@$1')
+    .replace(/<!subteam\^[A-Z0-9]+(?:\|([^>]+))?>/g, (_m, name?: string) => (name ? name : '@group'))
+    .replace(/<((?:https?|mailto):[^|>\s]+)\|([^>]+)>/g, '[$2]($1)')
+    .replace(/<((?:https?|mailto):[^|>\s]+)>/g, '$1');
+}
+
+/** Text safe inside one Markdown table cell. */
+export function cell(text: string): string {
+  return (
+    text
+      .replace(/\r?\n+/g, ' ')
+      .replace(/\|/g, '\\|')
+      .trim() || ' '
+  );
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { UserFacingError } from '../errors.js';
+
+/** Public incident status, as status pages name it. */
+export const StatusPageStatus = z.enum(['investigating', 'identified', 'monitoring', 'resolved']);
+export type StatusPageStatus = z.infer<typeof StatusPageStatus>;
+
+export const ComponentStatus = z.enum(['operational', 'degraded_performance', 'partial_outage', 'major_outage']);
+export type ComponentStatus = z.infer<typeof ComponentStatus>;
+
+export const Impact = z.enum(['none', 'minor', 'major', 'critical']);
+export type Impact = z.infer<typeof Impact>;
+
+/** A status-page component (a service customers see). */
+export const Component = z.object({
+  id: z.string().min(1),
+  name: z.string(),
+  status: ComponentStatus,
+  description: z.string().nullable().optional(),
+});
+export type Component = z.infer<typeof Component>;
+
+/** One publish: creates the public incident when `existingId` is null, else updates it. */
+export const StatusUpdate = z.object({
+  incidentRef: z.string().min(1),
+  existingId: z.string().min(1).nullable(),
+  title: z.string().trim().min(1, 'a status-page incident needs a title').max(255),
+  status: StatusPageStatus,
+  body: z.string().trim().min(1, 'a status-page update needs some text').max(25_000),
+  components: z
+    .array(z.object({ id: z.string().min(1), name: z.string().optional(), status: ComponentStatus }))
+    .default([]),
+  impact: Impact.optional(),
+});
+export type StatusUpdate = z.infer<typeof StatusUpdate>;
+export type StatusUpdateInput = z.input<typeof StatusUpdate>;
+
+export interface PublishResult {
+  /** The provider's incident id: store it as `statuspageIncidentId` and pass it back as `existingId`. */
+  id: string;
+  /** Public link to the incident, when the provider has one. */
+  url: string | null;
+}
+
+/** A status page we can publish to. Add a provider by implementing this and registering it in index.ts. */
+export interface StatusPageProvider {
+  readonly name: string;
+  publish(u: StatusUpdate): Promise<PublishResult>;
+  components?(): Promise<Component[]>;
+}
+
+/**
+ * A failed status-page call. `retryable` tells the outbox sender whether to try again (5xx, 429, network) or to
+ * give up and show `message` to the person who pressed Publish (4xx: the request itself is wrong).
+ */
+export class StatuspageError extends UserFacingError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status: number | null = null,
+    /** Milliseconds the provider asked us to wait (Retry-After), when it said. */
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message, retryable ? 'statuspage_unavailable' : 'statuspage_rejected', { status, retryable });
+  }
+}
+
+/** Public impact by severity, used when the person publishing did not pick one. */
+export const IMPACT_BY_SEVERITY: Record<string, Impact> = { P1: 'critical', P2: 'major', P3: 'minor', P4: 'none' };
