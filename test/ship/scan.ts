@@ -57,3 +57,92 @@ export function slackMethodUses(files: string[]): Use[] {
 }
 
 export const BOT_SOURCE_SKIP = ['src/emulator'];
+
+export interface ApiAccess {
+  group: string;
+  resource: string;
+  verb: string;
+  file: string;
+  line: number;
+}
+
+/** @kubernetes/client-node kind (as in method names) -> API group and resource. */
+const KINDS: Record<string, [group: string, resource: string]> = {
+  Pod: ['', 'pods'],
+  PodLog: ['', 'pods/log'],
+  Event: ['', 'events'],
+  Node: ['', 'nodes'],
+  Namespace: ['', 'namespaces'],
+  PersistentVolumeClaim: ['', 'persistentvolumeclaims'],
+  PersistentVolume: ['', 'persistentvolumes'],
+  Service: ['', 'services'],
+  Endpoints: ['', 'endpoints'],
+  ConfigMap: ['', 'configmaps'],
+  Secret: ['', 'secrets'],
+  Deployment: ['apps', 'deployments'],
+  DeploymentScale: ['apps', 'deployments/scale'],
+  DeploymentStatus: ['apps', 'deployments/status'],
+  ReplicaSet: ['apps', 'replicasets'],
+  StatefulSet: ['apps', 'statefulsets'],
+  StatefulSetScale: ['apps', 'statefulsets/scale'],
+  DaemonSet: ['apps', 'daemonsets'],
+  HorizontalPodAutoscaler: ['autoscaling', 'horizontalpodautoscalers'],
+  Job: ['batch', 'jobs'],
+  CronJob: ['batch', 'cronjobs'],
+  Ingress: ['networking.k8s.io', 'ingresses'],
+};
+const VERBS: Record<string, string> = {
+  list: 'list',
+  read: 'get',
+  patch: 'patch',
+  replace: 'update',
+  create: 'create',
+  delete: 'delete',
+  deleteCollection: 'deletecollection',
+};
+const K8S_CALL =
+  /\.(list|read|patch|replace|create|deleteCollection|delete)(Namespaced)?([A-Z][A-Za-z]*?)(ForAllNamespaces)?\s*\(/g;
+/** REST paths: /api/v1/namespaces/${ns}/pods/${name}/log, /apis/metrics.k8s.io/v1beta1/pods, ... */
+const K8S_PATH =
+  /['"`]\/(?:api\/v1|apis\/([a-z0-9.-]+)\/v[0-9a-z]+)\/(?:namespaces\/[^/'"`]+\/)?([a-z]+)(?:\/[^/'"`]+\/([a-z]+))?/g;
+/** CustomObjectsApi / metrics calls: { group: 'metrics.k8s.io', ..., plural: 'pods' } */
+const CUSTOM = /group:\s*['"]([a-z0-9.-]+)['"][^}]*?plural:\s*['"]([a-z]+)['"]/gs;
+
+/** Kubernetes API accesses found in the diagnostics executor's source (best effort, conservative). */
+export function kubernetesAccesses(files: string[]): ApiAccess[] {
+  const out: ApiAccess[] = [];
+  for (const file of files) {
+    const text = readFileSync(file, 'utf8');
+    const rel = relative(ROOT, file);
+    if (!/@kubernetes\/client-node|\/api\/v1|apis\//.test(text)) continue;
+    for (const m of text.matchAll(K8S_CALL)) {
+      const kind = KINDS[m[3]];
+      if (!kind) continue; // not a Kubernetes API method (e.g. readFile)
+      out.push({ group: kind[0], resource: kind[1], verb: VERBS[m[1]], file: rel, line: lineOf(text, m.index ?? 0) });
+    }
+    for (const m of text.matchAll(K8S_PATH)) {
+      const resource = m[3] ? `${m[2]}/${m[3]}` : m[2];
+      if (resource === 'namespaces') continue;
+      out.push({ group: m[1] ?? '', resource, verb: 'get', file: rel, line: lineOf(text, m.index ?? 0) });
+    }
+    for (const m of text.matchAll(CUSTOM)) {
+      out.push({ group: m[1], resource: m[2], verb: 'list', file: rel, line: lineOf(text, m.index ?? 0) });
+    }
+  }
+  return out;
+}
+
+export interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+}
+
+export function allows(rules: PolicyRule[], group: string, resource: string, verb: string): boolean {
+  return rules.some(
+    (r) =>
+      (r.apiGroups ?? []).some((g) => g === group || g === '*') &&
+      (r.resources ?? []).some((x) => x === resource || x === '*') &&
+      r.verbs.some((v) => v === verb || v === '*'),
+  );
+}

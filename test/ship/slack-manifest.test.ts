@@ -69,7 +69,8 @@ describe('Slack app manifest', () => {
     const needed = new Set<string>();
     for (const m of methods) for (const s of METHOD_SCOPES[m] ?? []) if (scopes.has(s)) needed.add(s);
     if ((manifest.features.slash_commands ?? []).length > 0) needed.add('commands');
-    for (const e of manifest.settings.event_subscriptions?.bot_events ?? []) if (EVENT_SCOPES[e]) needed.add(EVENT_SCOPES[e]);
+    for (const e of manifest.settings.event_subscriptions?.bot_events ?? [])
+      if (EVENT_SCOPES[e]) needed.add(EVENT_SCOPES[e]);
     const unused = [...scopes].filter((s) => !needed.has(s));
     expect(unused, `scopes no called method needs (methods found: ${methods.join(', ')})`).toEqual([]);
   });
@@ -93,6 +94,10 @@ describe('Slack method scanner', () => {
         "const f = 'users.yml';",
       ].join('\n'),
     );
-    expect(slackMethodUses([f]).map((u) => u.name)).toEqual(['chat.postMessage', 'usergroups.users.list', 'bookmarks.add']);
+    expect(slackMethodUses([f]).map((u) => u.name)).toEqual([
+      'chat.postMessage',
+      'usergroups.users.list',
+      'bookmarks.add',
+    ]);
   });
 });
