@@ -1,0 +1,532 @@
+import type { Logger } from 'pino';
+import {
+  type AlertmanagerWebhook,
+  type AmAlert,
+  fingerprintOf,
+  groupKeyOf,
+  parseAmTime,
+} from '../alerts/alertmanager.js';
+import { maxSeverity, severityFromLabels } from '../alerts/severity.js';
+import type { Config } from '../config.js';
+import { NotFoundError, TransitionError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { RunbookDocument, RunbookSection } from '../runbooks/schema.js';
+import { esc } from '../slack/render/text.js';
+import { insertNotification, linkNotification, listAlerts, upsertAlert } from '../store/alerts.js';
+import type { Db, Queryable } from '../store/db.js';
+import {
+  appendEvents,
+  getIncident,
+  getIncidentByChannel,
+  getOpenIncidentByGroup,
+  insertIncident,
+  listEvents,
+  listOpenIncidents,
+  updateIncident,
+} from '../store/incidents.js';
+import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import {
+  acknowledge,
+  assignRole,
+  type Change,
+  declare,
+  type EventDraft,
+  type Incident,
+  type IncidentRole,
+  incidentRef,
+  postUpdate,
+  type Severity,
+  type Status,
+  setSeverity,
+  setStatus,
+} from './model.js';
+
+export interface RunbookMatch {
+  document: RunbookDocument;
+  section: RunbookSection;
+}
+
+/** What the service needs from the runbook library. */
+export interface RunbookLookup {
+  match(alertname: string, labels?: Record<string, string>, annotations?: Record<string, string>): RunbookMatch | null;
+  bySeverity(severity: Severity): RunbookMatch | null;
+  section(source: string, runbookId: string): RunbookMatch | null;
+}
+
+/** Extension points run inside the same transaction as the change (escalation timers, status page). */
+export interface IncidentHooks {
+  opened?(q: Queryable, inc: Incident, runbook: RunbookMatch | null): Promise<void>;
+  changed?(q: Queryable, before: Incident, after: Incident, events: EventDraft[]): Promise<void>;
+}
+
+export interface IncidentServiceDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  metrics?: Metrics;
+  runbooks: () => RunbookLookup;
+  hooks?: IncidentHooks[];
+  /** Wakes the outbox sender after a commit. */
+  kick?: () => void;
+  now?: () => Date;
+}
+
+export interface DeclareInput {
+  title: string;
+  severity: Severity;
+  actor: string | null;
+  source: Incident['source'];
+  description?: string | null;
+  commander?: string | null;
+}
+
+export interface IngestResult {
+  notificationId: number;
+  incidents: { id: number; created: boolean }[];
+  digest: number;
+  newAlerts: number;
+  resolvedAlerts: number;
+}
+
+export const orderingKey = (incidentId: number) => `inc:${incidentId}`;
+
+const slackOp = (inc: Pick<Incident, 'id'>, op: string, payload: Record<string, unknown> = {}): OutboxDraft => ({
+  op,
+  orderingKey: orderingKey(inc.id),
+  incidentId: inc.id,
+  payload,
+});
+
+/**
+ * Declares and changes incidents. Every change commits the incident row, its timeline events and
+ * the Slack work (outbox rows) in one transaction; the outbox sender does the calls afterwards.
+ */
+export class IncidentService {
+  private readonly now: () => Date;
+  constructor(private readonly deps: IncidentServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private get log(): Logger {
+    return this.deps.logger;
+  }
+
+  private async commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const out = await this.deps.db.tx(fn);
+    this.deps.kick?.();
+    return out;
+  }
+
+  /** Opens an incident from a person (slash command, modal, App Home). */
+  async declare(input: DeclareInput): Promise<Incident> {
+    const match = this.deps.runbooks().bySeverity(input.severity);
+    return this.commit(async (q) => {
+      const { incident, events } = declare(
+        {
+          title: input.title,
+          severity: input.severity,
+          source: input.source,
+          description: input.description,
+          commander: input.commander,
+          declaredBy: input.actor,
+          runbookSource: match?.document.source ?? null,
+          runbookId: match?.section.id ?? null,
+        },
+        this.now(),
+      );
+      const stored = await insertIncident(q, incident);
+      if (!stored) throw new Error('insert refused an incident without a group key');
+      await this.opened(q, stored, events, match, {
+        inviteUsers: [input.actor, input.commander].filter(Boolean) as string[],
+      });
+      return stored;
+    });
+  }
+
+  private async opened(
+    q: Queryable,
+    inc: Incident,
+    events: EventDraft[],
+    match: RunbookMatch | null,
+    opts: { inviteUsers: string[]; alertname?: string; team?: string },
+  ): Promise<void> {
+    await appendEvents(q, inc.id, events);
+    if (match) {
+      await appendEvents(q, inc.id, [
+        {
+          kind: 'runbook',
+          actor: null,
+          at: inc.startedAt,
+          text: `Runbook: ${esc(match.section.title)} (${esc(match.document.source)})`,
+          data: { source: match.document.source, runbookId: match.section.id },
+        },
+      ]);
+    }
+    const groups = [this.oncallGroup(opts.team)];
+    await enqueue(q, [
+      slackOp(inc, 'slack.createChannel'),
+      slackOp(inc, 'slack.setupChannel', { inviteUsers: opts.inviteUsers, inviteGroups: groups }),
+      slackOp(inc, 'slack.postHeader'),
+      slackOp(inc, 'slack.postRunbook', { alertname: opts.alertname ?? null }),
+      slackOp(inc, 'slack.announce'),
+    ]);
+    for (const h of this.deps.hooks ?? []) await h.opened?.(q, inc, match);
+    this.deps.metrics?.incidentsDeclared.inc({ severity: inc.severity, source: inc.source });
+    this.log.info({ incidentId: inc.id, severity: inc.severity, source: inc.source }, 'incident opened');
+  }
+
+  private oncallGroup(team: string | undefined): string {
+    const map = this.deps.config.ONCALL_GROUPS;
+    return (team && map[team]) || this.deps.config.DEFAULT_ONCALL_GROUP;
+  }
+
+  /** Applies a pure model change to a locked incident; stores it, its events, a header refresh and hook work. */
+  async mutate(
+    id: number,
+    fn: (inc: Incident, now: Date) => Change,
+    extra?: (q: Queryable, after: Incident) => Promise<unknown>,
+  ) {
+    return this.commit(async (q) => {
+      const before = await getIncident(q, id, true);
+      if (!before) throw new NotFoundError(`There is no incident INC-${id}.`);
+      const { incident, events } = fn(before, this.now());
+      const after = await updateIncident(q, before, incident);
+      await appendEvents(q, id, events);
+      await enqueue(q, slackOp(after, 'slack.updateHeader'));
+      for (const h of this.deps.hooks ?? []) await h.changed?.(q, before, after, events);
+      await extra?.(q, after);
+      return after;
+    });
+  }
+
+  ack(id: number, actor: string) {
+    return this.mutate(
+      id,
+      (inc, now) => acknowledge(inc, actor, now),
+      (q, inc) =>
+        enqueue(
+          q,
+          slackOp(inc, 'slack.post', { text: `:white_check_mark: <@${actor}> acknowledged ${incidentRef(inc)}.` }),
+        ),
+    );
+  }
+
+  setStatus(id: number, status: Status, actor: string, summary?: string) {
+    return this.mutate(
+      id,
+      (inc, now) => setStatus(inc, status, actor, now, summary),
+      (q, inc) =>
+        enqueue(q, [
+          slackOp(inc, 'slack.post', { text: statusMessage(inc, actor) }),
+          ...(status === 'resolved' ? [slackOp(inc, 'slack.announceResolved')] : []),
+        ]),
+    );
+  }
+
+  resolve(id: number, actor: string, summary?: string) {
+    return this.setStatus(id, 'resolved', actor, summary);
+  }
+
+  setSeverity(id: number, severity: Severity, actor: string) {
+    return this.mutate(
+      id,
+      (inc, now) => setSeverity(inc, severity, actor, now),
+      (q, inc) =>
+        enqueue(
+          q,
+          slackOp(inc, 'slack.post', { text: `:chart_with_upwards_trend: <@${actor}> set severity to *${severity}*.` }),
+        ),
+    );
+  }
+
+  assign(id: number, role: IncidentRole, user: string, actor: string) {
+    return this.mutate(
+      id,
+      (inc, now) => assignRole(inc, role, user, actor, now),
+      (q, inc) =>
+        enqueue(q, [
+          slackOp(inc, 'slack.setupChannel', { inviteUsers: [user], inviteGroups: [] }),
+          slackOp(inc, 'slack.post', {
+            text: `:bust_in_silhouette: <@${user}> is now *${role}* (set by <@${actor}>).`,
+          }),
+        ]),
+    );
+  }
+
+  update(id: number, text: string, actor: string) {
+    return this.mutate(
+      id,
+      (inc, now) => postUpdate(inc, text, actor, now),
+      (q, inc) =>
+        enqueue(q, slackOp(inc, 'slack.post', { text: `:memo: *Update* from <@${actor}>:\n${esc(text.trim())}` })),
+    );
+  }
+
+  /** Records something that happened without changing the incident (clicks, diagnostics, denials). */
+  async record(id: number, kind: string, actor: string | null, text: string, data: Record<string, unknown> = {}) {
+    await this.deps.db.query('SELECT 1');
+    await appendEvents(this.deps.db, id, [{ kind, actor, at: this.now(), text, data }]);
+  }
+
+  /** Posts the runbook again, or another one by alert name. */
+  async repostRunbook(id: number, actor: string, alertname?: string): Promise<RunbookMatch | null> {
+    const match = alertname ? this.deps.runbooks().match(alertname) : null;
+    if (alertname && !match) return null;
+    await this.commit(async (q) => {
+      const inc = await getIncident(q, id, true);
+      if (!inc) throw new NotFoundError(`There is no incident INC-${id}.`);
+      if (match) {
+        const after = { ...inc, runbookSource: match.document.source, runbookId: match.section.id };
+        await updateIncident(q, inc, after);
+        await appendEvents(q, id, [
+          {
+            kind: 'runbook',
+            actor,
+            at: this.now(),
+            text: `Runbook: ${esc(match.section.title)} (${esc(match.document.source)})`,
+            data: { source: match.document.source, runbookId: match.section.id },
+          },
+        ]);
+      }
+      await enqueue(q, [
+        slackOp(inc, 'slack.postRunbook', { alertname: alertname ?? null }),
+        slackOp(inc, 'slack.updateHeader'),
+      ]);
+    });
+    return match ?? this.currentRunbook(await this.get(id));
+  }
+
+  currentRunbook(inc: Incident): RunbookMatch | null {
+    return inc.runbookSource && inc.runbookId ? this.deps.runbooks().section(inc.runbookSource, inc.runbookId) : null;
+  }
+
+  async get(id: number): Promise<Incident> {
+    const inc = await getIncident(this.deps.db, id);
+    if (!inc) throw new NotFoundError(`There is no incident INC-${id}.`);
+    return inc;
+  }
+
+  byChannel(channelId: string) {
+    return getIncidentByChannel(this.deps.db, channelId);
+  }
+
+  listOpen() {
+    return listOpenIncidents(this.deps.db);
+  }
+
+  timeline(id: number) {
+    return listEvents(this.deps.db, id);
+  }
+
+  alerts(id: number) {
+    return listAlerts(this.deps.db, id);
+  }
+
+  /**
+   * Takes one Alertmanager notification: stores it and every alert, opens or joins incidents by
+   * group, and queues the Slack work — all in one transaction, so a 2xx means nothing is lost.
+   */
+  async ingest(payload: AlertmanagerWebhook, raw: unknown): Promise<IngestResult> {
+    const now = this.now();
+    const byGroup = new Map<string, AmAlert[]>();
+    for (const a of payload.alerts) {
+      const key = groupKeyOf(payload, a);
+      byGroup.set(key, [...(byGroup.get(key) ?? []), a]);
+    }
+    return this.commit(async (q) => {
+      const firstKey = byGroup.keys().next().value as string;
+      const notificationId = await insertNotification(q, {
+        receivedAt: now,
+        groupKey: firstKey,
+        status: payload.status,
+        payload: raw,
+      });
+      const result: IngestResult = { notificationId, incidents: [], digest: 0, newAlerts: 0, resolvedAlerts: 0 };
+      for (const [groupKey, alerts] of byGroup) await this.ingestGroup(q, payload, groupKey, alerts, now, result);
+      return result;
+    });
+  }
+
+  private async ingestGroup(
+    q: Queryable,
+    payload: AlertmanagerWebhook,
+    groupKey: string,
+    alerts: AmAlert[],
+    now: Date,
+    result: IngestResult,
+  ): Promise<void> {
+    const map = this.deps.config.SEVERITY_MAP;
+    const firing = alerts.filter((a) => a.status === 'firing');
+    let inc = await getOpenIncidentByGroup(q, groupKey, true);
+    let created = false;
+    if (!inc) {
+      if (!firing.length) {
+        // Resolved alerts of a group we have no open incident for: keep them, announce nothing.
+        for (const a of alerts) await upsertAlert(q, this.alertInput(a, null, groupKey, map), now);
+        return;
+      }
+      const severity = maxSeverity(
+        firing.map((a) => severityFromLabels({ ...payload.commonLabels, ...a.labels }, map)),
+      );
+      if (severity === 'P4' && this.deps.config.INFO_TO_DIGEST) {
+        result.digest += await this.digest(q, groupKey, firing, map, now);
+        return;
+      }
+      const lead = firing[0]!;
+      const labels = { ...payload.commonLabels, ...lead.labels };
+      const annotations = { ...payload.commonAnnotations, ...lead.annotations };
+      const match = this.deps.runbooks().match(lead.labels.alertname!, labels, annotations);
+      const { incident, events } = declare(
+        {
+          title: alertTitle(lead, annotations),
+          severity,
+          source: 'alert',
+          groupKey,
+          description: annotations.description ?? null,
+          runbookSource: match?.document.source ?? null,
+          runbookId: match?.section.id ?? null,
+          labels,
+        },
+        now,
+      );
+      inc = await insertIncident(q, incident);
+      if (inc) {
+        created = true;
+        await this.opened(q, inc, events, match, {
+          inviteUsers: [],
+          alertname: lead.labels.alertname,
+          team: labels.team ?? labels.service,
+        });
+      } else {
+        // Another replica opened it between our read and insert: join that one.
+        inc = await getOpenIncidentByGroup(q, groupKey, true);
+        if (!inc) throw new Error(`incident for group ${groupKey} vanished`);
+      }
+    }
+    result.incidents.push({ id: inc.id, created });
+    await linkNotification(q, result.notificationId, inc.id);
+    await this.applyAlerts(q, inc, alerts, groupKey, created, now, result);
+  }
+
+  private alertInput(a: AmAlert, incidentId: number | null, groupKey: string, map: Record<string, string>) {
+    return {
+      incidentId,
+      groupKey,
+      fingerprint: fingerprintOf(a),
+      alertname: a.labels.alertname!,
+      status: a.status,
+      severity: severityFromLabels(a.labels, map),
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: parseAmTime(a.startsAt),
+      endsAt: parseAmTime(a.endsAt),
+      generatorUrl: a.generatorURL || null,
+    };
+  }
+
+  private async applyAlerts(
+    q: Queryable,
+    inc: Incident,
+    alerts: AmAlert[],
+    groupKey: string,
+    created: boolean,
+    now: Date,
+    result: IngestResult,
+  ): Promise<void> {
+    const map = this.deps.config.SEVERITY_MAP;
+    const events: EventDraft[] = [];
+    const posts: OutboxDraft[] = [];
+    for (const a of alerts) {
+      const { row, previousStatus } = await upsertAlert(q, this.alertInput(a, inc.id, groupKey, map), now);
+      if (previousStatus === row.status) continue; // redelivery or repeat: nothing new
+      if (previousStatus === null && row.status === 'resolved') continue;
+      const scope = { alertname: row.alertname, fingerprint: row.fingerprint, labels: row.labels };
+      if (row.status === 'firing') {
+        result.newAlerts++;
+        events.push({
+          kind: 'alert_fired',
+          actor: null,
+          at: now,
+          text: `Alert ${esc(row.alertname)} firing`,
+          data: scope,
+        });
+        if (!created || previousStatus === 'resolved')
+          posts.push(slackOp(inc, 'slack.alertChange', { kind: 'fired', alertId: row.id }));
+      } else {
+        result.resolvedAlerts++;
+        events.push({
+          kind: 'alert_resolved',
+          actor: null,
+          at: now,
+          text: `Alert ${esc(row.alertname)} resolved`,
+          data: scope,
+        });
+        posts.push(slackOp(inc, 'slack.alertChange', { kind: 'resolved', alertId: row.id }));
+      }
+    }
+    if (!events.length) return;
+    await appendEvents(q, inc.id, events);
+    const all = await listAlerts(q, inc.id);
+    const allResolved = all.length > 0 && all.every((x) => x.status === 'resolved');
+    let after = inc;
+    if (allResolved && !inc.alertsResolvedAt) {
+      after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: now });
+      posts.push(slackOp(inc, 'slack.allResolved'));
+    } else if (!allResolved && inc.alertsResolvedAt) {
+      after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: null });
+    }
+    // A more severe alert joining raises the incident's severity.
+    const firingSev = all.filter((x) => x.status === 'firing').map((x) => (x.severity ?? 'P3') as Severity);
+    if (firingSev.length && inc.status !== 'resolved') {
+      const top = maxSeverity(firingSev);
+      if (top < after.severity) {
+        const change = setSeverity(after, top, null, now);
+        after = await updateIncident(q, after, change.incident);
+        await appendEvents(q, inc.id, change.events);
+        for (const h of this.deps.hooks ?? []) await h.changed?.(q, inc, after, change.events);
+      }
+    }
+    await enqueue(q, [...posts, slackOp(inc, 'slack.updateHeader')]);
+    for (const h of this.deps.hooks ?? []) await h.changed?.(q, inc, after, events);
+  }
+
+  /** P4/info alerts: one digest line in #incidents per alert start, not a channel. */
+  private async digest(
+    q: Queryable,
+    groupKey: string,
+    firing: AmAlert[],
+    map: Record<string, string>,
+    now: Date,
+  ): Promise<number> {
+    let n = 0;
+    for (const a of firing) {
+      const { row, previousStatus } = await upsertAlert(q, this.alertInput(a, null, groupKey, map), now);
+      if (previousStatus === 'firing') continue;
+      n += await enqueue(q, {
+        op: 'slack.digest',
+        orderingKey: `chan:${this.deps.config.INCIDENTS_CHANNEL}`,
+        payload: { alertId: row.id },
+        dedupeKey: `digest:${row.fingerprint}:${row.startsAt?.toISOString() ?? row.firstSeenAt.toISOString()}`,
+      });
+    }
+    return n;
+  }
+
+  /** Ensures an incident can still change (used by buttons on old messages). */
+  static assertOpen(inc: Incident): void {
+    if (inc.status === 'resolved') throw new TransitionError(`${incidentRef(inc)} is resolved.`);
+  }
+}
+
+function alertTitle(a: AmAlert, annotations: Record<string, string>): string {
+  const summary = annotations.summary ?? annotations.title;
+  if (summary) return summary.slice(0, 200);
+  const scope = a.labels.namespace ?? a.labels.service ?? a.labels.job;
+  return `${a.labels.alertname}${scope ? ` in ${scope}` : ''}`;
+}
+
+function statusMessage(inc: Incident, actor: string): string {
+  if (inc.status === 'resolved')
+    return `:tada: <@${actor}> resolved ${incidentRef(inc)}.${inc.summary ? `\n>${esc(inc.summary)}` : ''}`;
+  return `:arrows_counterclockwise: <@${actor}> set the status to *${inc.status}*.`;
+}

@@ -1,0 +1,147 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import type { Db } from '../store/db.js';
+import { claim, markDone, markFailed, markRetry, nextDue, type OutboxRow, outboxDepth } from '../store/outbox.js';
+import { backoffMs, PermanentError, RetryableError } from './errors.js';
+
+/** Does the work of one outbox row; throws RetryableError / PermanentError (anything else counts as retryable). */
+export type OutboxHandler = (row: OutboxRow) => Promise<unknown>;
+
+export interface SenderOptions {
+  db: Db;
+  handlers: Record<string, OutboxHandler>;
+  logger: Logger;
+  metrics?: Metrics;
+  pollMs: number;
+  /** Rows in flight at once (each from a different ordering key). */
+  concurrency?: number;
+  leaseMs?: number;
+  now?: () => Date;
+}
+
+export interface OutboxSender {
+  start(): void;
+  /** Wakes the sender now (after a transaction committed new rows). */
+  kick(): void;
+  /** Stops claiming and waits for rows in flight. */
+  stop(): Promise<void>;
+  /** Resolves when nothing is pending or in flight (tests, benches), or rejects after timeoutMs. */
+  idle(timeoutMs?: number): Promise<void>;
+  inFlight(): number;
+}
+
+/**
+ * Drains the outbox: claims the head row of each ordering key (so messages in a channel keep their
+ * order), runs its handler, and marks it done, retries it later (rate limits, 5xx) or records it failed.
+ */
+export function createOutboxSender(opts: SenderOptions): OutboxSender {
+  const { db, handlers, logger, metrics } = opts;
+  const concurrency = opts.concurrency ?? 16;
+  const leaseMs = opts.leaseMs ?? 60_000;
+  const now = opts.now ?? (() => new Date());
+  const inflight = new Set<Promise<void>>();
+  let running = false;
+  let wake: (() => void) | null = null;
+  let kicked = false;
+  let loop: Promise<void> | null = null;
+
+  const kick = () => {
+    kicked = true;
+    wake?.();
+  };
+
+  async function runRow(row: OutboxRow): Promise<void> {
+    const handler = handlers[row.op];
+    const log = logger.child({ outboxId: row.id, op: row.op, incidentId: row.incidentId ?? undefined });
+    try {
+      if (!handler) throw new PermanentError(`no handler for outbox op ${row.op}`);
+      const result = await handler(row);
+      await markDone(db, row.id, result ?? null);
+      metrics?.outboxSent.inc({ op: row.op, outcome: 'done' });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PermanentError) {
+        log.error({ err: message }, 'outbox call failed for good; recorded');
+        await markFailed(db, row.id, message);
+        metrics?.outboxSent.inc({ op: row.op, outcome: 'failed' });
+      } else {
+        const retryAfter = err instanceof RetryableError ? err.retryAfterSec : null;
+        const delay = retryAfter != null ? retryAfter * 1000 : backoffMs(row.attempts);
+        log.warn({ err: message, attempt: row.attempts, retryInMs: delay }, 'outbox call will be retried');
+        await markRetry(db, row.id, new Date(now().getTime() + delay), message);
+        metrics?.outboxSent.inc({ op: row.op, outcome: 'retry' });
+      }
+    } finally {
+      kick();
+    }
+  }
+
+  async function fill(): Promise<number> {
+    const room = concurrency - inflight.size;
+    if (room <= 0) return 0;
+    const rows = await db.tx((q) => claim(q, now(), room, leaseMs));
+    for (const row of rows) {
+      const p: Promise<void> = runRow(row)
+        .catch((err) => logger.error({ err, outboxId: row.id }, 'outbox bookkeeping failed'))
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+    }
+    return rows.length;
+  }
+
+  async function sleep(): Promise<void> {
+    if (kicked) return;
+    let ms = opts.pollMs;
+    if (inflight.size === 0) {
+      const due = await nextDue(db).catch(() => null);
+      if (due) ms = Math.max(5, Math.min(ms, due.getTime() - now().getTime()));
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    wake = null;
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      kicked = false;
+      try {
+        await fill();
+        if (metrics) metrics.outboxDepth.set(await outboxDepth(db));
+      } catch (err) {
+        logger.error({ err }, 'outbox claim failed; retrying');
+      }
+      if (running) await sleep();
+    }
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      loop = run();
+    },
+    kick,
+    inFlight: () => inflight.size,
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      await Promise.allSettled([...inflight]);
+    },
+    async idle(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const depth = await outboxDepth(db);
+        if (depth === 0 && inflight.size === 0) return;
+        if (Date.now() > deadline) throw new Error(`outbox not idle after ${timeoutMs} ms (${depth} waiting)`);
+        kick();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
+}

@@ -1,0 +1,313 @@
+import type { App } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { parseSeverity } from '../alerts/severity.js';
+import type { Config } from '../config.js';
+import { NotFoundError, UserFacingError, ValidationError } from '../errors.js';
+import { type Incident, incidentRef, type Severity, Status } from '../incidents/model.js';
+import type { IncidentService } from '../incidents/service.js';
+import { type IncidentCommand, parseIncidentCommand, parseUserRef } from './command-parse.js';
+import { renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
+import { esc } from './render/text.js';
+import { declareModal, resolveModal, updateModal, viewValue } from './views.js';
+
+export interface Reply {
+  text: string;
+  blocks?: unknown[];
+  response_type?: 'ephemeral' | 'in_channel';
+}
+
+/** Extra `/incident` verbs and buttons other domains add (timers, status page, postmortem, diagnostics). */
+export interface SlackExtensions {
+  commands: Partial<Record<IncidentCommand['kind'], (ctx: CommandContext) => Promise<Reply>>>;
+}
+
+export interface CommandContext {
+  cmd: IncidentCommand;
+  userId: string;
+  channelId: string;
+  triggerId: string;
+  /** The incident the command is about (channel or explicit number); throws a helpful error when none. */
+  incident(): Promise<Incident>;
+  client: App['client'];
+}
+
+export interface HandlerDeps {
+  app: App;
+  service: IncidentService;
+  config: Config;
+  logger: Logger;
+  extensions?: SlackExtensions;
+}
+
+const ephemeral = (text: string, blocks?: unknown[]): Reply => ({
+  response_type: 'ephemeral',
+  text,
+  ...(blocks ? { blocks } : {}),
+});
+
+/** Turns an error into what the person sees; only our own user-facing messages are shown verbatim. */
+export function errorReply(err: unknown, logger: Logger): Reply {
+  if (err instanceof UserFacingError) return ephemeral(`:warning: ${err.message}`);
+  logger.error({ err }, 'slack handler failed');
+  return ephemeral(
+    ':x: Something went wrong on our side; it is logged. Try again, or use the buttons in the incident channel.',
+  );
+}
+
+/** Acks within Slack's 3 seconds: with the answer when it is quick, else "working on it" and the answer later. */
+async function answer(
+  ack: (r?: Reply) => Promise<void>,
+  respond: (r: Reply) => Promise<unknown>,
+  work: Promise<Reply>,
+  logger: Logger,
+): Promise<void> {
+  const settled = work.catch((err) => errorReply(err, logger));
+  const quick = await Promise.race([settled, new Promise<null>((r) => setTimeout(() => r(null), 2000).unref())]);
+  if (quick) {
+    await ack(quick);
+    return;
+  }
+  await ack(ephemeral(':hourglass_flowing_sand: Working on it…'));
+  await respond(await settled);
+}
+
+export function registerSlackHandlers(deps: HandlerDeps): void {
+  const { app, service, config, logger } = deps;
+  const userIds = new Map<string, string>();
+
+  async function resolveUser(ref: string): Promise<string> {
+    if (!ref.startsWith('@')) return ref;
+    const name = ref.slice(1).toLowerCase();
+    if (!userIds.size) {
+      let cursor: string | undefined;
+      do {
+        const page = await app.client.users.list({ limit: 500, cursor });
+        for (const m of page.members ?? []) {
+          if (!m.id) continue;
+          for (const n of [m.name, m.profile?.display_name, m.real_name]) if (n) userIds.set(n.toLowerCase(), m.id);
+        }
+        cursor = page.response_metadata?.next_cursor || undefined;
+      } while (cursor);
+    }
+    const id = userIds.get(name);
+    if (!id) throw new ValidationError(`No user called @${name} in this workspace.`, 'user');
+    return id;
+  }
+
+  async function incidentFor(channelId: string, ref: number | null): Promise<Incident> {
+    if (ref != null) return service.get(ref);
+    const inc = await service.byChannel(channelId);
+    if (inc) return inc;
+    throw new NotFoundError(
+      'This channel is not an incident channel. Run the command in the incident channel, or name the incident: `/incident ack 12`.',
+    );
+  }
+
+  async function run(cmd: IncidentCommand, user: string, channel: string, triggerId: string): Promise<Reply> {
+    const ref = 'ref' in cmd ? cmd.ref : null;
+    const incident = () => incidentFor(channel, ref);
+    const ext = deps.extensions?.commands[cmd.kind];
+    if (ext) return ext({ cmd, userId: user, channelId: channel, triggerId, incident, client: app.client });
+    switch (cmd.kind) {
+      case 'help':
+        return ephemeral(
+          renderHelp(cmd.unknown ? `:grey_question: I don't know \`${esc(cmd.unknown)}\`.` : undefined).text,
+        );
+      case 'error':
+        return ephemeral(`:warning: ${cmd.message}\nTry \`/incident help\`.`);
+      case 'declare': {
+        if (!cmd.title || !cmd.severity) {
+          await app.client.views.open({
+            trigger_id: triggerId,
+            view: declareModal({ title: cmd.title, severity: cmd.severity, channelId: channel }) as never,
+          });
+          return ephemeral(cmd.title ? 'Pick a severity in the form to declare.' : 'Opening the declare form…');
+        }
+        const inc = await service.declare({ title: cmd.title, severity: cmd.severity, actor: user, source: 'slash' });
+        return ephemeral(
+          `:rotating_light: Declared *${incidentRef(inc)}* (${inc.severity}): ${esc(inc.title)}. Opening its channel…`,
+        );
+      }
+      case 'status': {
+        const inc = await incident();
+        if (!cmd.status) {
+          return ephemeral(
+            `*${incidentRef(inc)}* ${esc(inc.title)}: ${inc.severity}, ${inc.status}, commander ${inc.commander ? `<@${inc.commander}>` : 'unassigned'}.`,
+          );
+        }
+        await service.setStatus(inc.id, cmd.status, user);
+        return ephemeral(`Status of ${incidentRef(inc)} is now *${cmd.status}*.`);
+      }
+      case 'update': {
+        const inc = await incident();
+        await service.update(inc.id, cmd.text, user);
+        return ephemeral(`Update posted to ${incidentRef(inc)}.`);
+      }
+      case 'severity': {
+        const inc = await incident();
+        await service.setSeverity(inc.id, cmd.severity, user);
+        return ephemeral(`${incidentRef(inc)} is now ${cmd.severity}.`);
+      }
+      case 'assign': {
+        const inc = await incident();
+        const target = await resolveUser(cmd.user);
+        await service.assign(inc.id, cmd.role, target, user);
+        return ephemeral(`<@${target}> is now ${cmd.role} of ${incidentRef(inc)}.`);
+      }
+      case 'ack': {
+        const inc = await incident();
+        await service.ack(inc.id, user);
+        return ephemeral(`Acknowledged ${incidentRef(inc)}; you are ${inc.commander ? 'on it' : 'commander'}.`);
+      }
+      case 'resolve': {
+        const inc = await incident();
+        await service.resolve(inc.id, user, cmd.summary || undefined);
+        return ephemeral(`Resolved ${incidentRef(inc)}. \`/incident postmortem\` drafts the write-up.`);
+      }
+      case 'timeline': {
+        const inc = await incident();
+        const [first] = renderTimeline(inc, await service.timeline(inc.id));
+        return ephemeral(first!.text, first!.blocks);
+      }
+      case 'runbook': {
+        const inc = await incident();
+        const match = await service.repostRunbook(inc.id, user, cmd.alertname ?? undefined);
+        if (cmd.alertname && !match) return ephemeral(`:grey_question: No runbook matches \`${esc(cmd.alertname)}\`.`);
+        return ephemeral(
+          match ? `Posting runbook *${esc(match.section.title)}*…` : 'No runbook is attached; posting what I have.',
+        );
+      }
+      case 'list': {
+        const m = renderList(await service.listOpen(), new Date());
+        return ephemeral(m.text, m.blocks);
+      }
+      case 'timers':
+      case 'statuspage':
+      case 'postmortem':
+        return ephemeral(`\`/incident ${cmd.kind}\` is not available in this build.`);
+    }
+  }
+
+  app.command('/incident', async ({ command, ack, respond }) => {
+    const cmd = parseIncidentCommand(command.text ?? '');
+    logger.debug({ user: command.user_id, kind: cmd.kind }, '/incident');
+    await answer(
+      ack as never,
+      respond as never,
+      run(cmd, command.user_id, command.channel_id, command.trigger_id),
+      logger,
+    );
+  });
+
+  // Header and resolve-offer buttons.
+  const incidentAction = (
+    actionId: string,
+    fn: (inc: Incident, user: string, triggerId: string) => Promise<Reply | null>,
+  ) =>
+    app.action(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const user = body.user.id;
+      try {
+        const id = Number((action as { value?: string }).value);
+        if (!Number.isInteger(id)) throw new ValidationError('This button does not name an incident.', 'value');
+        const inc = await service.get(id);
+        await service.record(inc.id, 'click', user, `clicked ${actionId.replace(/^incident_/, '')}`, { actionId });
+        const reply = await fn(inc, user, (body as { trigger_id?: string }).trigger_id ?? '');
+        if (reply) await respond({ ...reply, response_type: 'ephemeral', replace_original: false });
+      } catch (err) {
+        await respond({ ...errorReply(err, logger), replace_original: false });
+      }
+    });
+
+  incidentAction('incident_ack', async (inc, user) => {
+    await service.ack(inc.id, user);
+    return null;
+  });
+  incidentAction('incident_update', async (inc, _user, trigger) => {
+    await app.client.views.open({ trigger_id: trigger, view: updateModal(inc) as never });
+    return null;
+  });
+  incidentAction('incident_resolve', async (inc, _user, trigger) => {
+    if (inc.status === 'resolved') return ephemeral(`${incidentRef(inc)} is already resolved.`);
+    await app.client.views.open({ trigger_id: trigger, view: resolveModal(inc) as never });
+    return null;
+  });
+  incidentAction('incident_reopen', async (inc, user) => {
+    await service.setStatus(inc.id, 'investigating', user);
+    return null;
+  });
+  app.action('home_declare', async ({ ack, body }) => {
+    await ack();
+    await app.client.views.open({
+      trigger_id: (body as { trigger_id: string }).trigger_id,
+      view: declareModal() as never,
+    });
+  });
+
+  app.view('declare_modal', async ({ ack, view, body }) => {
+    const values = view.state.values as Record<string, Record<string, unknown>>;
+    const title = viewValue(values, 'title')?.trim() ?? '';
+    const severity = parseSeverity(viewValue(values, 'severity') ?? '', config.SEVERITY_MAP) as Severity | null;
+    const errors: Record<string, string> = {};
+    if (!title) errors.title = 'Give the incident a short title.';
+    if (!severity) errors.severity = 'Pick a severity.';
+    if (Object.keys(errors).length) {
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    await ack();
+    try {
+      await service.declare({
+        title,
+        severity: severity!,
+        actor: body.user.id,
+        source: 'modal',
+        description: viewValue(values, 'description'),
+        commander: viewValue(values, 'commander'),
+      });
+    } catch (err) {
+      logger.error({ err }, 'declare from modal failed');
+    }
+  });
+
+  app.view('update_modal', async ({ ack, view, body }) => {
+    const values = view.state.values as Record<string, Record<string, unknown>>;
+    const text = viewValue(values, 'text')?.trim() ?? '';
+    if (!text) {
+      await ack({ response_action: 'errors', errors: { text: 'Write what changed.' } });
+      return;
+    }
+    await ack();
+    const { incidentId } = JSON.parse(view.private_metadata || '{}') as { incidentId: number };
+    const status = Status.safeParse(viewValue(values, 'status'));
+    try {
+      await service.update(incidentId, text, body.user.id);
+      const inc = await service.get(incidentId);
+      if (status.success && status.data !== inc.status && status.data !== 'resolved')
+        await service.setStatus(incidentId, status.data, body.user.id);
+    } catch (err) {
+      logger.error({ err, incidentId }, 'update from modal failed');
+    }
+  });
+
+  app.view('resolve_modal', async ({ ack, view, body }) => {
+    await ack();
+    const { incidentId } = JSON.parse(view.private_metadata || '{}') as { incidentId: number };
+    const summary = viewValue(view.state.values as Record<string, Record<string, unknown>>, 'summary') ?? undefined;
+    try {
+      await service.resolve(incidentId, body.user.id, summary);
+    } catch (err) {
+      logger.error({ err, incidentId }, 'resolve from modal failed');
+    }
+  });
+
+  app.event('app_home_opened', async ({ event, client }) => {
+    if ((event as { tab?: string }).tab && (event as { tab?: string }).tab !== 'home') return;
+    const view = renderHome(await service.listOpen(), new Date());
+    await client.views.publish({ user_id: event.user, view: view as never });
+  });
+
+  app.error(async (err) => {
+    logger.error({ err }, 'bolt error');
+  });
+}

@@ -1,0 +1,309 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Incident } from '../incidents/model.js';
+import { incidentRef } from '../incidents/model.js';
+import { channelName, withSuffix } from '../incidents/naming.js';
+import type { IncidentService, RunbookMatch } from '../incidents/service.js';
+import { PermanentError, RetryableError } from '../outbox/errors.js';
+import type { OutboxHandler } from '../outbox/sender.js';
+import type { Timer } from '../runbooks/schema.js';
+import { listAlerts } from '../store/alerts.js';
+import type { Db } from '../store/db.js';
+import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
+import type { OutboxRow } from '../store/outbox.js';
+import { type NextTimer, renderHeader } from './render/header.js';
+import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
+import { renderNoRunbook, renderRunbook } from './render/runbook.js';
+import { esc, humanDuration, type SlackMessage } from './render/text.js';
+import { type SlackCaller, slackErrorCode } from './web.js';
+
+export interface SlackOpsDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  slack: SlackCaller;
+  incidents: IncidentService;
+  /** The next pending timer of an incident, for the header countdown. */
+  nextTimer?: (incidentId: number) => Promise<NextTimer | null>;
+  /** Timers shown with the runbook (as scheduled for the incident). */
+  runbookTimers?: (match: RunbookMatch, inc: Incident) => Timer[];
+  /** Slack user ids in a user group, by handle. */
+  groupMembers: (handle: string) => Promise<string[]>;
+}
+
+/** Slack handlers of the outbox: each renders from the current incident state, so a retry sends fresh data. */
+export function createSlackOps(deps: SlackOpsDeps) {
+  const { db, config, slack } = deps;
+  let botUserId: string | null = null;
+  const channelIds = new Map<string, string>();
+  const topics = new Map<string, string>();
+
+  const botUser = async () => {
+    if (!botUserId) botUserId = String((await slack.call<{ user_id: string }>('auth.test', {})).user_id);
+    return botUserId;
+  };
+
+  const load = async (row: OutboxRow): Promise<Incident> => {
+    const inc = row.incidentId ? await getIncident(db, row.incidentId) : null;
+    if (!inc) throw new PermanentError(`incident ${row.incidentId} not found`);
+    return inc;
+  };
+  const channelOf = (inc: Incident): string => {
+    if (!inc.channelId) throw new RetryableError(`${incidentRef(inc)} has no channel yet`);
+    return inc.channelId;
+  };
+
+  /** Posts a message; if Slack rejects the blocks, the text alone still gets through. */
+  async function post(channel: string, msg: SlackMessage, extra: Record<string, unknown> = {}) {
+    try {
+      return await slack.call<{ ts: string; channel: string }>('chat.postMessage', {
+        channel,
+        text: msg.text,
+        blocks: msg.blocks,
+        unfurl_links: false,
+        ...extra,
+      });
+    } catch (err) {
+      if (slackErrorCode(err) !== 'invalid_blocks') throw err;
+      deps.logger.error({ err, channel }, 'Slack rejected our blocks; sending text only');
+      return slack.call<{ ts: string; channel: string }>('chat.postMessage', { channel, text: msg.text, ...extra });
+    }
+  }
+
+  /** A channel id by name (#incidents), joining it so the bot may post there. */
+  async function channelByName(name: string): Promise<string> {
+    const clean = name.replace(/^#/, '');
+    const cached = channelIds.get(clean);
+    if (cached) return cached;
+    const found = await findChannel(clean);
+    if (!found) throw new PermanentError(`channel #${clean} not found; create it or set INCIDENTS_CHANNEL`);
+    await slack.call('conversations.join', { channel: found.id }).catch((err) => {
+      if (slackErrorCode(err) !== 'method_not_supported_for_channel_type') throw err;
+    });
+    channelIds.set(clean, found.id);
+    return found.id;
+  }
+
+  async function findChannel(name: string): Promise<{ id: string; creator?: string } | null> {
+    let cursor: string | undefined;
+    do {
+      const page = await slack.call<{
+        channels: { id: string; name: string; creator?: string }[];
+        response_metadata?: { next_cursor?: string };
+      }>('conversations.list', { limit: 1000, exclude_archived: false, types: 'public_channel', cursor });
+      const hit = page.channels.find((c) => c.name === name);
+      if (hit) return hit;
+      cursor = page.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+    return null;
+  }
+
+  function topicOf(inc: Incident): string {
+    const cmd = inc.commander ? `<@${inc.commander}>` : 'unassigned';
+    return `${inc.severity} · ${inc.status} · Commander: ${cmd} · ${incidentRef(inc)}`;
+  }
+
+  async function setTopic(inc: Incident) {
+    const channel = channelOf(inc);
+    const topic = topicOf(inc);
+    if (topics.get(channel) === topic) return;
+    await slack.call('conversations.setTopic', { channel, topic });
+    topics.set(channel, topic);
+  }
+
+  async function headerMessage(inc: Incident): Promise<SlackMessage> {
+    const alerts = await listAlerts(db, inc.id);
+    const match = deps.incidents.currentRunbook(inc);
+    return renderHeader(inc, {
+      now: new Date(),
+      alerts: alerts.map((a) => ({ alertname: a.alertname, status: a.status, generatorUrl: a.generatorUrl })),
+      runbookTitle: match?.section.title ?? null,
+      nextTimer: (await deps.nextTimer?.(inc.id)) ?? null,
+    });
+  }
+
+  const handlers: Record<string, OutboxHandler> = {
+    async 'slack.createChannel'(row) {
+      const inc = await load(row);
+      if (inc.channelId) return { channel: inc.channelId, reused: true };
+      const me = await botUser();
+      const base = channelName(inc.title, inc.startedAt);
+      for (let n = 1; n <= 50; n++) {
+        const name = withSuffix(base, n);
+        try {
+          const res = await slack.call<{ channel: { id: string; name: string } }>('conversations.create', {
+            name,
+            is_private: false,
+          });
+          await setIncidentFields(db, inc.id, { channelId: res.channel.id, channelName: res.channel.name });
+          return { channel: res.channel.id, name };
+        } catch (err) {
+          if (slackErrorCode(err) !== 'name_taken') throw err;
+          // A channel we created before a crash, not yet recorded: adopt it instead of making a duplicate.
+          const existing = await findChannel(name);
+          if (existing && existing.creator === me && !(await getIncidentByChannel(db, existing.id))) {
+            await setIncidentFields(db, inc.id, { channelId: existing.id, channelName: name });
+            return { channel: existing.id, name, adopted: true };
+          }
+        }
+      }
+      throw new PermanentError(`no free channel name for ${base}`);
+    },
+
+    async 'slack.setupChannel'(row) {
+      const inc = await load(row);
+      const channel = channelOf(inc);
+      const first =
+        !topics.has(channel) &&
+        row.payload.inviteGroups !== undefined &&
+        (row.payload.inviteGroups as string[]).length > 0;
+      await setTopic(inc);
+      if (first) {
+        await slack.call('conversations.setPurpose', {
+          channel,
+          purpose: `${incidentRef(inc)}: ${inc.title}`.slice(0, 250),
+        });
+      }
+      const me = await botUser();
+      const users = new Set((row.payload.inviteUsers as string[] | undefined) ?? []);
+      for (const g of (row.payload.inviteGroups as string[] | undefined) ?? []) {
+        for (const u of await deps.groupMembers(g)) users.add(u);
+      }
+      users.delete(me);
+      const invited: string[] = [];
+      for (const u of users) {
+        try {
+          await slack.call('conversations.invite', { channel, users: u });
+          invited.push(u);
+        } catch (err) {
+          const code = slackErrorCode(err);
+          if (
+            !code ||
+            !['already_in_channel', 'cant_invite_self', 'user_not_found', 'user_is_restricted', 'cant_invite'].includes(
+              code,
+            )
+          )
+            throw err;
+        }
+      }
+      return { invited };
+    },
+
+    async 'slack.postHeader'(row) {
+      const inc = await load(row);
+      if (inc.headerTs) return { ts: inc.headerTs, reused: true };
+      const channel = channelOf(inc);
+      const res = await post(channel, await headerMessage(inc));
+      await setIncidentFields(db, inc.id, { headerTs: res.ts });
+      await slack.call('pins.add', { channel, timestamp: res.ts }).catch((err) => {
+        if (slackErrorCode(err) !== 'already_pinned') throw err;
+      });
+      return { ts: res.ts };
+    },
+
+    async 'slack.updateHeader'(row) {
+      // Only the newest pending header refresh matters; older ones are skipped.
+      const later = await db.query(
+        "SELECT 1 FROM outbox WHERE ordering_key = $1 AND op = 'slack.updateHeader' AND id > $2 AND status = 'pending' LIMIT 1",
+        [row.orderingKey, row.id],
+      );
+      if (later.rows.length) return { skipped: 'superseded' };
+      const inc = await load(row);
+      if (!inc.headerTs || !inc.channelId) return { skipped: 'no header yet' };
+      const msg = await headerMessage(inc);
+      await slack.call('chat.update', { channel: inc.channelId, ts: inc.headerTs, text: msg.text, blocks: msg.blocks });
+      await setTopic(inc);
+      return { ts: inc.headerTs };
+    },
+
+    async 'slack.postRunbook'(row) {
+      const inc = await load(row);
+      const channel = channelOf(inc);
+      const match = deps.incidents.currentRunbook(inc);
+      if (!match) {
+        await post(channel, renderNoRunbook((row.payload.alertname as string | null) ?? null));
+        return { runbook: null };
+      }
+      const timers = deps.runbookTimers?.(match, inc) ?? defaultRunbookTimers(match, inc);
+      const [first, ...rest] = renderRunbook(match.section, match.document, inc, { timers });
+      const parent = await post(channel, first!);
+      for (const m of rest) await post(channel, m, { thread_ts: parent.ts });
+      return { ts: parent.ts, parts: rest.length + 1 };
+    },
+
+    async 'slack.announce'(row) {
+      const inc = await load(row);
+      const channel = await channelByName(config.INCIDENTS_CHANNEL);
+      const res = await post(channel, renderAnnouncement(inc));
+      return { ts: res.ts };
+    },
+
+    async 'slack.announceResolved'(row) {
+      const inc = await load(row);
+      const channel = await channelByName(config.INCIDENTS_CHANNEL);
+      const took = humanDuration((inc.resolvedAt ?? new Date()).getTime() - inc.startedAt.getTime());
+      const where = inc.channelId ? ` <#${inc.channelId}>` : '';
+      const text = `:white_check_mark: *${incidentRef(inc)}* ${esc(inc.title)} resolved after ${took}.${where}`;
+      await post(channel, {
+        text: text.replace(/\*/g, ''),
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+      });
+    },
+
+    async 'slack.post'(row) {
+      const inc = await load(row);
+      const p = row.payload as { text: string; blocks?: unknown[]; threadTs?: string };
+      const res = await post(
+        channelOf(inc),
+        {
+          text: p.text,
+          blocks: (p.blocks as never) ?? [{ type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } }],
+        },
+        p.threadTs ? { thread_ts: p.threadTs } : {},
+      );
+      return { ts: res.ts };
+    },
+
+    async 'slack.alertChange'(row) {
+      const inc = await load(row);
+      const alert = (await listAlerts(db, inc.id)).find((a) => a.id === row.payload.alertId);
+      if (!alert) return { skipped: 'alert gone' };
+      await post(
+        channelOf(inc),
+        renderAlertChange(row.payload.kind as 'fired' | 'resolved', alert.alertname, alert.labels),
+      );
+    },
+
+    async 'slack.allResolved'(row) {
+      const inc = await load(row);
+      if (inc.status === 'resolved') return { skipped: 'already resolved' };
+      await post(channelOf(inc), renderAllResolved(inc, config.AUTO_RESOLVE_MINUTES));
+    },
+
+    async 'slack.digest'(row) {
+      const r = await db.query<Record<string, unknown>>(
+        'SELECT alertname, labels, annotations FROM alerts WHERE id = $1',
+        [row.payload.alertId],
+      );
+      const a = r.rows[0];
+      if (!a) return { skipped: 'alert gone' };
+      const ann = (a.annotations as Record<string, string>) ?? {};
+      const labels = (a.labels as Record<string, string>) ?? {};
+      const scope = labels.namespace ?? labels.service ?? labels.instance ?? '';
+      const text = `:information_source: *${esc(String(a.alertname))}*${scope ? ` (${esc(scope)})` : ''}: ${esc(ann.summary ?? ann.description ?? 'info alert firing')}`;
+      const channel = await channelByName(config.INCIDENTS_CHANNEL);
+      await post(channel, {
+        text: text.replace(/\*/g, ''),
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }],
+      });
+    },
+  };
+
+  return { handlers, post, channelByName, botUser };
+}
+
+/** Timers to show with a runbook: the section's own, else the document's for this severity. */
+export function defaultRunbookTimers(match: RunbookMatch, inc: Pick<Incident, 'severity'>): Timer[] {
+  if (match.section.timers.length) return match.section.timers;
+  return match.document.timers.filter((t) => !t.severity || t.severity === inc.severity);
+}

@@ -1,0 +1,173 @@
+import type { Incident } from '../../incidents/model.js';
+import { incidentRef } from '../../incidents/model.js';
+import type { StoredEvent } from '../../store/incidents.js';
+import {
+  type Block,
+  button,
+  chunkBlocks,
+  context,
+  esc,
+  humanDuration,
+  mention,
+  SEVERITY_EMOJI,
+  type SlackMessage,
+  STATUS_LABEL,
+  section,
+  truncate,
+} from './text.js';
+
+const EVENT_EMOJI: Record<string, string> = {
+  declared: ':rotating_light:',
+  acknowledged: ':white_check_mark:',
+  status: ':arrows_counterclockwise:',
+  severity: ':chart_with_upwards_trend:',
+  role: ':bust_in_silhouette:',
+  update: ':memo:',
+  resolved: ':tada:',
+  reopened: ':leftwards_arrow_with_hook:',
+  alert_fired: ':fire:',
+  alert_resolved: ':large_green_circle:',
+  diagnostic: ':mag:',
+  denied: ':no_entry:',
+  click: ':point_right:',
+  escalation: ':mega:',
+  statuspage: ':satellite_antenna:',
+  runbook: ':book:',
+  timer: ':alarm_clock:',
+};
+
+/** `/incident timeline`: every event with time and actor, split over several messages when long. Pure. */
+export function renderTimeline(inc: Incident, events: StoredEvent[]): SlackMessage[] {
+  const lines = events.map((e) => {
+    const t = e.at.toISOString().slice(11, 16);
+    const who = e.actor ? ` ${e.actor.startsWith('U') ? mention(e.actor) : esc(e.actor)}` : '';
+    // Event texts we write ourselves may carry mentions; alert/runbook text was escaped when stored.
+    return `\`${t}\` ${EVENT_EMOJI[e.kind] ?? '•'}${who} ${truncate(e.text, 500)}`;
+  });
+  const blocks: Block[] = [section(`*Timeline of ${incidentRef(inc)}: ${esc(inc.title)}* (UTC)`)];
+  let cur = '';
+  for (const line of lines) {
+    if (cur.length + line.length + 1 > 2900) {
+      blocks.push(section(cur));
+      cur = '';
+    }
+    cur += `${line}\n`;
+  }
+  if (cur) blocks.push(section(cur));
+  return chunkBlocks(blocks).map((b, i) => ({
+    text: `Timeline of ${incidentRef(inc)}${i ? ` (part ${i + 1})` : ''}`,
+    blocks: b,
+  }));
+}
+
+/** Announcement in #incidents. */
+export function renderAnnouncement(inc: Incident): SlackMessage {
+  const where = inc.channelId ? `<#${inc.channelId}>` : '(channel being created)';
+  const text = `${SEVERITY_EMOJI[inc.severity]} *${incidentRef(inc)} · ${inc.severity}* ${esc(inc.title)} — join ${where}`;
+  return {
+    text: `${incidentRef(inc)} ${inc.severity}: ${inc.title}`,
+    blocks: [
+      section(text),
+      context(
+        `Declared ${inc.source === 'alert' ? 'by an alert' : `by ${mention(inc.declaredBy)}`}`,
+        `Commander: ${mention(inc.commander)}`,
+      ),
+    ],
+  };
+}
+
+/** `/incident list` and App Home rows. */
+export function incidentLine(inc: Incident, now: Date): string {
+  const where = inc.channelId ? `<#${inc.channelId}>` : '';
+  const age = humanDuration(now.getTime() - inc.startedAt.getTime());
+  return `${SEVERITY_EMOJI[inc.severity]} *${incidentRef(inc)}* ${esc(inc.title)} · ${STATUS_LABEL[inc.status]} · ${age} · commander ${mention(inc.commander)} ${where}`;
+}
+
+export function renderList(incidents: Incident[], now: Date): SlackMessage {
+  if (!incidents.length) return { text: 'No open incidents.', blocks: [section(':sunny: No open incidents.')] };
+  const lines = incidents.slice(0, 40).map((i) => incidentLine(i, now));
+  const blocks: Block[] = [section(`*${incidents.length} open incident(s)*`)];
+  let cur = '';
+  for (const l of lines) {
+    if (cur.length + l.length > 2900) {
+      blocks.push(section(cur));
+      cur = '';
+    }
+    cur += `${l}\n`;
+  }
+  if (cur) blocks.push(section(cur));
+  if (incidents.length > 40) blocks.push(context(`…and ${incidents.length - 40} more.`));
+  return { text: `${incidents.length} open incident(s)`, blocks };
+}
+
+/** App Home tab. */
+export function renderHome(incidents: Incident[], now: Date): { type: 'home'; blocks: Block[] } {
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'Incidents' } },
+    {
+      type: 'actions',
+      block_id: 'home',
+      elements: [button('Declare an incident', 'home_declare', 'declare', 'primary')],
+    },
+    { type: 'divider' },
+  ];
+  if (!incidents.length) blocks.push(section(':sunny: No open incidents.'));
+  for (const i of incidents.slice(0, 40)) blocks.push(section(incidentLine(i, now)));
+  return { type: 'home', blocks: blocks.slice(0, 100) };
+}
+
+export const HELP_TEXT = [
+  '*`/incident` commands*',
+  '• `declare P1 <title>`: open an incident (bare `declare` opens a form)',
+  '• `status [investigating|identified|monitoring]`: show or change the status',
+  '• `update <text>`: post a status update',
+  '• `severity P2`: change the severity',
+  '• `assign @user commander|comms|scribe`: hand out a role',
+  '• `ack`: acknowledge (stops the acknowledge timers)',
+  '• `resolve [summary]`: resolve the incident',
+  '• `timeline`: show everything that happened',
+  '• `timers`: pending and fired escalation timers',
+  '• `runbook [alertname]`: post the runbook again, or another one',
+  '• `statuspage`: draft a status-page update',
+  '• `postmortem`: Markdown postmortem draft (after resolve)',
+  '• `list`: open incidents',
+  'Inside an incident channel the commands act on that incident; elsewhere add its number, e.g. `/incident ack 12`.',
+].join('\n');
+
+export function renderHelp(prefix?: string): SlackMessage {
+  const text = prefix ? `${prefix}\n\n${HELP_TEXT}` : HELP_TEXT;
+  return { text, blocks: [section(text)] };
+}
+
+/** An alert joining or leaving an incident, posted in its channel. */
+export function renderAlertChange(
+  kind: 'fired' | 'resolved',
+  alertname: string,
+  labels: Record<string, string>,
+): SlackMessage {
+  const scope = ['namespace', 'service', 'pod', 'instance']
+    .filter((k) => labels[k])
+    .map((k) => `${k}=${esc(labels[k]!)}`)
+    .join(' ');
+  const text =
+    kind === 'fired'
+      ? `:fire: Alert *${esc(alertname)}* is firing${scope ? ` (${scope})` : ''}`
+      : `:large_green_circle: Alert *${esc(alertname)}* resolved${scope ? ` (${scope})` : ''}`;
+  return { text: text.replace(/\*/g, ''), blocks: [section(text)] };
+}
+
+export function renderAllResolved(inc: Incident, autoResolveMinutes: number): SlackMessage {
+  const auto =
+    autoResolveMinutes > 0 ? ` The incident resolves itself in ${autoResolveMinutes} min if nothing fires again.` : '';
+  return {
+    text: 'All alerts resolved',
+    blocks: [
+      section(`:large_green_circle: *All alerts of ${incidentRef(inc)} have resolved.*${auto}`),
+      {
+        type: 'actions',
+        block_id: `resolve_offer:${inc.id}`,
+        elements: [button('Resolve incident', 'incident_resolve', String(inc.id), 'primary')],
+      },
+    ],
+  };
+}
