@@ -87,6 +87,8 @@ export async function enqueueStatusUpdate(
     orderingKey: `statuspage:${inc.id}`,
     incidentId: inc.id,
     payload: { update: u, actor },
+    // The caller's clock, not the database's, so tests and replays see the same schedule.
+    notBefore: now,
   });
   return u;
 }

@@ -506,7 +506,7 @@ export function fillTemplate(
 
 /** The communication text for an incident: the runbook's template, else the shipped default. */
 export function renderCommunication(template: TemplateLike | null, ctx: CommunicationContext): RenderedCommunication {
-  const t = template && template.text.trim() ? template : DEFAULT_COMMUNICATION_TEMPLATE;
+  const t = template?.text.trim() ? template : DEFAULT_COMMUNICATION_TEMPLATE;
   return fillTemplate(t.text, knownValues(ctx));
 }
 
