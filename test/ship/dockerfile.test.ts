@@ -14,7 +14,7 @@ interface Stage {
 }
 
 /** Enough of the Dockerfile grammar for our own file: comments, line continuations, one instruction per line. */
-export function parseDockerfile(text: string): { args: Instruction[]; stages: Stage[] } {
+function parseDockerfile(text: string): { args: Instruction[]; stages: Stage[] } {
   const logical: string[] = [];
   let cur = '';
   for (const raw of text.split('\n')) {
@@ -51,7 +51,7 @@ describe('Dockerfile', () => {
   it('is multi-stage on a Node 20 base', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const base = args.find((a) => a.op === 'ARG' && a.args.startsWith('NODE_IMAGE='))?.args.split('=')[1];
-    for (const s of stages) expect(s.from.replace('${NODE_IMAGE}', base ?? '')).toMatch(/^node:20[-.\w]*$/);
+    for (const s of stages) expect(s.from.replace('$' + '{NODE_IMAGE}', base ?? '')).toMatch(/^node:20[-.\w]*$/);
   });
 
   it('compiles TypeScript in a stage with dev dependencies and ships only the compiled output', () => {

@@ -202,8 +202,9 @@ describe('Kubernetes API scanner', () => {
         'await core.readNamespacedPodLog({ name, namespace });',
         'await core.listEventForAllNamespaces({});',
         'await apps.patchNamespacedDeploymentScale({ name, namespace, body });',
-        "await custom.listNamespacedCustomObject({ group: 'metrics.k8s.io', version: 'v1beta1', namespace, plural: 'pods' });",
-        'const p = `/apis/cert-manager.io/v1/namespaces/${ns}/certificates`;',
+        "const g = { group: 'metrics.k8s.io', version: 'v1beta1' };",
+        "await custom.listNamespacedCustomObject({ ...g, namespace, plural: 'pods' });",
+        'const p = `/apis/cert-manager.io/v1/namespaces/$' + '{ns}/certificates`;',
         'await fs.readFile(path);',
       ].join('\n'),
     );

@@ -105,8 +105,9 @@ const K8S_CALL =
 /** REST paths: /api/v1/namespaces/${ns}/pods/${name}/log, /apis/metrics.k8s.io/v1beta1/pods, ... */
 const K8S_PATH =
   /['"`]\/(?:api\/v1|apis\/([a-z0-9.-]+)\/v[0-9a-z]+)\/(?:namespaces\/[^/'"`]+\/)?([a-z]+)(?:\/[^/'"`]+\/([a-z]+))?/g;
-/** CustomObjectsApi / metrics calls: { group: 'metrics.k8s.io', ..., plural: 'pods' } */
-const CUSTOM = /group:\s*['"]([a-z0-9.-]+)['"][^}]*?plural:\s*['"]([a-z]+)['"]/gs;
+/** CustomObjectsApi / metrics calls: `plural: 'pods'` belongs to the nearest `group: 'metrics.k8s.io'` before it. */
+const GROUP = /group:\s*['"]([a-z0-9.-]+)['"]/g;
+const PLURAL = /plural:\s*['"]([a-z]+)['"]/g;
 
 /** Kubernetes API accesses found in the diagnostics executor's source (best effort, conservative). */
 export function kubernetesAccesses(files: string[]): ApiAccess[] {
@@ -125,8 +126,10 @@ export function kubernetesAccesses(files: string[]): ApiAccess[] {
       if (resource === 'namespaces') continue;
       out.push({ group: m[1] ?? '', resource, verb: 'get', file: rel, line: lineOf(text, m.index ?? 0) });
     }
-    for (const m of text.matchAll(CUSTOM)) {
-      out.push({ group: m[1], resource: m[2], verb: 'list', file: rel, line: lineOf(text, m.index ?? 0) });
+    const groups = [...text.matchAll(GROUP)];
+    for (const m of text.matchAll(PLURAL)) {
+      const group = groups.filter((g) => (g.index ?? 0) < (m.index ?? 0)).at(-1)?.[1];
+      if (group) out.push({ group, resource: m[1], verb: 'list', file: rel, line: lineOf(text, m.index ?? 0) });
     }
   }
   return out;
