@@ -83,8 +83,10 @@ export class RateLimiter {
     this.config = rateLimitConfigSchema.parse(config);
   }
 
+  /** Merges into the current settings (fields left out keep their value) and starts with full buckets. */
   configure(config: RateLimitConfig): void {
-    this.config = rateLimitConfigSchema.parse({ ...this.config, ...config });
+    const given = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+    this.config = rateLimitConfigSchema.parse({ ...this.config, ...given });
     this.buckets.clear();
   }
 

@@ -6,10 +6,10 @@ import { formatZodIssues } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { type ChannelView, channelView, type UserDriver, userDriver } from './client.js';
 import { Deliverer } from './deliver.js';
-import { type FaultConfig, FaultInjector } from './faults.js';
+import { type FaultConfig, FaultInjector, faultConfigSchema } from './faults.js';
 import { BodyTooLargeError, parseApiBody, parseMultipart, readBody, sendJson, sendText } from './http.js';
 import { Interactions } from './interactions.js';
-import { type RateLimitConfig, RateLimiter } from './rate-limits.js';
+import { type RateLimitConfig, RateLimiter, rateLimitConfigSchema } from './rate-limits.js';
 import { renderPage } from './ui/page.js';
 import { renderFragments } from './ui/render.js';
 import { type ApiContext, callMethod } from './web-api.js';
@@ -300,13 +300,11 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
         return sendJson(res, 200, await interactions.openHome(b.user));
       }
       case 'faults': {
-        const b = parseJsonBody(z.record(z.unknown()), raw);
-        emulator.setFaults(b as FaultConfig);
+        emulator.setFaults(parseJsonBody(faultConfigSchema, raw));
         return sendJson(res, 200, { ok: true, faults: faults.settings });
       }
       case 'rate-limits': {
-        const b = parseJsonBody(z.record(z.unknown()), raw);
-        emulator.setRateLimits(b as RateLimitConfig);
+        emulator.setRateLimits(parseJsonBody(rateLimitConfigSchema.partial(), raw));
         return sendJson(res, 200, { ok: true, rateLimits: limiter.settings });
       }
       default:

@@ -1,6 +1,7 @@
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEmulator, type Emulator } from '../../src/emulator/index.js';
+import { quietSlackLogger } from './quiet.js';
 
 const TOKEN = 'xoxb-web-api-test';
 
@@ -21,7 +22,11 @@ describe('emulator Web API', () => {
   beforeAll(async () => {
     emulator = createEmulator({ signingSecret: 's', botToken: TOKEN });
     await emulator.listen(0);
-    client = new WebClient(TOKEN, { slackApiUrl: emulator.apiUrl, retryConfig: { retries: 0 } });
+    client = new WebClient(TOKEN, {
+      slackApiUrl: emulator.apiUrl,
+      retryConfig: { retries: 0 },
+      logger: quietSlackLogger,
+    });
   });
   afterAll(async () => {
     await emulator.close();
@@ -151,7 +156,7 @@ describe('emulator Web API', () => {
     expect(b.message?.blocks?.[0].block_id).toBeTruthy();
 
     const r1 = await client.chat.postMessage({ channel: id, thread_ts: a.ts, text: 'reply 1' });
-    await client.chat.postMessage({ channel: id, thread_ts: r1.ts, text: 'reply 2', reply_broadcast: true });
+    await client.chat.postMessage({ channel: id, thread_ts: r1.ts!, text: 'reply 2', reply_broadcast: true });
     expect(await errorOf(client.chat.postMessage({ channel: id, thread_ts: '1.000000', text: 'x' }))).toBe(
       'thread_not_found',
     );
