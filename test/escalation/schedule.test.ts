@@ -11,10 +11,10 @@ import {
   parseDefaultTimers,
   planTimers,
   type RunbookTimer,
-  type Severity,
   TimerDraft,
   updateReminderDue,
 } from '../../src/escalation/schedule.js';
+import type { Severity } from '../../src/incidents/model.js';
 
 const START = new Date('2026-01-05T10:00:00Z');
 const DEFAULTS = parseDefaultTimers('P1=ack:5,escalate:15;P2=ack:15,escalate:30;P3=ack:60;P4=');
