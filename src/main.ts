@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
+import { registerAlertCommand } from './cli/alert.js';
 import { loadConfig } from './config.js';
 import { UserFacingError } from './errors.js';
 import { createLogger } from './log.js';
@@ -56,6 +57,8 @@ program
       await db.close();
     }
   });
+
+registerAlertCommand(program);
 
 function parsePort(v: string): number {
   const n = Number(v);

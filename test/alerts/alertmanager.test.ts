@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AlertmanagerWebhook, fingerprintOf, groupKeyOf, parseAmTime } from '../../src/alerts/alertmanager.js';
+import { parseSeverity, severityFromLabels } from '../../src/alerts/severity.js';
+import { loadConfig } from '../../src/config.js';
+import { channelName, slugify, withSuffix } from '../../src/incidents/naming.js';
+
+const map = loadConfig({}).SEVERITY_MAP;
+
+describe('alert intake rules', () => {
+  it('maps severity labels through the configured map, P-levels as written', () => {
+    expect(severityFromLabels({ severity: 'critical' }, map)).toBe('P1');
+    expect(severityFromLabels({ severity: 'warning' }, map)).toBe('P3');
+    expect(severityFromLabels({ severity: 'info' }, map)).toBe('P4');
+    expect(severityFromLabels({ severity: 'P2' }, map)).toBe('P2');
+    expect(severityFromLabels({ priority: 'p1' }, map)).toBe('P1');
+    expect(severityFromLabels({}, map)).toBe('P3');
+    expect(parseSeverity('sev1', map)).toBe('P1');
+    expect(parseSeverity('bogus', map)).toBeNull();
+  });
+
+  it('groups by groupKey, else by alertname and namespace/service', () => {
+    const base = {
+      status: 'firing' as const,
+      labels: { alertname: 'A', namespace: 'ns' },
+      annotations: {},
+      generatorURL: '',
+    };
+    const withKey = AlertmanagerWebhook.parse({ status: 'firing', groupKey: 'k1', alerts: [base] });
+    expect(groupKeyOf(withKey, withKey.alerts[0]!)).toBe('k1');
+    const without = AlertmanagerWebhook.parse({ status: 'firing', alerts: [base] });
+    expect(groupKeyOf(without, without.alerts[0]!)).toBe('A/ns');
+  });
+
+  it('derives a stable fingerprint from labels when Alertmanager sent none', () => {
+    const a = { status: 'firing' as const, labels: { alertname: 'A', b: '1' }, annotations: {}, generatorURL: '' };
+    const b = { ...a, labels: { b: '1', alertname: 'A' } };
+    expect(fingerprintOf(a)).toBe(fingerprintOf(b));
+    expect(fingerprintOf({ ...a, fingerprint: 'abc' })).toBe('abc');
+  });
+
+  it('reads Alertmanager zero times as "not ended"', () => {
+    expect(parseAmTime('0001-01-01T00:00:00Z')).toBeNull();
+    expect(parseAmTime('2026-11-23T03:00:00Z')?.toISOString()).toBe('2026-11-23T03:00:00.000Z');
+  });
+
+  it('never accepts a payload without alerts or with a bad status (property: validation never throws)', () => {
+    fc.assert(
+      fc.property(fc.anything(), (x) => {
+        const r = AlertmanagerWebhook.safeParse(x);
+        expect(typeof r.success).toBe('boolean');
+      }),
+    );
+    expect(AlertmanagerWebhook.safeParse({ status: 'firing', alerts: [] }).success).toBe(false);
+  });
+});
+
+describe('channel names', () => {
+  it('are lowercase, dated, at most 80 characters and suffixed on collision', () => {
+    const d = new Date('2026-11-23T03:00:00Z');
+    expect(channelName('API is DOWN!!', d)).toBe('inc-20261123-api-is-down');
+    expect(channelName('Ünïcödé café', d)).toBe('inc-20261123-unicode-cafe');
+    expect(channelName('🔥🔥', d)).toBe('inc-20261123-incident');
+    const long = channelName('x'.repeat(300), d);
+    expect(long.length).toBeLessThanOrEqual(80);
+    expect(withSuffix(long, 12).length).toBeLessThanOrEqual(80);
+    expect(withSuffix('inc-1-a', 2)).toBe('inc-1-a-2');
+    fc.assert(
+      fc.property(fc.string(), (title) => {
+        const name = withSuffix(channelName(title, d), 99);
+        expect(name).toMatch(/^[a-z0-9-]{1,80}$/);
+        expect(slugify(title)).not.toMatch(/^-|-$/);
+      }),
+    );
+  });
+});
