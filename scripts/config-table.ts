@@ -28,7 +28,7 @@ export function describeField(name: string, schema: z.ZodTypeAny): ConfigRow {
   let cur: z.ZodTypeAny | undefined = schema;
   for (let depth = 0; cur && depth < 20; depth++) {
     // biome-ignore lint/suspicious/noExplicitAny: zod internals (_def) are untyped across wrapper kinds
-    const def = (cur as any)._def;
+    const def: any = (cur as any)._def;
     description ??= cur.description;
     if (!hasDefault && def?.typeName === 'ZodDefault') {
       dflt = def.defaultValue();

@@ -84,6 +84,21 @@ describe('alert rules for the bot itself', () => {
     }
   });
 
+  // The runbook engine (src/runbooks/index.ts, another engineer's) is the real judge once it exists.
+  const engine = join(ROOT, 'src/runbooks/index.ts');
+  it.skipIf(!existsSync(engine))('is matched to each alert by the runbook engine', async () => {
+    const mod = await import(/* @vite-ignore */ engine);
+    if (typeof mod.loadRunbooks !== 'function' || typeof mod.match !== 'function') {
+      console.info('alert-rules: src/runbooks/index.ts has no loadRunbooks/match yet; heading check only');
+      return;
+    }
+    const docs = await mod.loadRunbooks(join(ROOT, 'runbooks'));
+    for (const r of rules) {
+      const found = await mod.match(docs, { alertname: r.alert, labels: { alertname: r.alert, ...r.labels } });
+      expect(JSON.stringify(found ?? null), `${r.alert} matches a section of its runbook`).toContain(r.alert);
+    }
+  });
+
   it('keeps the runbook to read-only commands on metrics that exist', async () => {
     const series = await exportedSeries();
     const files = new Set(rules.map((r) => runbookFor(r).file));
