@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { DiagCommand } from '../../src/diagnostics/types.js';
+
+export const NOW = new Date('2024-05-03T12:00:00Z');
+export const K8S = 'https://k8s.test';
+
+export function testKubeConfig(namespace?: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 't', server: K8S, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'c', cluster: 't', user: 'u', ...(namespace ? { namespace } : {}) }],
+    currentContext: 'c',
+  });
+  return kc;
+}
+
+export function fixture(path: string): unknown {
+  return JSON.parse(readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8'));
+}
+
+export function fixtureText(path: string): string {
+  return readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8');
+}
+
+export function cmd(
+  text: string,
+  executor: DiagCommand['executor'] = 'kubernetes',
+  risk: DiagCommand['risk'] = 'read',
+  extra: Partial<DiagCommand> = {},
+): DiagCommand {
+  return { id: 'rb:1', line: 1, text, executor, risk, placeholders: [], query: null, runnable: true, ...extra };
+}
