@@ -315,6 +315,11 @@ export class WorkspaceState {
     return { ...rec.info, num_members: rec.members.size, is_member: rec.members.has(viewer) };
   }
 
+  /** Every conversation (channels, private channels, DMs) in creation order, as conversations.info shows them. */
+  listChannels(): Channel[] {
+    return [...this.channels.values()].map((c) => this.channelInfo(c));
+  }
+
   // -- mutations ------------------------------------------------------------------------------------------------
 
   createChannel(name: string, creator: string, isPrivate = false, id?: string): ChannelRecord {

@@ -58,7 +58,10 @@ export function mrkdwn(text: string, ctx: RenderContext): string {
   const token = /```([\s\S]*?)```|`([^`\n]+)`|<([^<>\n]+)>/g;
   let last = 0;
   for (let m = token.exec(text); m; m = token.exec(text)) {
-    out.push(plain(text.slice(last, m.index)));
+    const before = text.slice(last, m.index);
+    // A code block is a block of its own: the line breaks around it would only add blank lines.
+    out.push(plain(m[1] !== undefined ? before.replace(/\n$/, '') : before));
+    if (m[1] !== undefined && text[token.lastIndex] === '\n') token.lastIndex++;
     if (m[1] !== undefined) out.push(`<pre>${esc(unslack(m[1].replace(/^\n/, '')))}</pre>`);
     else if (m[2] !== undefined) out.push(`<code>${esc(unslack(m[2]))}</code>`);
     else out.push(controlSequence(m[3], ctx));
@@ -271,8 +274,36 @@ export function renderBlocks(blocks: Block[] | undefined, ctx: RenderContext): s
   return (blocks ?? []).map((b) => renderBlock(b, ctx)).join('');
 }
 
+type StateEntry = Record<string, unknown>;
+
+/** What a state.values entry holds, as option values / ids / text (so a re-rendered form keeps what was entered). */
+function stateValues(entry: StateEntry | undefined): string[] | undefined {
+  if (!entry) return undefined;
+  const one = (o: unknown) => (o && typeof o === 'object' ? String((o as Option).value ?? '') : undefined);
+  const out: unknown[] = [
+    entry.value,
+    one(entry.selected_option),
+    ...(Array.isArray(entry.selected_options) ? entry.selected_options.map(one) : []),
+    entry.selected_user,
+    ...(Array.isArray(entry.selected_users) ? entry.selected_users : []),
+    entry.selected_conversation,
+    entry.selected_channel,
+    entry.selected_date,
+    entry.selected_time,
+  ];
+  return out.filter((v): v is string => typeof v === 'string');
+}
+
 /** A form control for an input block's element inside a modal; name = blockId/actionId so the JS can collect it. */
-function formControl(block: Block, el: Block, ctx: RenderContext): string {
+function formControl(block: Block, el: Block, ctx: RenderContext, entry?: StateEntry): string {
+  const current = stateValues(entry);
+  if (current) {
+    // Show the submitted state instead of the initial values: same element, different initial_*.
+    el = { ...el, initial_value: current[0] ?? '', initial_date: current[0], initial_time: current[0] };
+    el.initial_option = undefined;
+    el.initial_options = current.map((value) => ({ value }));
+    el.initial_user = el.initial_conversation = el.initial_channel = undefined;
+  }
   const name = `${block.block_id}/${el.action_id}`;
   const attrs = `name="${esc(name)}" data-type="${esc(el.type)}" data-block-id="${esc(block.block_id)}" data-action-id="${esc(el.action_id)}"`;
   const placeholder = esc(plainText(el.placeholder));
@@ -311,7 +342,12 @@ function formControl(block: Block, el: Block, ctx: RenderContext): string {
 }
 
 /** Modal body: input blocks as form fields (with validation errors), other blocks as in messages. */
-export function renderForm(blocks: Block[], errors: Record<string, string> | undefined, ctx: RenderContext): string {
+export function renderForm(
+  blocks: Block[],
+  errors: Record<string, string> | undefined,
+  ctx: RenderContext,
+  values: Record<string, Record<string, unknown>> = {},
+): string {
   return blocks
     .map((block) => {
       if (block.type !== 'input') return renderBlock(block, ctx);
@@ -321,7 +357,8 @@ export function renderForm(blocks: Block[], errors: Record<string, string> | und
       const error = errors?.[block.block_id ?? '']
         ? `<div class="error">${esc(errors[block.block_id ?? ''])}</div>`
         : '';
-      const control = el ? formControl(block, el, ctx) : '';
+      const entry = el ? (values[block.block_id ?? '']?.[el.action_id as string] as StateEntry | undefined) : undefined;
+      const control = el ? formControl(block, el, ctx, entry) : '';
       return `<div class="b-input" data-block="${esc(block.block_id)}"><label class="lbl">${label}</label>${control}${hint}${error}</div>`;
     })
     .join('');

@@ -165,7 +165,7 @@ function modal(view: View | undefined, ctx: RenderContext): string {
   const close = esc((view.close as { text?: string } | null)?.text ?? 'Cancel');
   return `<div class="overlay"><form class="modal" data-view-id="${esc(view.id)}">
     <h2>${title}</h2>
-    <div class="modal-body">${renderForm(view.blocks, view.errors, ctx)}</div>
+    <div class="modal-body">${renderForm(view.blocks, view.errors, ctx, view.state.values)}</div>
     <div class="modal-foot"><button type="button" class="btn" data-close-view="${esc(view.id)}">${close}</button>
     ${submit ? `<button type="submit" class="btn btn-primary">${submit}</button>` : ''}</div>
   </form></div>`;
