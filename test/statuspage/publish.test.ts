@@ -39,7 +39,7 @@ afterAll(async () => {
 
 describe('who may publish', () => {
   it('lets the commander and the comms lead publish and refuses anyone else, naming who can', async () => {
-    const db = await freshDb('pglite');
+    const db = await freshDb(backends.at(-1)!);
     const inc = (await insertIncident(db, assignRole(incident(), 'comms', 'U0BOB', 'U0ALICE', at(1)).incident))!;
     const u = suggestStatusUpdate(inc, 'investigating', 'Looking into it.');
     await expect(enqueueStatusUpdate(db, inc, u, 'U0CAROL', at(2))).rejects.toThrow(PermissionError);
