@@ -1,6 +1,6 @@
 import type { AckBody, Deliverer, DeliveryResult } from './deliver.js';
 import type { Block, EphemeralMessage, Message, User, View } from './types.js';
-import { type ApiContext, postBotMessage } from './web-api.js';
+import { type ApiContext, buildView, postBotMessage, SlackApiError } from './web-api.js';
 import type { ChannelRecord, WorkspaceState } from './workspace.js';
 
 /** Legacy verification token Slack still puts in payloads; Bolt ignores it (it checks signatures). */
@@ -358,23 +358,12 @@ export class Interactions {
     const action = body && typeof body === 'object' ? body.response_action : undefined;
     if (action === 'errors') {
       view.errors = body.errors ?? {};
-    } else if (action === 'update' && body.view) {
-      Object.assign(view, {
-        ...body.view,
-        id: view.id,
-        hash: `${Date.now()}.${Math.random().toString(36).slice(2, 8)}`,
-      });
-      view.errors = undefined;
-    } else if (action === 'push' && body.view) {
-      const id = this.state.newId('V');
-      stack.push({
-        ...view,
-        ...body.view,
-        id,
-        root_view_id: stack[0]?.id ?? id,
-        previous_view_id: view.id,
-        state: { values: {} },
-      });
+    } else if (action === 'update' || action === 'push') {
+      // Same validation and block_id filling as views.update / views.push.
+      const next = this.viewFromAck(body.view, action === 'update' ? view : undefined);
+      if (!next) return;
+      if (action === 'update') Object.assign(view, next, { errors: undefined });
+      else stack.push({ ...next, root_view_id: stack[0]?.id ?? next.id, previous_view_id: view.id });
     } else if (action === 'clear') {
       stack.length = 0;
     } else {
@@ -382,6 +371,16 @@ export class Interactions {
       if (i >= 0) stack.splice(i, 1);
     }
     this.state.touch();
+  }
+
+  /** A view from a response_action ack; an invalid one leaves the modal as is, as Slack shows an error instead. */
+  private viewFromAck(raw: unknown, previous?: View): View | undefined {
+    try {
+      return buildView(this.api(), raw, previous);
+    } catch (e) {
+      if (e instanceof SlackApiError) return undefined;
+      throw e;
+    }
   }
 
   /** The user dismisses a modal; Slack sends view_closed only when the app asked (notify_on_close). */

@@ -181,7 +181,12 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
     if (token !== opts.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
 
-    const channelKey = typeof args.channel === 'string' ? args.channel : undefined;
+    // chat.postMessage is limited per channel; `#incidents` and its id share one bucket.
+    const channelArg = typeof args.channel === 'string' ? args.channel : undefined;
+    const channelKey =
+      channelArg && method === 'chat.postMessage'
+        ? (state.resolveChannel(channelArg)?.info.id ?? channelArg)
+        : channelArg;
     const decision = limiter.check(method, channelKey);
     if (!decision.allowed) {
       rateLimited++;

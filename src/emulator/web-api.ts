@@ -483,7 +483,7 @@ function viewArgumentError(message: string): SlackApiError {
 }
 
 /** Builds a stored view from the app's view payload, with Slack's validation of the common mistakes. */
-function buildView(ctx: ApiContext, raw: unknown, previous?: View): View {
+export function buildView(ctx: ApiContext, raw: unknown, previous?: View): View {
   if (!raw || typeof raw !== 'object') throw viewArgumentError('missing required field: view');
   const v = raw as Record<string, unknown>;
   const type = v.type;

@@ -9,6 +9,8 @@ import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/e
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const BOT_TOKEN = 'xoxb-emulator-test';
+/** Callback ids of modals the test bot was told were closed (view_closed). */
+export const closedViews: string[] = [];
 
 export interface Loop {
   emulator: Emulator;
@@ -25,6 +27,25 @@ function slug(text: string): string {
     .slice(0, 40);
 }
 
+/** A multi-step modal: step 1 pushes step 2, step 2 clears the stack or is updated to step 3. */
+function wizardStep(n: number) {
+  return {
+    type: 'modal' as const,
+    callback_id: `wizard_${n}`,
+    notify_on_close: true,
+    title: { type: 'plain_text' as const, text: `Step ${n}` },
+    submit: { type: 'plain_text' as const, text: 'Next' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'field',
+        label: { type: 'plain_text' as const, text: `Field ${n}` },
+        element: { type: 'plain_text_input', action_id: 'value' },
+      },
+    ],
+  };
+}
+
 /** The test bot: declare an incident, acknowledge it, post an update through a modal, publish a home tab. */
 function registerHandlers(app: App): void {
   app.command('/incident', async ({ command, ack, client, respond }) => {
@@ -36,6 +57,30 @@ function registerHandlers(app: App): void {
     }
     if (verb === 'shout') {
       return void (await ack({ response_type: 'in_channel', text: `Shouting: ${[severity, ...rest].join(' ')}` }));
+    }
+    if (verb === 'wizard') {
+      await ack();
+      await client.views.open({ trigger_id: command.trigger_id, view: wizardStep(1) });
+      return;
+    }
+    if (verb === 'pick') {
+      await ack({
+        text: 'Pick a severity',
+        blocks: [
+          {
+            type: 'actions',
+            block_id: 'pick',
+            elements: [
+              {
+                type: 'static_select',
+                action_id: 'pick_sev',
+                options: ['P1', 'P2'].map((v) => ({ text: { type: 'plain_text', text: v }, value: v })),
+              },
+            ],
+          },
+        ],
+      });
+      return;
     }
     if (verb !== 'declare' || !/^P[1-5]$/.test(severity ?? '')) {
       return void (await ack({ response_type: 'ephemeral', text: 'Unknown command. Try `/incident help`.' }));
@@ -114,6 +159,21 @@ function registerHandlers(app: App): void {
     });
   });
 
+  app.action('pick_sev', async ({ ack, body, respond }) => {
+    await ack();
+    const action = (body as { actions: { selected_option: { value: string } }[] }).actions[0];
+    await respond({ replace_original: true, text: `Picked ${action.selected_option.value}` });
+  });
+
+  app.view('wizard_1', async ({ ack }) => {
+    await ack({ response_action: 'push', view: wizardStep(2) });
+  });
+  app.view('wizard_2', async ({ ack, view }) => {
+    const name = view.state.values.field.value.value;
+    if (name === 'update') return void (await ack({ response_action: 'update', view: wizardStep(3) }));
+    await ack({ response_action: 'clear' });
+  });
+
   app.action('resolve', async ({ ack, respond }) => {
     await ack();
     await respond({ replace_original: true, text: 'Resolved ✅' });
@@ -177,6 +237,11 @@ function registerHandlers(app: App): void {
       channel: view.private_metadata,
       text: `*${status}*: ${summary}${lead ? ` (lead <@${lead}>)` : ''}`,
     });
+  });
+
+  app.view({ type: 'view_closed', callback_id: 'wizard_1' }, async ({ ack }) => {
+    closedViews.push('wizard_1');
+    await ack();
   });
 
   app.event('app_home_opened', async ({ event, client }) => {

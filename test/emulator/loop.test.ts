@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Loop, startLoop } from './harness.js';
+import { closedViews, type Loop, startLoop } from './harness.js';
 
 describe('emulator ⇄ Bolt app, full loop', () => {
   let loop: Loop;
@@ -138,6 +138,43 @@ describe('emulator ⇄ Bolt app, full loop', () => {
     expect(carol.openViews()).toEqual([]);
     await emulator.waitFor(() => channel.latest()?.text.startsWith('*identified*'));
     expect(channel.latest()?.text).toBe('*identified*: Bad deploy rolled back (lead <@U0BOB>)');
+  });
+
+  it('view_submission acks push, update and clear the modal stack; closing sends view_closed', async () => {
+    const { emulator } = loop;
+    const erin = emulator.as('erin');
+    await erin.slash('/incident', 'wizard');
+    await emulator.waitFor(() => erin.openViews().length === 1);
+    await erin.submitView('wizard_1', { field: { value: 'one' } });
+    expect(erin.openViews().map((v) => v.callback_id)).toEqual(['wizard_1', 'wizard_2']);
+    const [root, pushed] = erin.openViews();
+    expect(pushed).toMatchObject({ root_view_id: root.id, previous_view_id: root.id });
+    await erin.submitView('wizard_2', { field: { value: 'update' } });
+    expect(erin.openViews().map((v) => v.callback_id)).toEqual(['wizard_1', 'wizard_3']);
+    expect(erin.openViews()[1].id).toBe(pushed.id); // updated in place
+    await erin.closeView('wizard_1'); // the X button dismisses the whole stack
+    expect(erin.openViews()).toEqual([]);
+    expect(closedViews).toContain('wizard_1');
+
+    await erin.slash('/incident', 'wizard');
+    await emulator.waitFor(() => erin.openViews().length === 1);
+    await erin.submitView('wizard_1', { field: { value: 'x' } });
+    await erin.submitView('wizard_2', { field: { value: 'done' } });
+    expect(erin.openViews()).toEqual([]); // response_action: clear
+  });
+
+  it('selects in an ephemeral message send the chosen option; replace_original replaces the ephemeral', async () => {
+    const { emulator } = loop;
+    const dave = emulator.as('dave');
+    await dave.slash('/incident', 'pick');
+    expect(dave.ephemerals().at(-1)).toMatchObject({ text: 'Pick a severity', source: 'ack' });
+    const res = await dave.click({ actionId: 'pick_sev', value: 'P2' });
+    expect(res.status).toBe(200);
+    await emulator.waitFor(() => dave.ephemerals().at(-1)?.text === 'Picked P2');
+    expect(dave.ephemerals().filter((e) => e.text === 'Pick a severity')).toEqual([]);
+    await expect(dave.click({ actionId: 'no_such_button' })).rejects.toThrow(
+      /no element with action_id no_such_button/,
+    );
   });
 
   it('app_home_opened lets the app publish a home tab; app_mention gets a threaded reply', async () => {

@@ -65,18 +65,27 @@ function author(state: WorkspaceState, m: Message): { name: string; app: boolean
   return { name: u?.real_name || u?.name || m.user || 'unknown', app: Boolean(u?.is_bot) };
 }
 
-function messageBody(state: WorkspaceState, m: Message, ctx: RenderContext): string {
+const NAMED_COLORS: Record<string, string> = { good: '#2eb886', warning: '#daa038', danger: '#a30200' };
+
+/** Legacy attachment colour: Slack's names or hex (with or without #); anything else is ignored. */
+function attachmentColor(color: unknown): string {
+  if (typeof color !== 'string') return '#ddd';
+  if (NAMED_COLORS[color]) return NAMED_COLORS[color];
+  const m = /^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/.exec(color);
+  return m ? `#${m[1]}` : '#ddd';
+}
+
+function messageBody(m: Message, ctx: RenderContext): string {
   const blocks = m.blocks?.length ? `<div class="blocks">${renderBlocks(m.blocks, ctx)}</div>` : '';
   const text = !blocks && m.text ? `<div class="text">${mrkdwn(m.text, ctx)}</div>` : '';
   const attachments = (m.attachments ?? [])
     .map((a) => {
-      const color = typeof a.color === 'string' && /^#?[0-9a-zA-Z]+$/.test(a.color) ? a.color : '#ddd';
       const inner = [
         typeof a.title === 'string' ? `<b>${esc(a.title)}</b>` : '',
         typeof a.text === 'string' ? mrkdwn(a.text, ctx) : '',
         Array.isArray(a.blocks) ? renderBlocks(a.blocks, ctx) : '',
       ].join('');
-      const hex = color.startsWith('#') || !/^[0-9a-fA-F]{6}$/.test(color) ? color : `#${color}`;
+      const hex = attachmentColor(a.color);
       return `<div class="attachment" style="border-color:${esc(hex)}">${inner}</div>`;
     })
     .join('');
@@ -89,7 +98,6 @@ function messageBody(state: WorkspaceState, m: Message, ctx: RenderContext): str
   const reactions = m.reactions?.length
     ? `<div class="reactions">${m.reactions.map((r) => `<span class="reaction">:${esc(r.name)}: ${r.count}</span>`).join('')}</div>`
     : '';
-  void state;
   return text + blocks + attachments + files + reactions;
 }
 
@@ -106,7 +114,7 @@ function renderMessage(state: WorkspaceState, m: Message, ctx: RenderContext, ex
   ].join(' ');
   return `<div class="msg ${extraClass}" data-ts="${esc(m.ts)}">
     <div class="meta"><b>${esc(who.name)}</b> ${badges} <span class="muted ts">${clock(m.ts)}</span></div>
-    ${messageBody(state, m, ctx)}</div>`;
+    ${messageBody(m, ctx)}</div>`;
 }
 
 function renderThread(
