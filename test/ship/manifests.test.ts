@@ -259,3 +259,22 @@ describe.skipIf(!kubectl)('kustomize build', () => {
     expect(build(copy).map((o) => o.kind)).toContain('PrometheusRule');
   });
 });
+
+const rolesModule = join(ROOT, 'src/auth/roles.ts');
+describe.skipIf(!existsSync(rolesModule))('roles file', () => {
+  it('ships a roles.yaml the roles module accepts', async () => {
+    const { parseRoles } = await import(/* @vite-ignore */ rolesModule);
+    const roles = parseRoles(readFileSync(join(DIR, 'roles.yaml'), 'utf8'), 'manifests/roles.yaml');
+    expect(roles.default).toBe('viewer');
+    expect(Object.values(roles.groups)).toContain('responder');
+  });
+
+  it('documents a roles example in the README the roles module accepts', async () => {
+    const { parseRoles } = await import(/* @vite-ignore */ rolesModule);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Roles'));
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(example).toBeDefined();
+    expect(() => parseRoles(example, 'README')).not.toThrow();
+  });
+});
