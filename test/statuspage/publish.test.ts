@@ -37,9 +37,15 @@ afterAll(async () => {
   await dropSchemas();
 });
 
-describe('who may publish', () => {
+describe.each(backends)('publishing on %s', (backend) => {
+  // One database per backend for the file: each test uses its own incident.
+  let db: Awaited<ReturnType<typeof freshDb>>;
+  beforeAll(async () => {
+    db = await freshDb(backend);
+  });
+  afterAll(() => db.close());
+
   it('lets the commander and the comms lead publish and refuses anyone else, naming who can', async () => {
-    const db = await freshDb(backends.at(-1)!);
     const inc = (await insertIncident(db, assignRole(incident(), 'comms', 'U0BOB', 'U0ALICE', at(1)).incident))!;
     const u = suggestStatusUpdate(inc, 'investigating', 'Looking into it.');
     await expect(enqueueStatusUpdate(db, inc, u, 'U0CAROL', at(2))).rejects.toThrow(PermissionError);
@@ -49,13 +55,12 @@ describe('who may publish', () => {
     await expect(enqueueStatusUpdate(db, inc, u, 'U0ALICE', at(2))).resolves.toMatchObject({ status: 'investigating' });
     await expect(enqueueStatusUpdate(db, inc, u, 'U0BOB', at(2))).resolves.toMatchObject({ status: 'investigating' });
     await expect(enqueueStatusUpdate(db, inc, u, 'U0CAROL', at(2), true)).resolves.toBeTruthy();
-    await db.close();
+    // Drain what this test queued so the next tests claim only their own rows.
+    for (let rows = await claim(db, at(3), 10, 30_000); rows.length; rows = await claim(db, at(3), 10, 30_000))
+      for (const row of rows) await markDone(db, row.id);
   });
-});
 
-describe.each(backends)('modal -> publish -> Statuspage on %s', (backend) => {
-  it('creates, retries a 5xx, updates and resolves the same public incident', async () => {
-    const db = await freshDb(backend);
+  it('modal -> publish: creates, retries a 5xx, updates and resolves the same public incident', async () => {
     let inc = (await insertIncident(db, incident({ labels: { service: 'checkout' } })))!;
     const drain = async (now: Date) => {
       const [row] = await claim(db, now, 1, 30_000);
@@ -142,11 +147,9 @@ describe.each(backends)('modal -> publish -> Statuspage on %s', (backend) => {
       'Status page update queued (resolved)',
       'Status page updated (resolved): https://stspg.io/sp1',
     ]);
-    await db.close();
   });
 
   it('gives up on a 4xx with the message to show in Slack', async () => {
-    const db = await freshDb(backend);
     const inc = (await insertIncident(db, incident()))!;
     await enqueueStatusUpdate(db, inc, suggestStatusUpdate(inc, 'investigating', 'x'), 'U0ALICE', at(1));
     nock(API).post(`/v1/pages/${PAGE}/incidents`).reply(404, { error: 'Page not found' });
@@ -155,7 +158,6 @@ describe.each(backends)('modal -> publish -> Statuspage on %s', (backend) => {
     expect(err.retryable).toBe(false);
     expect(err.message).toMatch(/HTTP 404\): Page not found\. Check STATUSPAGE_PAGE_ID/);
     expect((await getIncident(db, inc.id))!.statuspageIncidentId).toBeNull();
-    await db.close();
   });
 });
 

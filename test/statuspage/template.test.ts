@@ -187,3 +187,14 @@ describe('template files', () => {
     await expect(loadTemplateFile('nope.md', tmpdir())).rejects.toThrow(/nope\.md does not exist/);
   });
 });
+
+describe('runbook engine compatibility', () => {
+  it("accepts the runbook engine's Template as is", () => {
+    const fromEngine: import('../../src/runbooks/schema.js').Template = {
+      line: 3,
+      fields: ['eta'],
+      text: 'ETA: [when]',
+    };
+    expect(renderCommunication(fromEngine, { incident: incident(), now: t0 }).missing).toEqual(['eta']);
+  });
+});
