@@ -50,8 +50,6 @@ export interface Message {
   reactions?: Reaction[];
   pinned_to?: string[];
   metadata?: Record<string, unknown>;
-  /** Set on thread replies that were also sent to the channel (reply_broadcast). */
-  root?: { ts: string };
 }
 
 /** An ephemeral message or a response_url reply, visible only to `user`. */

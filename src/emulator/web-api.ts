@@ -260,9 +260,9 @@ export function channelNameError(name: string | undefined): string | undefined {
   return undefined;
 }
 
-function joinMessage(ctx: ApiContext, rec: ChannelRecord, user: string, inviter?: string): void {
-  const text = inviter ? `<@${user}> has joined the channel` : `<@${user}> has joined the channel`;
-  ctx.state.systemMessage(rec, 'channel_join', user, text);
+/** Slack posts a channel_join notice for every member added, invited or not. */
+function joinMessage(ctx: ApiContext, rec: ChannelRecord, user: string): void {
+  ctx.state.systemMessage(rec, 'channel_join', user, `<@${user}> has joined the channel`);
 }
 
 const conversations: Record<string, Handler> = {
@@ -293,7 +293,7 @@ const conversations: Record<string, Handler> = {
     if (errors.length) throw new SlackApiError(errors[0].error, { errors });
     for (const u of users) {
       rec.members.add(u);
-      joinMessage(ctx, rec, u, botId(ctx));
+      joinMessage(ctx, rec, u);
     }
     return { channel: ctx.state.channelInfo(rec) };
   },
