@@ -1,0 +1,153 @@
+import { type Block, isTableSeparator, parseLabel, plainText, tableCells } from './markdown.js';
+
+/** What a stretch of a runbook says about the alerts it handles. */
+export interface AlertEvidence {
+  names: { name: string; line: number }[];
+  severity: { text: string; line: number } | null;
+  /** It reads like an alert runbook: an alert rule, or an Alert / Trigger / Threshold / Severity label. */
+  evidence: boolean;
+  /** Prose given as the alert's description (`**Alert**: API 5xx error rate exceeds 5%…`). */
+  description: string | null;
+}
+
+const ALERT_LABEL = /^(alerts?|alert ?names?|alertname|prometheus alerts?|alert ?rules?|alerting rules?)$/i;
+/** Labels that name alerts even without bold (a plain `Alert:` is too common in prose). */
+const PLAIN_ALERT_LABEL = /^(alert ?names?|alertname)$/i;
+const SEVERITY_LABEL = /^(severity|priority|sev|alert severity)$/i;
+const EVIDENCE_LABEL = /^(trigger|threshold|condition|expr|expression|alert condition|fires when|description)$/i;
+
+/** Words that look like identifiers but are prose headings. */
+const NOT_ALERTS = /^(p[0-5]|sev-?[0-5]|todo|faq|n\/a|tbd|none)$/i;
+
+/** An alert name as Prometheus and friends write them: `HighCPUUsage`, `high-api-error-rate`, `Kube_Pod_Down`. */
+export function isAlertIdentifier(s: string): boolean {
+  if (!/^[A-Za-z][\w.:-]*[A-Za-z0-9]$/.test(s) || s.length > 120 || NOT_ALERTS.test(s)) return false;
+  return /[-_:]/.test(s) || /[a-z0-9][A-Z]/.test(s) || /[A-Z]{2}[a-z]/.test(s);
+}
+
+/** Splits `` `A` / `B` ``, "A, B", "A or B" into names; [] when the value is prose rather than names. */
+export function splitAlertNames(value: string): string[] {
+  const v = plainText(value)
+    .replace(/[.;]\s*$/, '')
+    .trim();
+  if (!v) return [];
+  const parts = v
+    .split(/\s*(?:\/|,|;|\||&|\band\b|\bor\b)\s*/)
+    .map((p) => p.replace(/^["'*_]+|["'*_]+$/g, '').trim())
+    .filter(Boolean);
+  if (!parts.length || !parts.every((p) => /^[A-Za-z][\w.:-]*$/.test(p))) return [];
+  // A single lower-case word ("none", "various") is not an alert name.
+  if (parts.length === 1 && /^[a-z]+$/.test(parts[0]!)) return [];
+  return parts;
+}
+
+/** Alert names a heading consists of: `## high-api-error-rate`, `### 15. HPAScaledUp / HPAScaledDown`. */
+export function headingAlertNames(title: string): string[] {
+  const t = title
+    .replace(/^\d+[.)]\s*/, '')
+    .replace(/^(runbook|alert)\s*[:\-–]\s*/i, '')
+    .trim();
+  const parts = t.split(/\s*(?:\/|,|&|\band\b|\bor\b)\s*/).filter(Boolean);
+  return parts.length && parts.every(isAlertIdentifier) ? parts : [];
+}
+
+export function emptyEvidence(): AlertEvidence {
+  return { names: [], severity: null, evidence: false, description: null };
+}
+
+/** Collects alert names, severity and evidence from blocks (text labels, tables and YAML alert rules). */
+export function alertEvidence(blocks: readonly Block[], into: AlertEvidence = emptyEvidence()): AlertEvidence {
+  const add = (name: string, line: number) => {
+    if (!into.names.some((n) => n.name === name)) into.names.push({ name, line });
+  };
+  const setSeverity = (text: string, line: number) => {
+    if (!into.severity && text.trim()) into.severity = { text: plainText(text).trim(), line };
+  };
+  let table: { cells: string[]; line: number }[] = [];
+  const flushTable = () => {
+    if (table.length) tableEvidence(table, add, setSeverity, into);
+    table = [];
+  };
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i]!;
+    if (b.type === 'text' && b.kind === 'table') {
+      if (table.length && blocks[i - 1]?.type === 'text' && (blocks[i - 1] as { para: number }).para !== b.para)
+        flushTable();
+      if (!isTableSeparator(b.text)) table.push({ cells: tableCells(b.text), line: b.line });
+      continue;
+    }
+    flushTable();
+    if (b.type === 'code') {
+      if (/^(ya?ml|prometheus|promql-rules)$/.test(b.lang)) yamlEvidence(b.body, b.bodyLine, add, setSeverity, into);
+      continue;
+    }
+    if (b.type !== 'text') continue;
+    const bold = parseLabel(b.text);
+    const plain = bold ? null : /^([A-Za-z][A-Za-z ]{1,24}?)\s*:\s+(.+)$/.exec(b.text);
+    const label = bold?.label ?? plain?.[1] ?? null;
+    const rest = bold?.rest ?? plain?.[2] ?? '';
+    if (!label) continue;
+    if (bold ? ALERT_LABEL.test(label) : PLAIN_ALERT_LABEL.test(label)) {
+      into.evidence = true;
+      const names = splitAlertNames(rest);
+      for (const n of names) add(n, b.line);
+      if (!names.length && rest && !into.description) into.description = plainText(rest);
+    } else if (SEVERITY_LABEL.test(label)) {
+      into.evidence = true;
+      setSeverity(rest, b.line);
+    } else if (bold && EVIDENCE_LABEL.test(label)) {
+      into.evidence = true;
+      if (/^description$/i.test(label) && rest && !into.description) into.description = plainText(rest);
+    }
+  }
+  flushTable();
+  return into;
+}
+
+function yamlEvidence(
+  body: string[],
+  bodyLine: number,
+  add: (name: string, line: number) => void,
+  setSeverity: (text: string, line: number) => void,
+  into: AlertEvidence,
+): void {
+  body.forEach((text, i) => {
+    const alert = /^\s*-?\s*alert\s*:\s*["']?([A-Za-z][\w.:-]*)["']?\s*(#.*)?$/.exec(text);
+    if (alert) {
+      into.evidence = true;
+      add(alert[1]!, bodyLine + i);
+    }
+    const sev = /^\s*severity\s*:\s*["']?([\w-]+)["']?/.exec(text);
+    if (sev) setSeverity(sev[1]!, bodyLine + i);
+  });
+}
+
+function tableEvidence(
+  rows: { cells: string[]; line: number }[],
+  add: (name: string, line: number) => void,
+  setSeverity: (text: string, line: number) => void,
+  into: AlertEvidence,
+): void {
+  const header = rows[0]!.cells.map((c) => plainText(c));
+  const alertCol = header.findIndex((h) => /^(alert|alert ?name|alertname|prometheus alert)s?$/i.test(h));
+  const sevCol = header.findIndex((h) => SEVERITY_LABEL.test(h));
+  if (alertCol >= 0 && rows.length > 1) {
+    into.evidence = true;
+    for (const row of rows.slice(1)) {
+      for (const n of splitAlertNames(row.cells[alertCol] ?? '')) add(n, row.line);
+      if (sevCol >= 0) setSeverity(row.cells[sevCol] ?? '', row.line);
+    }
+    return;
+  }
+  // Key/value tables ("| Alert Name | HighCPU |"), the header row included.
+  for (const row of rows) {
+    const [key = '', value = ''] = row.cells.map((c) => plainText(c));
+    if (ALERT_LABEL.test(key)) {
+      into.evidence = true;
+      for (const n of splitAlertNames(row.cells[1] ?? '')) add(n, row.line);
+    } else if (SEVERITY_LABEL.test(key)) {
+      into.evidence = true;
+      setSeverity(value, row.line);
+    } else if (EVIDENCE_LABEL.test(key)) into.evidence = true;
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Just enough shell lexing to read runbooks: where one command ends and the next begins (quotes spanning lines,
+ * `\` continuations, here-documents, loops, SQL statements pasted into bash blocks), and the words of each command.
+ */
+
+export interface SourceLine {
+  text: string;
+  line: number;
+}
+
+export interface RawCommand {
+  text: string;
+  line: number;
+  /** The text is an SQL statement (from an sql block or pasted into a shell block). */
+  sql: boolean;
+}
+
+const SQL_START =
+  /^(SELECT|WITH|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|VACUUM|ANALYZE|EXPLAIN|SHOW|GRANT|REVOKE|BEGIN|COMMIT|ROLLBACK|REINDEX|CLUSTER|COPY|SET|RESET|TABLE)(\s|;|$)/;
+
+/** True when the line starts an SQL statement: upper-case keywords, so shell words like `set -e` do not count. */
+export function isSqlStart(text: string): boolean {
+  return SQL_START.test(text.trim());
+}
+
+interface LexState {
+  quote: '' | "'" | '"' | '`';
+  /** Unquoted `(` depth, so `$(` … `)` may span lines. */
+  depth: number;
+  /** Open `if`/`while`/`for`/`case` blocks. */
+  blocks: number;
+}
+
+interface ScannedLine {
+  /** The line without its comment. */
+  out: string;
+  /** The line ended with a `\` continuation. */
+  backslash: boolean;
+  /** Here-document terminators opened on this line. */
+  heredocs: string[];
+}
+
+const OPENERS = /(?:^|[;&|(]|\bthen\b|\bdo\b|\belse\b)\s*(?:if|while|until|for|case|select)(?=\s|$)/g;
+const CLOSERS = /(?:^|[;&|\s])(?:fi|done|esac)(?=\s*(?:$|[;&|)]))/g;
+
+function scanLine(src: string, st: LexState): ScannedLine {
+  let out = '';
+  let skeleton = ''; // unquoted text only, for keyword counting
+  let backslash = false;
+  const heredocs: string[] = [];
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (st.quote === "'" || st.quote === '`') {
+      out += c;
+      if (c === st.quote) st.quote = '';
+      continue;
+    }
+    if (st.quote === '"') {
+      out += c;
+      if (c === '\\' && i + 1 < src.length) out += src[++i];
+      else if (c === '"') st.quote = '';
+      continue;
+    }
+    if (c === '\\') {
+      if (i === src.length - 1) {
+        backslash = true;
+        break;
+      }
+      out += c + src[++i];
+      skeleton += 'x';
+      continue;
+    }
+    if (c === '#' && (i === 0 || /[\s;|&(]/.test(src[i - 1]!))) break;
+    if (c === "'" || c === '"' || c === '`') {
+      st.quote = c;
+      out += c;
+      skeleton += ' Q ';
+      continue;
+    }
+    if (c === '(') st.depth++;
+    else if (c === ')') st.depth = Math.max(0, st.depth - 1);
+    else if (c === '<' && src[i + 1] === '<' && src[i + 2] !== '<') {
+      const m = /^<<-?\s*(['"]?)([A-Za-z_][\w-]*)\1/.exec(src.slice(i));
+      if (m) heredocs.push(m[2]!);
+    }
+    out += c;
+    skeleton += c;
+  }
+  st.blocks += (skeleton.match(OPENERS)?.length ?? 0) - (skeleton.match(CLOSERS)?.length ?? 0);
+  if (st.blocks < 0) st.blocks = 0;
+  return { out: out.replace(/\s+$/, ''), backslash, heredocs };
+}
+
+function stripSqlComment(s: string): string {
+  let quote = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === "'" || c === '"') quote = c;
+    else if (c === '-' && s[i + 1] === '-') return s.slice(0, i).replace(/\s+$/, '');
+  }
+  return s.replace(/\s+$/, '');
+}
+
+/** Removes the indentation every line of a multi-line command shares, so continuation lines keep their shape. */
+function dedentLines(parts: string[]): string {
+  const [first, ...rest] = parts;
+  const indents = rest.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length);
+  const common = indents.length ? Math.min(...indents) : 0;
+  return [first!.trim(), ...rest.map((l) => l.slice(Math.min(common, /^ */.exec(l)![0].length)))].join('\n').trim();
+}
+
+export type SplitMode = 'shell' | 'sql' | 'console';
+
+/**
+ * Splits the lines of a fenced block into commands. Comments are dropped, `\` continuations joined with a space;
+ * a quote, `$(`, loop or here-document that spans lines keeps its newlines.
+ */
+export function splitCommands(lines: readonly SourceLine[], mode: SplitMode): RawCommand[] {
+  const out: RawCommand[] = [];
+  let parts: string[] = [];
+  let start = 0;
+  let sql = false;
+  let heredocs: string[] = [];
+  let joinWithSpace = false;
+  const st: LexState = { quote: '', depth: 0, blocks: 0 };
+  const flush = () => {
+    const text = dedentLines(parts);
+    if (text) out.push({ text, line: start, sql });
+    parts = [];
+    sql = false;
+    joinWithSpace = false;
+    heredocs = [];
+    st.quote = '';
+    st.depth = 0;
+    st.blocks = 0;
+  };
+  for (const { text: rawText, line } of lines) {
+    let text = rawText;
+    if (heredocs.length) {
+      parts.push(text);
+      if (text.trim() === heredocs[0]) heredocs.shift();
+      if (!heredocs.length && !st.quote && !st.depth && !st.blocks) flush();
+      continue;
+    }
+    if (parts.length === 0) {
+      const t = text.trim();
+      // `--` opens an SQL comment; no shell command starts with it.
+      if (!t || t.startsWith('#') || /^--(\s|$)/.test(t)) continue;
+      if (mode === 'console') {
+        const prompt = /^\s*[$%]\s+(.*)$/.exec(text);
+        if (!prompt) continue; // program output, not a command
+        text = prompt[1]!;
+      }
+      start = line;
+      sql = isSqlStart(t) || (mode === 'sql' && !/^(psql|pg_\w+|\\)/.test(t));
+    }
+    if (sql) {
+      if (!text.trim()) {
+        flush();
+        continue;
+      }
+      const body = stripSqlComment(text);
+      if (body.trim()) parts.push(body);
+      if (/;\s*$/.test(body)) flush();
+      continue;
+    }
+    if (!text.trim() && !st.quote) {
+      if (parts.length) flush();
+      continue;
+    }
+    const scanned = scanLine(text, st);
+    if (joinWithSpace && parts.length) parts[parts.length - 1] += ` ${scanned.out.trim()}`;
+    else parts.push(scanned.out);
+    joinWithSpace = scanned.backslash;
+    if (scanned.heredocs.length) {
+      heredocs = scanned.heredocs;
+      continue;
+    }
+    const pending = st.quote || st.depth > 0 || st.blocks > 0 || scanned.backslash || /(\||&&)\s*$/.test(scanned.out);
+    if (!pending) flush();
+  }
+  if (parts.length) flush();
+  return out;
+}
+
+export interface Redirect {
+  op: string;
+  target: string;
+}
+
+export interface SimpleCommand {
+  /** Words with quotes removed; `$(…)` kept as written. */
+  words: string[];
+  redirects: Redirect[];
+}
+
+export interface ShellParse {
+  commands: SimpleCommand[];
+  /** Operators between commands, in order (`|`, `&&`, `||`, `;`, `&`, newline as `;`). */
+  operators: string[];
+  /** Text of each `$(…)` or backtick substitution. */
+  substitutions: string[];
+  heredoc: boolean;
+}
+
+/** Tokenises a command into simple commands, operators, redirects and substitutions. Never throws. */
+export function parseShell(text: string): ShellParse {
+  const commands: SimpleCommand[] = [];
+  const operators: string[] = [];
+  const substitutions: string[] = [];
+  let heredoc = false;
+  let words: string[] = [];
+  let redirects: Redirect[] = [];
+  let word = '';
+  let inWord = false;
+  let pendingRedirect: string | null = null;
+  const endWord = () => {
+    if (!inWord) return;
+    if (pendingRedirect !== null) {
+      redirects.push({ op: pendingRedirect, target: word });
+      pendingRedirect = null;
+    } else words.push(word);
+    word = '';
+    inWord = false;
+  };
+  const endCommand = (op: string | null) => {
+    endWord();
+    if (words.length || redirects.length) commands.push({ words, redirects });
+    if (op && (words.length || redirects.length || commands.length)) operators.push(op);
+    words = [];
+    redirects = [];
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      const stop = end < 0 ? text.length : end;
+      word += text.slice(i + 1, stop);
+      inWord = true;
+      i = stop;
+      continue;
+    }
+    if (c === '"') {
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\' && j + 1 < text.length) {
+          j++;
+          word += text[j];
+          continue;
+        }
+        if (text[j] === '$' && text[j + 1] === '(') {
+          const end = matchParen(text, j + 1);
+          substitutions.push(text.slice(j + 2, end));
+          word += text.slice(j, end + 1);
+          j = end;
+          continue;
+        }
+        word += text[j];
+      }
+      inWord = true;
+      i = j;
+      continue;
+    }
+    if (c === '\\') {
+      if (text[i + 1] === '\n') i++;
+      else {
+        word += text[i + 1] ?? '';
+        inWord = true;
+        i++;
+      }
+      continue;
+    }
+    if (c === '$' && text[i + 1] === '(') {
+      const end = matchParen(text, i + 1);
+      substitutions.push(text.slice(i + 2, end));
+      word += text.slice(i, end + 1);
+      inWord = true;
+      i = end;
+      continue;
+    }
+    if (c === '`') {
+      const end = text.indexOf('`', i + 1);
+      const stop = end < 0 ? text.length : end;
+      substitutions.push(text.slice(i + 1, stop));
+      word += text.slice(i, stop + 1);
+      inWord = true;
+      i = stop;
+      continue;
+    }
+    if (c === ' ' || c === '\t') {
+      endWord();
+      continue;
+    }
+    if (c === '\n' || c === ';') {
+      endCommand(';');
+      continue;
+    }
+    if (c === '|' || c === '&') {
+      const two = text.slice(i, i + 2);
+      if (c === '&' && (text[i + 1] === '>' || text[i - 1] === '>')) {
+        word += c;
+        inWord = true;
+        continue;
+      }
+      if (two === '||' || two === '&&') {
+        endCommand(two);
+        i++;
+      } else endCommand(c);
+      continue;
+    }
+    if (c === '<') {
+      // `<pod-name>` is a placeholder the author wants filled in, not a redirect.
+      const placeholder = /^<[A-Za-z][\w.:/@-]*>/.exec(text.slice(i));
+      if (placeholder) {
+        word += placeholder[0];
+        inWord = true;
+        i += placeholder[0].length - 1;
+        continue;
+      }
+    }
+    if (c === '>' || c === '<') {
+      // A redirect: `>`, `>>`, `2>`, `2>&1`, `<`, `<<EOF`.
+      const m = /^(<<-?|>>|>&|<|>)/.exec(text.slice(i))!;
+      const fd = inWord && /^\d$/.test(word) ? word : '';
+      if (fd) {
+        word = '';
+        inWord = false;
+      } else endWord();
+      if (m[1]!.startsWith('<<')) heredoc = true;
+      pendingRedirect = fd + m[1]!;
+      i += m[1]!.length - 1;
+      // `2>&1` and friends: the target follows directly.
+      continue;
+    }
+    word += c;
+    inWord = true;
+  }
+  endCommand(null);
+  if (pendingRedirect !== null) redirects.push({ op: pendingRedirect, target: '' });
+  return { commands, operators, substitutions, heredoc };
+}
+
+function matchParen(text: string, open: number): number {
+  let depth = 0;
+  let quote = '';
+  for (let i = open; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = '';
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return text.length - 1;
+}
