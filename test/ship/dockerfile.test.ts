@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './scan.js';
@@ -77,6 +79,32 @@ describe('Dockerfile', () => {
     const tsb = JSON.parse(readFileSync(join(ROOT, 'tsconfig.build.json'), 'utf8'));
     expect(tsb.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' }); // bin/incident-bot.js runs dist/main.js
     expect(readFileSync(join(ROOT, 'bin/incident-bot.js'), 'utf8')).toContain('../dist/main.js');
+  });
+
+  it('assembles the runtime layout the code expects (build step run with a stub compiler)', () => {
+    const build = stages.flatMap((st) => all(st, 'RUN')).find((r) => r.includes('npm run build'))!;
+    const tmp = mkdtempSync(join(tmpdir(), 'docker-layout-'));
+    try {
+      const ctx = join(tmp, 'ctx');
+      for (const p of ['bin', 'runbooks', 'templates', 'src/store/migrations', 'src/emulator'])
+        if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(ctx, p), { recursive: true });
+      mkdirSync(join(ctx, 'dist'), { recursive: true });
+      writeFileSync(join(ctx, 'dist/main.js'), '');
+      const script = build.replace('npm run build', 'true').replaceAll('/out', join(tmp, 'out'));
+      execFileSync('sh', ['-c', script], { cwd: ctx });
+      for (const p of [
+        'bin/incident-bot.js',
+        'dist/main.js',
+        'src/store/migrations/001_initial.sql',
+        'runbooks',
+        'templates',
+      ])
+        expect(existsSync(join(tmp, 'out', p)), p).toBe(true);
+      if (existsSync(join(ROOT, 'src/emulator/workspace.default.yml')))
+        expect(existsSync(join(tmp, 'out/src/emulator/workspace.default.yml'))).toBe(true);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('runs as a numeric non-root user', () => {
