@@ -38,6 +38,14 @@ export function assertCanPublish(
   );
 }
 
+/** Prefill for a component's status in the modal, from the incident's severity; people adjust it. */
+export function defaultComponentStatus(severity: Incident['severity'], status: Status): ComponentStatus {
+  if (status === 'resolved') return 'operational';
+  return ({ P1: 'major_outage', P2: 'partial_outage', P3: 'degraded_performance', P4: 'operational' } as const)[
+    severity
+  ];
+}
+
 /**
  * The status-page update a Slack status change should offer: same public status, and on resolve every listed
  * component back to operational. The modal shows it prefilled; nothing is published until someone presses Publish.

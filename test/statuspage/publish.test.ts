@@ -5,6 +5,7 @@ import { assignRole, setStatus } from '../../src/incidents/model.js';
 import { silentLogger } from '../../src/log.js';
 import {
   createStatusPageProvider,
+  defaultComponentStatus,
   deliverStatusUpdate,
   enqueueStatusUpdate,
   renderCommunication,
@@ -158,6 +159,14 @@ describe.each(backends)('publishing on %s', (backend) => {
     expect(err.retryable).toBe(false);
     expect(err.message).toMatch(/HTTP 404\): Page not found\. Check STATUSPAGE_PAGE_ID/);
     expect((await getIncident(db, inc.id))!.statuspageIncidentId).toBeNull();
+  });
+});
+
+describe('modal prefill', () => {
+  it('suggests component status from severity, operational once resolved', () => {
+    expect(defaultComponentStatus('P1', 'investigating')).toBe('major_outage');
+    expect(defaultComponentStatus('P3', 'identified')).toBe('degraded_performance');
+    expect(defaultComponentStatus('P1', 'resolved')).toBe('operational');
   });
 });
 
