@@ -54,6 +54,11 @@ export interface Emulator {
   setFaults(f: FaultConfig): void;
   setRateLimits(r: RateLimitConfig): void;
   stats(): EmulatorStats;
+  /**
+   * Resolves once the app has made no Web API call for `quietMs` (and none is in flight): the app works after its
+   * ack, so this is how a test waits for "the bot is done reacting".
+   */
+  idle(quietMs?: number, timeoutMs?: number): Promise<void>;
   /** Resolves with the predicate's first truthy value, re-checked on every state change (the app acts after its ack). */
   waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -127,6 +132,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   let faultCount = 0;
   /** Responses held open by an injected timeout, so close() can end them. */
   const hanging = new Map<ServerResponse, NodeJS.Timeout>();
+  /** Web API calls in progress and when the last one ended, for idle(). */
+  const activity = { inFlight: 0, lastMs: 0 };
 
   const apiContext = (): ApiContext => ({ state, baseUrl });
   const deliverer = new Deliverer({
@@ -321,7 +328,15 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const path = url.pathname;
-    if (path.startsWith('/api/')) return webApi(req, res, path.slice(5), url.searchParams);
+    if (path.startsWith('/api/')) {
+      activity.inFlight++;
+      try {
+        return await webApi(req, res, path.slice(5), url.searchParams);
+      } finally {
+        activity.inFlight--;
+        activity.lastMs = Date.now();
+      }
+    }
     if (path.startsWith('/_emulator/')) return control(req, res, path.slice('/_emulator/'.length), url.searchParams);
     const permalink = /^\/archives\/([^/]+)\/p(\d+)$/.exec(path);
     if (permalink) {
@@ -406,6 +421,13 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     setFaults: (f) => faults.configure(f),
     setRateLimits: (r) => limiter.configure(r),
     stats,
+    async idle(quietMs = 100, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (activity.inFlight > 0 || Date.now() - activity.lastMs < quietMs) {
+        if (Date.now() > deadline) throw new Error(`emulator.idle: still busy after ${timeoutMs} ms`);
+        await sleep(10);
+      }
+    },
     waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         const check = (): boolean => {

@@ -61,6 +61,14 @@ describe('emulator ⇄ Bolt app, full loop', () => {
     ]);
     expect(emulator.as('bob').ephemerals()).toEqual([]);
     await emulator.waitFor(() => emulator.channel('#incidents').latest()?.text.includes(channel.id));
+    await emulator.idle(50);
+    expect(emulator.stats().calls).toMatchObject({
+      'conversations.create': 1,
+      'conversations.invite': 1,
+      'conversations.setTopic': 1,
+      'chat.postMessage': 2,
+      'pins.add': 1,
+    });
   });
 
   it('plain-text and in_channel acks are shown like Slack shows them', async () => {

@@ -84,5 +84,14 @@ describe.skipIf(!hasChromium)('emulator web page in headless Chromium', () => {
     // User text went through mrkdwn and HTML escaping: no element was injected, no script ran.
     expect(await page.locator('#content img').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+
+    // Another user sees the channel but not alice's ephemerals; the App Home is one click away.
+    await page.selectOption('#user', 'U0BOB');
+    await page.click('#side-list a[data-name="incidents"]');
+    await expect.poll(() => page.locator('#title').textContent(), POLL).toBe('#incidents');
+    await expect.poll(() => page.locator('#content').textContent(), POLL).toContain('P1 declared: API down');
+    expect(await page.locator('#content').textContent()).not.toContain('Declaring P1');
+    await page.click('#side-list a[data-channel="@home"]');
+    await expect.poll(() => page.locator('#content .home').textContent(), POLL).toContain('Hello @bob');
   });
 });
