@@ -71,20 +71,21 @@ interface Plan {
 function parseDocument(input: string, source: string): RunbookDocument {
   const warnings: Warning[] = [];
   const repaired = repairMojibake(input.replace(/^\uFEFF/, ''));
-  for (const r of repaired.repairs.slice(0, 10)) {
-    warnings.push({
-      line: r.line,
-      level: 'warning',
-      code: 'mojibake',
-      message: `Repaired mojibake (UTF-8 read as Latin-1): "${r.from}" → "${r.to}". Re-save the file as UTF-8.`,
-    });
+  // One warning per distinct repair, at its first line, naming the other lines.
+  const byText = new Map<string, { from: string; to: string; lines: number[] }>();
+  for (const r of repaired.repairs) {
+    const entry = byText.get(r.from) ?? { from: r.from, to: r.to, lines: [] };
+    entry.lines.push(r.line);
+    byText.set(r.from, entry);
   }
-  if (repaired.repairs.length > 10) {
+  for (const r of byText.values()) {
+    const more =
+      r.lines.length > 1 ? ` (also on lines ${r.lines.slice(1, 8).join(', ')}${r.lines.length > 8 ? ', …' : ''})` : '';
     warnings.push({
-      line: repaired.repairs[10]!.line,
+      line: r.lines[0]!,
       level: 'warning',
       code: 'mojibake',
-      message: `Repaired mojibake on ${repaired.repairs.length - 10} more lines.`,
+      message: `Repaired mojibake (UTF-8 read as Latin-1): "${r.from}" → "${r.to}"${more}. Re-save the file as UTF-8.`,
     });
   }
   const lines = repaired.text.split(/\r\n|\r|\n/);
