@@ -326,6 +326,25 @@ describe('emulator Web API', () => {
       'invalid_arguments',
     );
 
+    const pushed = await client.views.push({
+      trigger_id: emulator.state.issueTrigger('U0BOB'),
+      view: { ...modal, callback_id: 'cb2' },
+    });
+    expect(pushed.view).toMatchObject({
+      callback_id: 'cb2',
+      root_view_id: opened.view!.id,
+      previous_view_id: opened.view!.id,
+    });
+    expect(
+      emulator
+        .as('bob')
+        .openViews()
+        .map((v) => v.callback_id),
+    ).toEqual(['cb', 'cb2']);
+    expect(await errorOf(client.views.push({ trigger_id: emulator.state.issueTrigger('U0DAVE'), view: modal }))).toBe(
+      'not_found',
+    );
+
     const home = await client.views.publish({
       user_id: 'U0ERIN',
       view: { type: 'home', blocks: [{ type: 'divider' }] },
@@ -355,6 +374,19 @@ describe('emulator Web API', () => {
     const download = await fetch(msg.files![0].url_private);
     expect(await download.text()).toBe('# Timeline\n- 10:00 declared');
     expect(await errorOf(client.files.completeUploadExternal({ files: [{ id: 'F0NOPE' }] }))).toBe('file_not_found');
+  });
+
+  it('conversations.open gives the bot a DM with a user, and chat.postMessage can post there', async () => {
+    const dm = await client.conversations.open({ users: 'U0DAVE' });
+    expect(dm).toMatchObject({ ok: true, no_op: false, channel: { id: 'D0DAVE' } });
+    expect((await client.conversations.open({ users: 'U0DAVE' })).already_open).toBe(true);
+    await client.chat.postMessage({ channel: 'U0DAVE', text: 'you are on call' });
+    expect(emulator.channel('D0DAVE').latest()?.text).toBe('you are on call');
+    expect((await client.conversations.info({ channel: 'D0DAVE' })).channel).toMatchObject({
+      is_im: true,
+      user: 'U0DAVE',
+    });
+    expect(await errorOf(client.conversations.open({ users: 'U0NOPE' }))).toBe('user_not_found');
   });
 
   it('counts calls per method in stats()', () => {
