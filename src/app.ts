@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import bolt from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { alertmanagerHandler } from './alerts/receiver.js';
 import type { Config } from './config.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
+import { sendJson } from './http/body.js';
 import { createHttpServer, type Handler, type HttpServer } from './http/server.js';
+import { createRunbookLookup, type RunbookSource } from './incidents/runbook-lookup.js';
+import { type IncidentHooks, IncidentService, type RunbookLookup } from './incidents/service.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
+import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
+import { createSlackOps } from './slack/ops.js';
+import { createSlackCaller } from './slack/web.js';
 import { type Db, openDb } from './store/db.js';
+import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
-
-const { App, HTTPReceiver } = bolt;
 
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
 export interface Bot {
@@ -17,19 +25,24 @@ export interface Bot {
   db: Db;
   metrics: Metrics;
   logger: Logger;
-  slack: InstanceType<typeof App>;
+  service: IncidentService;
+  sender: OutboxSender;
+  runbooks: RunbookSource;
+  /** The local Slack workspace (local mode only). */
+  emulator: Emulator | null;
   /** Stops taking work, finishes in-flight requests and work, closes pools. */
   stop(): Promise<void>;
-  /** Extra components by name (emulator, workers) for tests and the CLI. */
-  parts: Record<string, unknown>;
 }
 
 export interface StartOptions {
   logger: Logger;
   /** Overrides PORT (0 picks a free port). */
   port?: number;
-  /** Use an already-open database (tests). */
+  /** Use an already-open database (tests); it is left open on stop. */
   db?: Db;
+  /** Local-workspace settings (tests and benches: rate limits, faults, seed). */
+  emulator?: Partial<EmulatorOptions>;
+  now?: () => Date;
 }
 
 /** Something that runs in the background and can be asked to finish. */
@@ -38,18 +51,11 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** Wires every part and starts serving. Order: store, runbooks, HTTP, Slack (or the local workspace), workers. */
 export async function startBot(config: Config, opts: StartOptions): Promise<Bot> {
   const { logger } = opts;
   const metrics = createMetrics();
-  const db =
-    opts.db ??
-    (await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA }).catch((err) => {
-      throw new Error(
-        config.DATABASE_URL
-          ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
-          : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
-      );
-    }));
+  const db = opts.db ?? (await openStore(config));
   const migrations = await migrate(db);
   if (migrations.applied.length) logger.info({ applied: migrations.applied }, 'database migrated');
   logger.info(
@@ -57,11 +63,48 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     db.kind === 'pglite' ? `embedded database in ${config.INCIDENT_BOT_DATA}` : 'PostgreSQL store',
   );
 
+  const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, logger);
   const localMode = !config.SLACK_BOT_TOKEN;
-  // In local mode the emulator signs with a secret made up per process; nothing outside can forge it.
+  // In local mode the workspace signs with a secret made up per process; nothing outside can forge it.
   const signingSecret = config.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
   const botToken = config.SLACK_BOT_TOKEN ?? `xoxb-local-${randomBytes(8).toString('hex')}`;
-  const port = opts.port ?? config.PORT;
+
+  // Routes are bound once the Slack side exists (after listen, when the port is known).
+  let slackListener: Handler | null = null;
+  let emulator: Emulator | null = null;
+  let alerts: Handler | null = null;
+  const handlers: Handler[] = [
+    (req, res, url) => {
+      if (url.pathname !== '/slack/events') return false;
+      if (!slackListener) sendJson(res, 503, { ok: false, error: 'starting' });
+      else return slackListener(req, res, url);
+      return true;
+    },
+    (req, res, url) => (alerts ? alerts(req, res, url) : false),
+    (req, res) => (emulator ? emulator.handle(req, res) : false),
+  ];
+  const http: HttpServer = createHttpServer({
+    logger,
+    metrics,
+    handlers,
+    ready: async () => slackListener !== null && (await db.query('SELECT 1').then(() => true)),
+  });
+  const { url, port } = await http.listen(opts.port ?? config.PORT, config.HOST);
+  const base = config.PUBLIC_URL ?? url;
+
+  if (localMode) {
+    emulator = createEmulator({
+      signingSecret,
+      botToken,
+      baseUrl: url,
+      eventsUrl: `http://127.0.0.1:${port}/slack/events`,
+      workspace: config.EMULATOR_WORKSPACE,
+      rateLimits: { enabled: config.EMULATOR_RATE_LIMITS },
+      logger: logger.child({ component: 'emulator' }),
+      ...opts.emulator,
+    });
+  }
+  const apiUrl = config.SLACK_API_URL ?? emulator?.apiUrl;
 
   const receiver = new HTTPReceiver({
     signingSecret,
@@ -73,53 +116,108 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     receiver,
     token: botToken,
     logger: boltLogger(logger),
-    clientOptions: { slackApiUrl: config.SLACK_API_URL ?? undefined },
-    // Without a real token or an API URL there is nobody to verify the token with.
-    tokenVerificationEnabled: !localMode || Boolean(config.SLACK_API_URL),
+    clientOptions: { slackApiUrl: apiUrl },
+    tokenVerificationEnabled: false,
   });
+  const caller = createSlackCaller({ token: botToken, apiUrl, metrics });
 
-  const handlers: Handler[] = [
-    (req, res, url) => {
-      if (url.pathname !== '/slack/events') return false;
-      receiver.requestListener(req, res);
-      return true;
-    },
-  ];
-  const workers: Worker[] = [];
-  const http: HttpServer = createHttpServer({
+  const hooks: IncidentHooks[] = [];
+  let sender: OutboxSender | null = null;
+  const lookup: () => RunbookLookup = () => runbooks;
+  const service = new IncidentService({
+    db,
+    config,
     logger,
     metrics,
-    handlers,
-    ready: () => db.query('SELECT 1').then(() => true),
+    runbooks: lookup,
+    hooks,
+    kick: () => sender?.kick(),
+    now: opts.now,
   });
-  const { url, port: boundPort } = await http.listen(port, config.HOST);
-  if (localMode)
-    logger.warn('SLACK_BOT_TOKEN is unset: running without Slack (the local workspace is not built in yet)');
+
+  const groupIds = new Map<string, string>();
+  const groupMembers = async (handle: string): Promise<string[]> => {
+    if (!groupIds.size) {
+      const r = await caller.call<{ usergroups: { id: string; handle: string }[] }>('usergroups.list', {});
+      for (const g of r.usergroups) groupIds.set(g.handle, g.id);
+    }
+    const id = groupIds.get(handle.replace(/^@/, ''));
+    if (!id) {
+      logger.warn({ handle }, 'user group not found; nobody from it is invited');
+      return [];
+    }
+    return (await caller.call<{ users: string[] }>('usergroups.users.list', { usergroup: id })).users;
+  };
+
+  const ops = createSlackOps({ db, config, logger, slack: caller, incidents: service, groupMembers });
+  sender = createOutboxSender({
+    db,
+    handlers: ops.handlers,
+    logger: logger.child({ component: 'outbox' }),
+    metrics,
+    pollMs: config.OUTBOX_POLL_MS,
+    now: opts.now,
+  });
+
+  const extensions: SlackExtensions = { commands: {} };
+  registerSlackHandlers({ app: slack, service, config, logger, extensions });
+  alerts = alertmanagerHandler({ service, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
+  slackListener = (req, res) => {
+    receiver.requestListener(req, res);
+    return true;
+  };
+
+  metrics.incidentsOpen.reset();
+  const refreshGauges = async () => {
+    const counts = await countOpenBySeverity(db).catch(() => ({}) as Record<string, number>);
+    for (const s of ['P1', 'P2', 'P3', 'P4']) metrics.incidentsOpen.set({ severity: s }, counts[s] ?? 0);
+  };
+  const gaugeTimer = setInterval(() => void refreshGauges(), 15_000);
+  gaugeTimer.unref();
+  void refreshGauges();
+
+  const workers: Worker[] = [sender];
   for (const w of workers) w.start();
-  logger.info({ url, port: boundPort }, 'listening');
+  if (localMode) {
+    logger.warn(`SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser`);
+  }
+  logger.info({ url, port, slackApi: apiUrl ?? 'https://slack.com/api/' }, 'listening');
 
   let stopping: Promise<void> | null = null;
-  const bot: Bot = {
+  return {
     url,
-    port: boundPort,
+    port,
     config,
     db,
     metrics,
     logger,
-    slack,
-    parts: { http, workers },
+    service,
+    sender,
+    runbooks,
+    emulator,
     stop() {
       stopping ??= (async () => {
         logger.info('shutting down: no new work, finishing in-flight');
+        clearInterval(gaugeTimer);
         await http.close(config.SHUTDOWN_TIMEOUT_MS);
         await Promise.all(workers.map((w) => w.stop()));
+        await emulator?.close();
         if (!opts.db) await db.close();
         logger.info('stopped');
       })();
       return stopping;
     },
   };
-  return bot;
+}
+
+async function openStore(config: Config): Promise<Db> {
+  return openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA }).catch((err) => {
+    throw new Error(
+      config.DATABASE_URL
+        ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
+        : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
+    );
+  });
 }
 
 /** Bolt logs through our pino instance, so its lines carry the same context and redaction. */

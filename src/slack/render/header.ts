@@ -87,7 +87,7 @@ export function renderHeader(inc: Incident, ctx: HeaderContext): SlackMessage {
     : [button('Postmortem draft', 'incident_postmortem', v), button('Reopen', 'incident_reopen', v)];
   blocks.push({ type: 'actions', block_id: `header:${inc.id}`, elements: actions });
 
-  const text = `${ref} ${inc.severity} ${inc.status}: ${inc.title}`;
+  const text = `${ref} ${inc.severity} ${inc.status}: ${esc(inc.title)}`;
   return { text: truncate(text, 3000), blocks };
 }
 

@@ -65,7 +65,7 @@ export function renderAnnouncement(inc: Incident): SlackMessage {
   const where = inc.channelId ? `<#${inc.channelId}>` : '(channel being created)';
   const text = `${SEVERITY_EMOJI[inc.severity]} *${incidentRef(inc)} · ${inc.severity}* ${esc(inc.title)} — join ${where}`;
   return {
-    text: `${incidentRef(inc)} ${inc.severity}: ${inc.title}`,
+    text: `${incidentRef(inc)} ${inc.severity}: ${esc(inc.title)}`,
     blocks: [
       section(text),
       context(

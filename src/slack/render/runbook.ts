@@ -126,9 +126,9 @@ export function renderRunbook(
 
   // One slot stays free in the first message for the "continued in the thread" note.
   const room = LIMITS.blocksPerMessage - top.length - 1;
-  const messages: SlackMessage[] = [{ text: `Runbook: ${sec.title}`, blocks: [...top, ...body.slice(0, room)] }];
+  const messages: SlackMessage[] = [{ text: `Runbook: ${esc(sec.title)}`, blocks: [...top, ...body.slice(0, room)] }];
   for (const blocks of chunkBlocks(body.slice(room))) {
-    if (blocks.length) messages.push({ text: `Runbook: ${sec.title} (part ${messages.length + 1})`, blocks });
+    if (blocks.length) messages.push({ text: `Runbook: ${esc(sec.title)} (part ${messages.length + 1})`, blocks });
   }
   if (messages.length > 1) {
     messages[0]!.blocks.push(context(`:thread: Continued in the thread (${messages.length - 1} more part(s)).`));

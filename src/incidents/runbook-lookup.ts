@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import { loadRunbooks, type RunbookLibrary } from '../runbooks/load.js';
+import type { Command, RunbookDocument } from '../runbooks/schema.js';
+import type { Severity } from './model.js';
+import type { RunbookLookup, RunbookMatch } from './service.js';
+
+/** The loaded runbook library as the incident service and Slack handlers see it; reloadable. */
+export interface RunbookSource extends RunbookLookup {
+  documents(): RunbookDocument[];
+  command(source: string, commandId: string): (RunbookMatch & { command: Command }) | null;
+  reload(): Promise<void>;
+}
+
+export async function createRunbookLookup(dir: string, logger: Logger): Promise<RunbookSource> {
+  let lib: RunbookLibrary = await loadRunbooks(dir);
+  const report = () => {
+    const warnings = lib.documents.reduce((n, d) => n + d.warnings.length, 0);
+    const sections = lib.documents.reduce((n, d) => n + d.runbooks.length, 0);
+    logger.info({ dir, documents: lib.documents.length, sections, warnings }, 'runbooks loaded');
+    if (!lib.documents.length) logger.warn({ dir }, 'no runbooks found; incidents open without one (set RUNBOOKS_DIR)');
+  };
+  report();
+  return {
+    documents: () => lib.documents,
+    match: (alertname, labels, annotations) => lib.match(alertname, labels, annotations),
+    bySeverity: (severity: Severity) => lib.bySeverity(severity),
+    section: (source, id) => lib.section(source, id),
+    command: (source, commandId) => lib.command(source, commandId),
+    async reload() {
+      lib = await loadRunbooks(dir);
+      report();
+    },
+  };
+}

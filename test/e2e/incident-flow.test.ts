@@ -1,0 +1,271 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { amPayload, eventually, startTestBot, type TestBot } from '../helpers/bot.js';
+import { backends, dropSchemas } from '../helpers/db.js';
+
+afterAll(dropSchemas);
+
+type Block = {
+  type: string;
+  text?: { text: string };
+  elements?: { action_id?: string; text?: unknown }[];
+  fields?: { text: string }[];
+};
+const blockText = (blocks: unknown[] | undefined) => JSON.stringify(blocks ?? []);
+const actionIds = (blocks: unknown[] | undefined) =>
+  ((blocks ?? []) as Block[]).flatMap((b) => [
+    ...(b.elements ?? []).map((e) => e.action_id).filter(Boolean),
+    ...((b as { accessory?: { action_id?: string } }).accessory?.action_id
+      ? [(b as { accessory: { action_id: string } }).accessory.action_id]
+      : []),
+  ]);
+
+describe.each(backends)('incident flow on %s', (backend) => {
+  let t: TestBot;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('opens a channel with header, runbook and announcement for /incident declare', async () => {
+    t = await startTestBot(backend);
+    const res = await t.emulator.as('alice').slash('/incident', 'declare P1 API is down');
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).toMatch(/Declared \*INC-1\* \(P1\)/);
+    await t.settle();
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const ch = t.emulator.channel(`inc-${day}-api-is-down`);
+    expect(ch.members).toEqual(expect.arrayContaining(['U0ALICE']));
+    expect(ch.topic.value).toMatch(/P1 · investigating/);
+    const [header] = ch.messages();
+    expect(blockText(header!.blocks)).toContain('INC-1: API is down');
+    expect(actionIds(header!.blocks)).toEqual([
+      'incident_ack',
+      'incident_update',
+      'incident_statuspage',
+      'incident_resolve',
+    ]);
+    expect(ch.pins.map((m) => m.ts)).toEqual([header!.ts]);
+    const announce = t.emulator.channel('incidents').messages().at(-1)!;
+    expect(announce.text).toContain('INC-1 P1: API is down');
+    expect(blockText(announce.blocks)).toContain(`<#${ch.id}>`);
+  });
+
+  it('acknowledges from the header button, records the click and updates the header', async () => {
+    t = await startTestBot(backend);
+    await t.emulator.as('bob').slash('/incident', 'declare P2 Checkout slow');
+    await t.settle();
+    const ch = t.emulator.channel(t.emulator.state.listChannels().find((c) => c.name.includes('checkout-slow'))!.id);
+    await t.emulator.as('bob').in(ch.id).click({ actionId: 'incident_ack' });
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    expect(inc.ackedBy).toBe('U0BOB');
+    expect(inc.commander).toBe('U0BOB');
+    const header = ch.messages()[0]!;
+    expect(actionIds(header.blocks)).not.toContain('incident_ack');
+    expect(blockText(header.blocks)).toContain('Acknowledged by <@U0BOB>');
+    const kinds = (await t.bot.service.timeline(1)).map((e) => e.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['declared', 'click', 'acknowledged', 'role']));
+  });
+
+  it('answers every /incident command in an incident channel, and bad input with help', async () => {
+    t = await startTestBot(backend);
+    const alice = t.emulator.as('alice');
+    await alice.slash('/incident', 'declare P2 Search degraded');
+    await t.settle();
+    const chId = (await t.bot.service.get(1)).channelId!;
+    const inCh = alice.in(chId);
+    const say = async (text: string) => JSON.stringify((await inCh.slash('/incident', text)).body);
+    expect(await say('')).toContain('/incident` commands');
+    expect(await say('frobnicate')).toContain("I don't know `frobnicate`");
+    expect(await say('status')).toMatch(/INC-1.*P2, investigating/);
+    expect(await say('severity P9')).toContain('Severity must be P1, P2, P3 or P4');
+    expect(await say('severity P1')).toContain('INC-1 is now P1');
+    expect(await say('assign')).toContain('/incident assign @user commander|comms|scribe');
+    expect(await say('assign @bob comms')).toContain('<@U0BOB> is now comms');
+    expect(await say('assign @nobody comms')).toContain('No user called @nobody');
+    expect(await say('ack')).toContain('Acknowledged INC-1');
+    expect(await say('ack')).toContain('already acknowledged');
+    expect(await say('update')).toContain('An update needs some text');
+    expect(await say('update Rolled back the search deploy')).toContain('Update posted');
+    expect(await say('status identified')).toContain('now *identified*');
+    expect(await say('status sideways')).toContain('Unknown status \\"sideways\\"');
+    expect(await say('list')).toContain('1 open incident');
+    expect(await say('timeline')).toContain('Timeline of INC-1');
+    expect(await say('resolve Rolled back')).toContain('Resolved INC-1');
+    expect(await say('resolve')).toContain('already resolved');
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    expect(inc).toMatchObject({ status: 'resolved', severity: 'P1', commsLead: 'U0BOB', summary: 'Rolled back' });
+    const texts = t.emulator
+      .channel(chId)
+      .messages()
+      .map((m) => m.text);
+    expect(texts.join('\n')).toContain('Rolled back the search deploy');
+    // Outside an incident channel the command says how to name the incident.
+    expect(JSON.stringify((await alice.in('general').slash('/incident', 'ack')).body)).toContain(
+      'not an incident channel',
+    );
+    expect(JSON.stringify((await alice.in('general').slash('/incident', 'status 1')).body)).toContain('resolved');
+  });
+
+  it('opens a modal for a bare declare and declares on submit, with errors for missing fields', async () => {
+    t = await startTestBot(backend);
+    const carol = t.emulator.as('carol');
+    await carol.slash('/incident', 'declare');
+    expect(carol.openViews().at(-1)?.callback_id).toBe('declare_modal');
+    const bad = await carol.submitView('declare_modal', { title: { value: { type: 'plain_text_input', value: '' } } });
+    expect(JSON.stringify(bad.body)).toContain('Give the incident a short title');
+    await carol.submitView('declare_modal', {
+      title: { value: { type: 'plain_text_input', value: 'Payments failing' } },
+      severity: { value: { type: 'static_select', selected_option: { value: 'P1' } } },
+      commander: { value: { type: 'users_select', selected_user: 'U0BOB' } },
+    });
+    await t.emulator.waitFor(() => t.emulator.state.listChannels().find((c) => c.name.endsWith('payments-failing')));
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    expect(inc).toMatchObject({ title: 'Payments failing', severity: 'P1', commander: 'U0BOB', source: 'modal' });
+  });
+
+  it('stores an alert, opens one incident, and ignores a redelivery', async () => {
+    t = await startTestBot(backend);
+    const payload = amPayload([{ alertname: 'KubePodCrashLooping', labels: { namespace: 'shop', pod: 'api-1' } }]);
+    const first = await t.alert(payload);
+    expect(first.status).toBe(200);
+    expect(first.body.incidents).toEqual([{ id: 1, created: true }]);
+    const again = await t.alert(payload);
+    expect(again.body.incidents).toEqual([{ id: 1, created: false }]);
+    expect(again.body.newAlerts).toBe(0);
+    await t.settle();
+    const incs = await t.bot.service.listOpen();
+    expect(incs).toHaveLength(1);
+    const channels = t.emulator.state.listChannels().filter((c) => c.name.startsWith('inc-'));
+    expect(channels).toHaveLength(1);
+    const n = await t.bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM alert_notifications');
+    expect(n.rows[0]!.n).toBe(2);
+  });
+
+  it('adds new alerts of the same group to the open incident and offers to resolve when all resolve', async () => {
+    t = await startTestBot(backend);
+    const groupKey = '{}:{alertname="HighErrorRate"}';
+    await t.alert(
+      amPayload([{ alertname: 'HighErrorRate', fingerprint: 'a1', labels: { service: 'api' } }], { groupKey }),
+    );
+    await t.settle();
+    await t.alert(
+      amPayload(
+        [
+          { alertname: 'HighErrorRate', fingerprint: 'a1', labels: { service: 'api' } },
+          { alertname: 'HighErrorRate', fingerprint: 'a2', labels: { service: 'web' } },
+        ],
+        { groupKey },
+      ),
+    );
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    const ch = t.emulator.channel(inc.channelId!);
+    expect(
+      ch
+        .messages()
+        .map((m) => m.text)
+        .join('\n'),
+    ).toContain('Alert HighErrorRate is firing (service=web)');
+    expect((await t.bot.service.listOpen()).length).toBe(1);
+    await t.alert(
+      amPayload(
+        [
+          { alertname: 'HighErrorRate', fingerprint: 'a1', status: 'resolved', labels: { service: 'api' } },
+          { alertname: 'HighErrorRate', fingerprint: 'a2', status: 'resolved', labels: { service: 'web' } },
+        ],
+        { groupKey },
+      ),
+    );
+    await t.settle();
+    const last = ch.messages().at(-1)!;
+    expect(last.text).toBe('All alerts resolved');
+    expect(actionIds(last.blocks)).toEqual(['incident_resolve']);
+    // Clicking "Resolve incident" opens the resolve form; submitting resolves.
+    const bob = t.emulator.as('bob').in(ch.id);
+    await bob.click({ actionId: 'incident_resolve', messageTs: last.ts });
+    await t.emulator.waitFor(() => bob.openViews().find((v) => v.callback_id === 'resolve_modal'));
+    await bob.submitView('resolve_modal', {
+      summary: { value: { type: 'plain_text_input', value: 'Bad deploy rolled back' } },
+    });
+    await eventually(async () => expect((await t.bot.service.get(1)).status).toBe('resolved'));
+    // After resolve, the same group opens a new incident.
+    const again = await t.alert(amPayload([{ alertname: 'HighErrorRate', fingerprint: 'a1' }], { groupKey }));
+    expect(again.body.incidents).toEqual([{ id: 2, created: true }]);
+  });
+
+  it('sends info alerts to a digest in #incidents instead of opening a channel', async () => {
+    t = await startTestBot(backend);
+    const p = amPayload([
+      {
+        alertname: 'CertExpiringSoon',
+        labels: { severity: 'info', namespace: 'edge' },
+        annotations: { summary: 'cert expires in 20 days' },
+      },
+    ]);
+    await t.alert(p);
+    await t.alert(p);
+    await t.settle();
+    expect(await t.bot.service.listOpen()).toHaveLength(0);
+    const digest = t.emulator
+      .channel('incidents')
+      .messages()
+      .filter((m) => m.text.includes('CertExpiringSoon'));
+    expect(digest).toHaveLength(1);
+    expect(digest[0]!.text).toContain('cert expires in 20 days');
+  });
+
+  it('rejects bad webhooks with 400 naming the field, 413 when too large, 401 without the token', async () => {
+    t = await startTestBot(backend, { ALERT_WEBHOOK_TOKEN: 's3cret' });
+    const auth = { authorization: 'Bearer s3cret' };
+    expect((await t.alert(amPayload([{ alertname: 'X' }]))).status).toBe(401);
+    expect((await t.alert(amPayload([{ alertname: 'X' }]), { authorization: 'Bearer nope' })).status).toBe(401);
+    const bad = await t.alert({ status: 'firing', alerts: [{ status: 'burning', labels: { alertname: 'X' } }] }, auth);
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('alerts.0.status');
+    const noName = await t.alert({ status: 'firing', alerts: [{ status: 'firing', labels: {} }] }, auth);
+    expect(noName.body.message).toContain('alerts.0.labels: every alert needs a labels.alertname');
+    expect((await t.alert('{not json', auth)).status).toBe(400);
+    const huge = await t.alert(
+      amPayload([{ alertname: 'X', annotations: { description: 'x'.repeat(1_100_000) } }]),
+      auth,
+    );
+    expect(huge.status).toBe(413);
+    expect((await fetch(`${t.bot.url}/healthz`)).status).toBe(200);
+  });
+
+  it('escapes mrkdwn and mentions that arrive in alert labels', async () => {
+    t = await startTestBot(backend);
+    await t.alert(
+      amPayload([
+        {
+          alertname: 'Injected',
+          labels: { service: '<!channel> <@U0BOB>' },
+          annotations: { summary: 'ping <!here> now' },
+        },
+      ]),
+    );
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    // Everything Slack parses for mentions: message text and mrkdwn (plain_text is never parsed).
+    const parsed: string[] = [];
+    const walk = (x: unknown): void => {
+      if (Array.isArray(x)) x.forEach(walk);
+      else if (x && typeof x === 'object') {
+        const o = x as Record<string, unknown>;
+        if (o.type === 'mrkdwn' && typeof o.text === 'string') parsed.push(o.text);
+        for (const v of Object.values(o)) walk(v);
+      }
+    };
+    for (const ch of [t.emulator.channel(inc.channelId!), t.emulator.channel('incidents')]) {
+      for (const m of ch.messages()) {
+        parsed.push(m.text);
+        walk(m.blocks);
+      }
+    }
+    const all = parsed.join('\n');
+    expect(all).not.toMatch(/<!channel>|<!here>|<@U0BOB>/);
+    expect(all).toContain('&lt;!here&gt;');
+  });
+});
