@@ -32,7 +32,7 @@ export function parseRoles(text: string, source = 'roles file'): RolesFile {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
-    const line = e.linePos?.[0]?.line;
+    const line = e.linePos?.[0]?.line ?? (e.pos ? lineCounter.linePos(e.pos[0]).line : undefined);
     throw new ValidationError(
       `${source}${line ? `:${line}` : ''}: YAML error: ${e.message.split('\n')[0]}`,
       undefined,

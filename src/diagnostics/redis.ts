@@ -114,9 +114,15 @@ export async function runRedis(opts: { url: string; words: string[]; timeoutMs: 
     retryStrategy: () => null,
     connectionName: 'incident-bot-diagnostics',
   });
-  client.on('error', () => {}); // reported through the rejected call instead
+  // Errors surface through the rejected call; keep the socket's own error for a better message.
+  let socketError: Error | undefined;
+  client.on('error', (e: Error) => {
+    socketError ??= e;
+  });
   try {
-    await client.connect();
+    await client.connect().catch((e) => {
+      throw socketError ?? e;
+    });
     const reply = await client.call(words[0], ...words.slice(1));
     return { output: renderReply(reply) };
   } finally {

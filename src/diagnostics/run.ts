@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { AxiosError } from 'axios';
 import { UserFacingError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { sha256, truncate } from './format.js';
-import { defaultNamespaceOf, kubeErrorMessage, parseKubectlRead, runKubeRead } from './kubernetes.js';
 import { createLimiter } from './limits.js';
 import { parseCommandLine } from './parse-command.js';
 import { canonical, fill, findPlaceholders, lookup, validateValue, valuesFromLabels } from './placeholders.js';
@@ -23,7 +22,6 @@ import {
   type ResolvedCommand,
   type WritePlan,
 } from './types.js';
-import { applyKubeWrite, parseKubectlWrite, planKubeWrite } from './write-actions.js';
 
 export type { DiagCommand, DiagnosticResult, ResolvedCommand, WritePlan } from './types.js';
 export { BusyError, RefusedError } from './types.js';
@@ -95,8 +93,17 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+// The Kubernetes client is large; load it on first use so processes and tests that never touch it stay fast.
+type KubeModules = typeof import('./kubernetes.js') & typeof import('./write-actions.js');
+let kubeModules: KubeModules | undefined;
+async function kubeMods(): Promise<KubeModules> {
+  kubeModules ??= { ...(await import('./kubernetes.js')), ...(await import('./write-actions.js')) };
+  return kubeModules;
+}
+
 /** Loads Kubernetes credentials the way kubectl does; null when none exist. */
-export function loadKubeConfig(path?: string): KubeConfig | null {
+export async function loadKubeConfig(path?: string): Promise<KubeConfig | null> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   if (path) {
     kc.loadFromFile(path);
@@ -125,10 +132,10 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
   const previewMax = Math.min(opts.maxOutputChars ?? PREVIEW_MAX, PREVIEW_MAX);
   let kc: KubeConfig | null | undefined = opts.kubeClient;
   let kubeLoadError: string | null = null;
-  const kube = (): KubeConfig => {
+  const kube = async (): Promise<KubeConfig> => {
     if (kc === undefined) {
       try {
-        kc = loadKubeConfig(opts.kubeconfig);
+        kc = await loadKubeConfig(opts.kubeconfig);
       } catch (e) {
         kc = null;
         kubeLoadError = (e as Error).message;
@@ -178,13 +185,16 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     return c.executor === 'postgres' ? opts.postgresTargets : opts.redisTargets;
   }
 
-  function missing(command: DiagCommand, values: Record<string, string>): string[] {
+  function missing(command: DiagCommand, given: Record<string, string>): string[] {
+    const values = { ...valuesFromLabels(given), ...given };
     const { all, connection } = placeholdersOf(command);
     const manyTargets = Object.keys(targetsFor(command)).length > 1;
     return all.filter((p) => lookup(values, p) === undefined && (!connection.has(p) || manyTargets));
   }
 
-  function resolve(command: DiagCommand, values: Record<string, string>): ResolvedCommand {
+  function resolve(command: DiagCommand, given: Record<string, string>): ResolvedCommand {
+    // Raw alert labels work too: aliases are added under the values the caller gave.
+    const values = { ...valuesFromLabels(given), ...given };
     const { all, connection } = placeholdersOf(command);
     const filled: Record<string, string> = {};
     for (const p of all) {
@@ -270,11 +280,12 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
   async function execute(r: ResolvedCommand, target: string | undefined): Promise<{ output: string; rows?: number }> {
     switch (r.executor) {
       case 'kubernetes': {
-        const read = parseKubectlRead(r.argv);
-        const k = kube();
+        const m = await kubeMods();
+        const read = m.parseKubectlRead(r.argv);
+        const k = await kube();
         return withTimeout(
           'the Kubernetes API',
-          runKubeRead(read, { kc: k, now: now(), defaultNamespace: defaultNamespaceOf(k) }),
+          m.runKubeRead(read, { kc: k, now: now(), defaultNamespace: m.defaultNamespaceOf(k) }),
         );
       }
       case 'prometheus': {
@@ -343,7 +354,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     if (e instanceof BusyError) return { message: e.message, outcome: 'busy' };
     if (e instanceof TimeoutError) return { message: e.message, outcome: 'timeout' };
     if (e instanceof UserFacingError) return { message: e.message, outcome: 'refused' };
-    const kube = kubeErrorMessage(e);
+    const kube = executor === 'kubernetes' && kubeModules ? kubeModules.kubeErrorMessage(e) : null;
     if (kube) return { message: kube, outcome: 'error' };
     if (e instanceof AxiosError) {
       if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT')
@@ -412,12 +423,13 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       );
     const r = resolve(req.command, req.values);
     if (r.dropped) throw new RefusedError(`A write with a pipe (${r.dropped}) is not run; copy the command instead.`);
-    const w = parseKubectlWrite(r.argv);
-    const k = kube();
+    const m = await kubeMods();
+    const w = m.parseKubectlWrite(r.argv);
+    const k = await kube();
     try {
       return await withTimeout(
         'the Kubernetes API',
-        planKubeWrite(w, k, w.namespace ?? defaultNamespaceOf(k), r.display, req.incidentId),
+        m.planKubeWrite(w, k, w.namespace ?? m.defaultNamespaceOf(k), r.display, req.incidentId),
       );
     } catch (e) {
       if (e instanceof UserFacingError) throw e;
@@ -432,7 +444,8 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     let res: DiagnosticResult;
     try {
       release = await limiter.acquire(plan.incidentId);
-      const out = await withTimeout('the Kubernetes API', applyKubeWrite(plan, kube(), now()));
+      const m = await kubeMods();
+      const out = await withTimeout('the Kubernetes API', m.applyKubeWrite(plan, await kube(), now()));
       res = result('kubernetes', plan.command, started, out);
     } catch (e) {
       const d = describeError(e, 'kubernetes');

@@ -1,6 +1,6 @@
 import { AppsV1Api, type KubeConfig, type V1Deployment, type V1ReplicaSet } from '@kubernetes/client-node';
 import { UserFacingError } from '../errors.js';
-import { commonFlags, positiveInt, target } from './kubectl-args.js';
+import { commonFlags, positiveInt, target as resourceTarget } from './kubectl-args.js';
 import { replicaSetsOf } from './kubernetes.js';
 import { takeOption } from './parse-command.js';
 import { RefusedError, type WritePlan } from './types.js';
@@ -23,6 +23,13 @@ export function parseKubectlWrite(argv: string[]): KubeWrite {
       'unsupported_write',
     );
   if (!/^(kubectl|oc|k)$/.test(argv[0] ?? '')) throw unsupported();
+  const target = (words: string[]) => {
+    try {
+      return resourceTarget(words);
+    } catch {
+      throw unsupported();
+    }
+  };
   const flags = commonFlags(argv.slice(1));
   if (flags.allNamespaces || flags.selector || flags.output) throw unsupported();
   const [verb, ...rest] = flags.rest;

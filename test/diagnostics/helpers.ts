@@ -16,7 +16,10 @@ export function testKubeConfig(namespace?: string): KubeConfig {
   return kc;
 }
 
-export function fixture(path: string): unknown {
+// biome-ignore lint/suspicious/noExplicitAny: fixtures are Kubernetes/Prometheus JSON that tests poke into freely.
+export type Json = Record<string, any>;
+
+export function fixture(path: string): Json {
   return JSON.parse(readFileSync(new URL(`../fixtures/${path}`, import.meta.url), 'utf8'));
 }
 
