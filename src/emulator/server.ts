@@ -268,9 +268,11 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     const method = req.method ?? 'GET';
     if (method === 'GET' && path === 'state') return sendJson(res, 200, snapshot());
     if (method === 'GET' && path === 'ui/render') {
-      const f = renderFragments(state, query.get('user') ?? 'alice', query.get('channel') ?? '#incidents');
+      // The page polls often; only render when something changed since the version it already shows.
+      const user = query.get('user') ?? 'alice';
       const since = Number(query.get('since') ?? -1);
-      return sendJson(res, 200, since === state.version && f.user === query.get('user') ? { unchanged: true } : f);
+      if (since === state.version && state.users.has(user)) return sendJson(res, 200, { unchanged: true });
+      return sendJson(res, 200, renderFragments(state, user, query.get('channel') ?? '#incidents'));
     }
     const fileMatch = /^files\/([^/]+)(?:\/.*)?$/.exec(path);
     if (method === 'GET' && fileMatch) return download(res, fileMatch[1]);
