@@ -93,12 +93,13 @@ export async function runPostgres(opts: PgRunOptions): Promise<{ output: string;
         result = { fields: result.fields, rows: result.rows.slice(0, opts.rowCap) };
       }
     }
-    await session.query('ROLLBACK').catch(() => {});
     const footer = capped
       ? `(first ${opts.rowCap} rows; more rows not fetched)`
       : `(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})`;
     return { output: `${psqlTable(result.fields, result.rows)}\n${footer}`, rows: result.rows.length };
   } finally {
+    // Nothing is ever committed; rolling back also leaves a reused connection clean after an error.
+    await session.query('ROLLBACK').catch(() => {});
     await session.end();
   }
 }
