@@ -1,15 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Db, Queryable } from '../store/db.js';
-import {
-  type ClaimedTimer,
-  claimDue,
-  markFailed,
-  markFired,
-  markMoot,
-  nextDueAt,
-  type TimerRow,
-} from '../store/timers.js';
+import { type ClaimedTimer, claimDue, markFailed, markMoot, nextDueAt, type TimerRow } from '../store/timers.js';
 import { isMoot } from './schedule.js';
 
 export interface FireContext {
@@ -53,9 +45,9 @@ export interface TimerWorker {
   wake(): void;
 }
 
-/** A pending timer claimed by a crashed worker is simply unlocked by PostgreSQL; nothing to recover. */
 const MAX_BATCHES_PER_TICK = 20;
 const MIN_SLEEP_MS = 1;
+const BUSY_BACKOFF_MS = 50;
 
 export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
   const { db, logger, metrics, pollMs, fire } = opts;
@@ -72,28 +64,32 @@ export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
   // Ticks run one after another: the loop and a caller's tick() never claim at the same time.
   let chain: Promise<unknown> = Promise.resolve();
 
-  /** One transaction: claim, fire each under a savepoint, commit. Returns [claimed, fired]. */
+  /**
+   * One transaction: claim and mark the batch fired (one statement), cancel the moot ones, run `fire` for
+   * each under a savepoint, commit. Returns [claimed, fired].
+   */
   async function runBatch(): Promise<[number, number]> {
     const fired: { timer: ClaimedTimer; ctx: FireContext }[] = [];
     const claimed = await db.tx(async (q) => {
-      const rows = await claimDue(q, clock(), batch);
+      const now = clock();
+      const rows = await claimDue(q, now, batch, lateAfterMs);
+      const moot = rows.filter((t) => isMoot(t, t.incident));
+      await markMoot(
+        q,
+        moot.map((t) => t.id),
+      );
+      for (const t of moot)
+        log.info({ timerId: t.id, incidentId: t.incidentId, kind: t.kind }, 'timer no longer needed; cancelled');
       for (const t of rows) {
-        if (isMoot(t, t.incident)) {
-          await markMoot(q, t.id);
-          log.info({ timerId: t.id, incidentId: t.incidentId, kind: t.kind }, 'timer no longer needed; cancelled');
-          continue;
-        }
-        const now = clock();
-        const lagMs = Math.max(0, now.getTime() - t.dueAt.getTime());
-        const ctx: FireContext = { late: lagMs > lateAfterMs, lagMs, now };
+        if (moot.includes(t)) continue;
+        const ctx: FireContext = { late: t.late, lagMs: Math.max(0, now.getTime() - t.dueAt.getTime()), now };
         // A savepoint per timer rather than a transaction per timer: one commit per batch keeps a backlog
-        // of thousands fast, and a failing `fire` still loses only its own writes.
+        // of thousands fast, and a failing `fire` still loses only its own writes. Not released on
+        // success: the next SAVEPOINT of the same name shadows it, saving a round trip per timer.
         await q.query('SAVEPOINT timer_fire');
         try {
-          await markFired(q, t.id, now, ctx.late);
           const { incident: _incident, ...row } = t;
-          await fire(q, { ...row, status: 'fired', firedAt: now, late: ctx.late }, ctx);
-          await q.query('RELEASE SAVEPOINT timer_fire');
+          await fire(q, row, ctx);
           fired.push({ timer: t, ctx });
         } catch (err) {
           await q.query('ROLLBACK TO SAVEPOINT timer_fire');
@@ -109,8 +105,9 @@ export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
       return rows.length;
     });
     // Counted after commit, so a rolled-back batch is not reported as fired.
+    const committedAt = clock().getTime();
     for (const { timer, ctx } of fired) {
-      metrics?.timerLag.observe(ctx.lagMs / 1000);
+      metrics?.timerLag.observe(Math.max(0, committedAt - timer.dueAt.getTime()) / 1000);
       metrics?.timersFired.inc({ kind: timer.kind, late: String(ctx.late) });
       log.info(
         { timerId: timer.id, incidentId: timer.incidentId, kind: timer.kind, lagMs: ctx.lagMs, late: ctx.late },
@@ -141,9 +138,16 @@ export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
     if (!running) return;
     let delay = pollMs;
     try {
-      await tick();
-      const next = await nextDueAt(db);
+      // Idle polls cost one index lookup, not a claiming transaction: only claim when something is due.
+      let next = await nextDueAt(db);
+      let stuck = false;
+      if (next && next.getTime() <= clock().getTime()) {
+        stuck = (await tick()) === 0;
+        next = await nextDueAt(db);
+      }
       if (next) delay = Math.min(pollMs, Math.max(MIN_SLEEP_MS, next.getTime() - clock().getTime() + 1));
+      // Due rows we could not claim are held by another replica (or just went moot): don't spin on them.
+      if (stuck && delay < BUSY_BACKOFF_MS) delay = Math.min(pollMs, BUSY_BACKOFF_MS);
     } catch (err) {
       log.error({ err }, 'timer worker tick failed; retrying after the poll interval');
     }

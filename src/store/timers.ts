@@ -219,22 +219,30 @@ export async function snoozeTimer(q: Queryable, timerId: number, minutes: number
 }
 
 /**
- * Locks up to `limit` pending timers due at `now` (and not waiting out a retry), oldest first. SKIP LOCKED
- * lets replicas claim side by side: a row another worker holds is skipped, and once that worker commits
- * the row is no longer pending. Must run inside a transaction that marks each row fired or failed.
+ * Claims up to `limit` pending timers due at `now` (and not waiting out a retry), oldest first, and marks
+ * them fired in the same statement (fired_at = now, late when now - due_at > lateAfterMs). SKIP LOCKED lets
+ * replicas claim side by side: a row another worker holds is skipped, and once that worker commits the
+ * row is no longer pending. Must run inside the transaction that writes each timer's consequences; a
+ * timer whose consequences fail goes back to pending with markFailed.
  */
-export async function claimDue(q: Queryable, now: Date, limit: number): Promise<ClaimedTimer[]> {
+export async function claimDue(q: Queryable, now: Date, limit: number, lateAfterMs = 0): Promise<ClaimedTimer[]> {
   const r = await q.query(
-    `SELECT ${T_COLS}, i.status AS incident_status, i.acked_at AS incident_acked_at, (i.id IS NOT NULL) AS has_incident
-     FROM (
-       SELECT ${COLS} FROM timers
+    `WITH c AS (
+       SELECT id FROM timers
        WHERE status = 'pending' AND due_at <= $1 AND (retry_at IS NULL OR retry_at <= $1)
        ORDER BY due_at, id
        LIMIT $2
        FOR UPDATE SKIP LOCKED
-     ) t LEFT JOIN incidents i ON i.id = t.incident_id
-     ORDER BY t.due_at, t.id`,
-    [now, limit],
+     ), u AS (
+       UPDATE timers t SET status = 'fired', fired_at = $1, retry_at = NULL,
+              late = ($1::timestamptz - t.due_at) > ($3::int * interval '1 millisecond')
+       FROM c WHERE t.id = c.id
+       RETURNING ${T_COLS}
+     )
+     SELECT u.*, i.status AS incident_status, i.acked_at AS incident_acked_at, (i.id IS NOT NULL) AS has_incident
+     FROM u LEFT JOIN incidents i ON i.id = u.incident_id
+     ORDER BY u.due_at, u.id`,
+    [now, limit, Math.round(lateAfterMs)],
   );
   return r.rows.map((row) => ({
     ...rowToTimer(row),
@@ -242,6 +250,7 @@ export async function claimDue(q: Queryable, now: Date, limit: number): Promise<
   }));
 }
 
+/** Marks one timer fired (outside the worker: e.g. a test or a manual "fire now"). */
 export async function markFired(q: Queryable, id: number, firedAt: Date, late: boolean): Promise<void> {
   await q.query(`UPDATE timers SET status = 'fired', fired_at = $2, late = $3, retry_at = NULL WHERE id = $1`, [
     id,
@@ -250,21 +259,25 @@ export async function markFired(q: Queryable, id: number, firedAt: Date, late: b
   ]);
 }
 
-/** The incident already did what the timer waited for: cancel it, saying why. */
-export async function markMoot(q: Queryable, id: number): Promise<void> {
+/** The incident already did what these timers waited for: cancel them, saying why. */
+export async function markMoot(q: Queryable, ids: number[]): Promise<void> {
+  if (!ids.length) return;
   await q.query(
-    `UPDATE timers SET status = 'cancelled', data = data || '{"cancelledBy":"worker:moot"}'::jsonb WHERE id = $1`,
-    [id],
+    `UPDATE timers SET status = 'cancelled', fired_at = NULL, late = false,
+       data = data || '{"cancelledBy":"worker:moot"}'::jsonb
+     WHERE id = ANY($1::int[])`,
+    [ids],
   );
 }
 
-/** Firing failed: stays pending, retried at `retryAt`. */
+/** Firing failed: back to pending, retried at `retryAt`. */
 export async function markFailed(q: Queryable, id: number, retryAt: Date, error: string): Promise<void> {
-  await q.query(`UPDATE timers SET attempts = attempts + 1, retry_at = $2, last_error = $3 WHERE id = $1`, [
-    id,
-    retryAt,
-    error.slice(0, 2000),
-  ]);
+  await q.query(
+    `UPDATE timers SET status = 'pending', fired_at = NULL, late = false, attempts = attempts + 1, retry_at = $2,
+       last_error = $3
+     WHERE id = $1`,
+    [id, retryAt, error.slice(0, 2000)],
+  );
 }
 
 /**
