@@ -56,6 +56,7 @@ export type KubeRead =
       allNamespaces: boolean;
       selector?: string;
       sortBy?: 'cpu' | 'memory';
+      containers: boolean;
       notes: string[];
     }
   | {
@@ -126,7 +127,8 @@ export function parseKubectlRead(argv: string[]): KubeRead {
       };
     }
     case 'top': {
-      const [kindWord, name, ...more] = refuseUnknownFlags(rest, 'top');
+      const containers = takeOption(rest, ['--containers'], { flag: true });
+      const [kindWord, name, ...more] = refuseUnknownFlags(containers.rest, 'top');
       const kind = /^(po|pod|pods)$/.test(kindWord ?? '')
         ? 'pods'
         : /^(no|node|nodes)$/.test(kindWord ?? '')
@@ -148,6 +150,7 @@ export function parseKubectlRead(argv: string[]): KubeRead {
         allNamespaces: flags.allNamespaces,
         selector: flags.selector,
         sortBy,
+        containers: containers.found && containers.value !== 'false',
       };
     }
     case 'rollout': {
@@ -222,7 +225,7 @@ export async function runKubeRead(req: KubeRead, ctx: KubeContext): Promise<{ ou
       }
       if (req.deployment || req.selector) header = `Found pod ${pod.metadata?.name}\n${header}`;
       const text = await core.readNamespacedPodLog({
-        name: pod.metadata?.name as string,
+        name: pod.metadata?.name ?? req.pod ?? '',
         namespace: ns,
         container,
         previous: req.previous,
@@ -717,6 +720,19 @@ async function runTop(
     };
     items = sortTop(items, req.sortBy, usage);
     if (!items.length) return { output: `No resources found in ${ns} namespace.`, rows: 0 };
+    if (req.containers) {
+      const rows = items.flatMap((m) =>
+        ((m.containers ?? []) as Obj[]).map((c) => [
+          ...(all ? [m.metadata?.namespace] : []),
+          m.metadata?.name,
+          c.name,
+          `${cpuMillis(c.usage?.cpu)}m`,
+          `${memoryMi(c.usage?.memory)}Mi`,
+        ]),
+      );
+      const headers = [...(all ? ['namespace'] : []), 'pod', 'name', 'cpu(cores)', 'memory(bytes)'];
+      return { output: table(headers, rows), rows: rows.length };
+    }
     const rows = items.map((m) => {
       const u = usage(m);
       return [...(all ? [m.metadata?.namespace] : []), m.metadata?.name, u.cpu, u.memory];

@@ -53,6 +53,10 @@ export function extractSql(argv: string[], query: string | null): { sql: string;
     sql = sql ?? c.value;
     if (!sql) throw new RefusedError('This psql line opens an interactive session; there is no SQL (-c "...") to run.');
   }
+  if (!sql && argv.length)
+    throw new RefusedError(
+      `${argv[0]} is not a query; the bot runs \`psql ... -c "SELECT ..."\` lines and SQL blocks (read-only statements).`,
+    );
   if (!sql) throw new RefusedError('There is no SQL statement to run.');
   return { sql, host };
 }

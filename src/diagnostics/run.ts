@@ -12,7 +12,8 @@ import { parseCommandLine } from './parse-command.js';
 import { canonical, fill, findPlaceholders, lookup, validateValue, valuesFromLabels } from './placeholders.js';
 import { extractSql, type PgConnect, runPostgres } from './postgres.js';
 import { extractPromQL, runPrometheus } from './prometheus.js';
-import { extractRedis, runRedis } from './redis.js';
+import { checkRedisCommand, extractRedis, runRedis } from './redis.js';
+import { checkReadOnlySql } from './sql-guard.js';
 import { pickTarget } from './targets.js';
 import {
   BusyError,
@@ -307,6 +308,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
         const { sql, host } = r.argv.length
           ? extractSql(r.argv, r.query)
           : { sql: r.query ?? r.display, host: undefined };
+        checkReadOnlySql(sql); // refuse for the real reason before any complaint about targets
         const t = pickTarget(opts.postgresTargets, {
           explicit: target,
           host,
@@ -331,6 +333,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       }
       case 'redis': {
         const { words, host } = extractRedis(r.argv, r.query);
+        checkRedisCommand(words);
         const t = pickTarget(opts.redisTargets, { explicit: target, host, kind: 'Redis', envVar: 'DIAG_REDIS_URLS' });
         try {
           return await withTimeout(

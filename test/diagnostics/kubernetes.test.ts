@@ -161,6 +161,15 @@ describe('kubernetes executor', () => {
     );
   });
 
+  it('shows top pods per container with --containers', async () => {
+    nock(K8S)
+      .get('/apis/metrics.k8s.io/v1beta1/namespaces/prod/pods')
+      .reply(200, fixture('kubernetes/pod-metrics.json'));
+    const r = await run('kubectl top pods -n prod --containers');
+    expect(r.output).toMatch(/^POD\s+NAME\s+CPU\(CORES\)\s+MEMORY\(BYTES\)$/m);
+    expect(r.output).toMatch(/api-7d9f8b6c5d-k4m2p\s+istio-proxy\s+12m\s+40Mi/);
+  });
+
   it('shows top nodes with percentages of allocatable', async () => {
     nock(K8S).get('/apis/metrics.k8s.io/v1beta1/nodes').reply(200, fixture('kubernetes/node-metrics.json'));
     nock(K8S).get('/api/v1/nodes').reply(200, fixture('kubernetes/nodes.json'));
