@@ -30,6 +30,18 @@ const UNIT = '(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d)';
 /** A duration, optionally a range: "5 minutes", "1h", "an hour", "10-15 min". Groups: from, to, unit. */
 const DUR = String.raw`${NUM}(?:\s*(?:-|–|to)\s*(\d+(?:\.\d+)?))?\s*${UNIT}\b`;
 
+const WHOLE_DURATION = new RegExp(`^${DUR}$`, 'i');
+const PHASE_RANGE = new RegExp(String.raw`\(\s*(?:T\s*\+\s*)?(\d+)\s*(?:-|–|to)\s*(\d+)\s*${UNIT}\s*\)`, 'i');
+const PHASE_FIRST = new RegExp(String.raw`\(\s*(?:first|within)\s+${DUR}\s*\)`, 'i');
+const PHASE_AFTER = new RegExp(
+  String.raw`\(\s*(?:after|T\s*\+|from)\s*${DUR}\s*\)|\(\s*${NUM}\s*${UNIT}\s*\+\s*\)`,
+  'i',
+);
+const DEADLINE = new RegExp(
+  String.raw`\b(within|after|every)\s+(?:about\s+|roughly\s+)?(?:${DUR}|half an hour|a few (?:minutes|hours))`,
+  'i',
+);
+
 function unitMinutes(unit: string): number {
   const u = unit.toLowerCase();
   if (u.startsWith('s')) return 1 / 60;
@@ -50,7 +62,7 @@ export function parseDuration(input: string | number): number | null {
   if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : null;
   const t = input.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
-  const m = new RegExp(`^${DUR}$`, 'i').exec(t);
+  const m = WHOLE_DURATION.exec(t);
   if (!m) return null;
   return round(num(m[2] ?? m[1]!) * unitMinutes(m[3]!));
 }
@@ -62,8 +74,15 @@ interface Duration {
   length: number;
 }
 
+const durationPatterns = new Map<string, RegExp>();
+
 function findDuration(text: string, prefix: string): Duration | null {
-  const m = new RegExp(`${prefix}\\s*(?:more than|over|at least|>=?|≥|<=?)?\\s*${DUR}`, 'i').exec(text);
+  let re = durationPatterns.get(prefix);
+  if (!re) {
+    re = new RegExp(`${prefix}\\s*(?:more than|over|at least|>=?|≥|<=?)?\\s*${DUR}`, 'i');
+    durationPatterns.set(prefix, re);
+  }
+  const m = re.exec(text);
   if (!m) return null;
   const mult = unitMinutes(m[m.length - 1]!);
   const fromN = num(m[m.length - 3]!);
@@ -137,11 +156,12 @@ function cleanTarget(s: string | undefined | null): string | null {
   return t && t.split(/\s+/).length <= 8 ? t : null;
 }
 
+const TARGET_STOP = String.raw`(?=\s+(?:if|when|after|within|for|once|unless|immediately|and then)\b|\s*[:,.;(]|\s+[-–]\s|$)`;
+const ESCALATE_TO = new RegExp(String.raw`\bescalat\w*\s+to\s+(.+?)${TARGET_STOP}`, 'i');
+const PAGE_WHO = new RegExp(String.raw`\b(?:page|notify|call in|call|loop in)\s+(.+?)${TARGET_STOP}`, 'i');
+
 function targetIn(text: string): string | null {
-  const stop = String.raw`(?=\s+(?:if|when|after|within|for|once|unless|immediately|and then)\b|\s*[:,.;(]|\s+[-–]\s|$)`;
-  const m =
-    new RegExp(String.raw`\bescalat\w*\s+to\s+(.+?)${stop}`, 'i').exec(text) ??
-    new RegExp(String.raw`\b(?:page|notify|call in|call|loop in)\s+(.+?)${stop}`, 'i').exec(text);
+  const m = ESCALATE_TO.exec(text) ?? PAGE_WHO.exec(text);
   return cleanTarget(m?.[1]);
 }
 
@@ -244,22 +264,20 @@ function clauseTimer(part: string, ctx: TimerContext, text: string, severity: Se
 }
 
 function phaseTimer(ctx: TimerContext, text: string): Timer[] {
-  const range = new RegExp(String.raw`\(\s*(?:T\s*\+\s*)?(\d+)\s*(?:-|–|to)\s*(\d+)\s*${UNIT}\s*\)`, 'i').exec(text);
+  if (!text.includes('(')) return [];
+  const range = PHASE_RANGE.exec(text);
   if (range) {
     const mult = unitMinutes(range[3]!);
     return [
       timer(round(num(range[1]!) * mult), 'phase', ctx.line, text, { untilMinutes: round(num(range[2]!) * mult) }),
     ];
   }
-  const first = new RegExp(String.raw`\(\s*(?:first|within)\s+${DUR}\s*\)`, 'i').exec(text);
+  const first = PHASE_FIRST.exec(text);
   if (first)
     return [
       timer(0, 'phase', ctx.line, text, { untilMinutes: round(num(first[2] ?? first[1]!) * unitMinutes(first[3]!)) }),
     ];
-  const after = new RegExp(
-    String.raw`\(\s*(?:after|T\s*\+|from)\s*${DUR}\s*\)|\(\s*${NUM}\s*${UNIT}\s*\+\s*\)`,
-    'i',
-  ).exec(text);
+  const after = PHASE_AFTER.exec(text);
   if (after) {
     const n = after[1] ?? after[4]!;
     const unit = after[3] ?? after[5]!;
@@ -272,13 +290,7 @@ function phaseTimer(ctx: TimerContext, text: string): Timer[] {
 export function looksLikeTimer(text: string): boolean {
   const t = plainText(text);
   if (NOT_A_TIMER.test(t)) return false;
-  return (
-    new RegExp(
-      String.raw`\b(within|after|every)\s+(?:about\s+|roughly\s+)?(?:${DUR}|half an hour|a few (?:minutes|hours))`,
-      'i',
-    ).test(t) ||
-    (TIMER_VERB.test(t) && /\b(asap|immediately)\b/i.test(t) && /\b(within|sla)\b/i.test(t))
-  );
+  return DEADLINE.test(t) || (TIMER_VERB.test(t) && /\b(asap|immediately)\b/i.test(t) && /\b(within|sla)\b/i.test(t));
 }
 
 /**

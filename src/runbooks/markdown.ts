@@ -88,6 +88,7 @@ function dedent(s: string, n: number): string {
 
 /** Strips emphasis, code and link markup so titles read as plain text. */
 export function plainText(s: string): string {
+  if (!/[*_`[]/.test(s)) return s.trim();
   return s
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/(\*\*|__)(.+?)\1/g, '$2')

@@ -117,7 +117,12 @@ function parseDocument(input: string, source: string): RunbookDocument {
   }
 
   let plans = planSections(md, source);
-  if (fm.frontMatter) plans = applyFrontMatter(plans, fm.frontMatter, md, source, title, warnings);
+  let fmDocTimers: Timer[] = [];
+  if (fm.frontMatter) {
+    plans = applyFrontMatter(plans, fm.frontMatter, md, source, title, warnings);
+    const consumed = plans.some((p) => p.timers === fm.frontMatter!.timers);
+    if (!consumed) fmDocTimers = fm.frontMatter.timers ?? [];
+  }
   if (!plans.length) {
     warnings.push({
       line: 1,
@@ -160,7 +165,9 @@ function parseDocument(input: string, source: string): RunbookDocument {
     source,
     title,
     runbooks,
-    timers: dedupeTimers([...docScan.timers, ...hoisted]).sort((a, b) => a.line - b.line),
+    timers: fmDocTimers.length
+      ? fmDocTimers
+      : dedupeTimers([...docScan.timers, ...hoisted]).sort((a, b) => a.line - b.line),
     commands: docCommands,
     templates: { communication: templates.communication, postIncident: templates.postIncident },
     warnings,

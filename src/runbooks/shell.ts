@@ -43,38 +43,42 @@ interface ScannedLine {
 const OPENERS = /(?:^|[;&|(]|\bthen\b|\bdo\b|\belse\b)\s*(?:if|while|until|for|case|select)(?=\s|$)/g;
 const CLOSERS = /(?:^|[;&|\s])(?:fi|done|esac)(?=\s*(?:$|[;&|)]))/g;
 
+const KEYWORD = /\b(if|while|until|for|case|select|fi|done|esac)\b/;
+
 function scanLine(src: string, st: LexState): ScannedLine {
-  let out = '';
-  let skeleton = ''; // unquoted text only, for keyword counting
+  let end = src.length; // where the comment or trailing backslash starts
   let backslash = false;
+  const wantSkeleton = KEYWORD.test(src);
+  let skeleton = ''; // unquoted text only, for keyword counting
   const heredocs: string[] = [];
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     if (st.quote === "'" || st.quote === '`') {
-      out += c;
       if (c === st.quote) st.quote = '';
       continue;
     }
     if (st.quote === '"') {
-      out += c;
-      if (c === '\\' && i + 1 < src.length) out += src[++i];
+      if (c === '\\') i++;
       else if (c === '"') st.quote = '';
       continue;
     }
     if (c === '\\') {
       if (i === src.length - 1) {
         backslash = true;
+        end = i;
         break;
       }
-      out += c + src[++i];
-      skeleton += 'x';
+      i++;
+      if (wantSkeleton) skeleton += 'x';
       continue;
     }
-    if (c === '#' && (i === 0 || /[\s;|&(]/.test(src[i - 1]!))) break;
+    if (c === '#' && (i === 0 || /[\s;|&(]/.test(src[i - 1]!))) {
+      end = i;
+      break;
+    }
     if (c === "'" || c === '"' || c === '`') {
       st.quote = c;
-      out += c;
-      skeleton += ' Q ';
+      if (wantSkeleton) skeleton += ' Q ';
       continue;
     }
     if (c === '(') st.depth++;
@@ -83,12 +87,13 @@ function scanLine(src: string, st: LexState): ScannedLine {
       const m = /^<<-?\s*(['"]?)([A-Za-z_][\w-]*)\1/.exec(src.slice(i));
       if (m) heredocs.push(m[2]!);
     }
-    out += c;
-    skeleton += c;
+    if (wantSkeleton) skeleton += c;
   }
-  st.blocks += (skeleton.match(OPENERS)?.length ?? 0) - (skeleton.match(CLOSERS)?.length ?? 0);
-  if (st.blocks < 0) st.blocks = 0;
-  return { out: out.replace(/\s+$/, ''), backslash, heredocs };
+  if (wantSkeleton) {
+    st.blocks += (skeleton.match(OPENERS)?.length ?? 0) - (skeleton.match(CLOSERS)?.length ?? 0);
+    if (st.blocks < 0) st.blocks = 0;
+  }
+  return { out: src.slice(0, end).replace(/\s+$/, ''), backslash, heredocs };
 }
 
 function stripSqlComment(s: string): string {
@@ -216,9 +221,11 @@ export function parseShell(text: string): ShellParse {
   let word = '';
   let inWord = false;
   let pendingRedirect: string | null = null;
+  const heredocTags: string[] = [];
   const endWord = () => {
     if (!inWord) return;
     if (pendingRedirect !== null) {
+      if (pendingRedirect.startsWith('<<')) heredocTags.push(word);
       redirects.push({ op: pendingRedirect, target: word });
       pendingRedirect = null;
     } else words.push(word);
@@ -295,6 +302,19 @@ export function parseShell(text: string): ShellParse {
     }
     if (c === '\n' || c === ';') {
       endCommand(';');
+      // A here-document's body is data, not commands: skip to its terminator line.
+      while (c === '\n' && heredocTags.length) {
+        const tag = heredocTags.shift()!;
+        let at = i + 1;
+        while (at < text.length) {
+          const eol = text.indexOf('\n', at);
+          const lineEnd = eol < 0 ? text.length : eol;
+          const done = text.slice(at, lineEnd).trim() === tag;
+          at = lineEnd + 1;
+          if (done) break;
+        }
+        i = at - 1;
+      }
       continue;
     }
     if (c === '|' || c === '&') {

@@ -10,7 +10,7 @@ import type { Command, Step } from './schema.js';
 const STEP_LABEL =
   /^(triage|resolution|remediation|mitigation|fix|workaround|verification|verify|investigation|diagnosis|detection|checks?|actions?|steps|debug|rollback|recovery|escalation|common causes|root cause|prevention|immediate actions?|next steps|follow[- ]up|clean[- ]?up|validation)$/i;
 export const META_HEADING =
-  /^(alert( (name|details|description|definition|info|rules?|summary))?|summary|description|overview|impact|severity|trigger|threshold|table of contents|contents|toc|contacts?( information)?|related (docs|documentation|links|runbooks)|references|see also|links)$/i;
+  /^(alert( (name|details|description|definition|info|rules?|summary))?|summary|description|overview|impact|severity|trigger|threshold|table of contents|contents|toc|contacts?( information)?|related (docs|documentation|links|runbooks)|references|see also|links|.*\btemplate)$/i;
 const META_LABEL =
   /^(alert( (name|details|description|definition|info|rules?))?|severity|trigger|threshold|impact|summary|description)$/i;
 
