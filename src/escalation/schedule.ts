@@ -111,15 +111,19 @@ export function updateReminderDue(lastActivity: Date, minutes: number): Date {
 }
 
 /**
- * Which event cancels a timer, from its kind and condition. Acknowledge timers stop on ack. Escalations
- * whose condition is about finding the root cause ("root cause not identified within 15 minutes") stop
- * when the incident reaches `identified`; ones about mitigation stop at `monitoring`; the rest stop on
- * resolve. Phase reminders and update nudges stop on resolve.
+ * Which event cancels a timer, from its kind and condition. Acknowledge timers stop on ack, and so do
+ * escalations conditioned on nobody responding ("No response" — unless the condition also names this
+ * incident's severity, as in "No response or P1/P2": then it pages regardless, until resolve). Escalations
+ * about finding the root cause ("root cause not identified within 15 minutes") stop when the incident
+ * reaches `identified`; ones about mitigation stop at `monitoring`; the rest stop on resolve. Phase
+ * reminders and update nudges stop on resolve.
  */
-export function cancelOnFor(kind: TimerKind, condition: string | null, text = ''): CancelOn {
+export function cancelOnFor(kind: TimerKind, condition: string | null, text = '', severity?: Severity): CancelOn {
   if (kind === 'acknowledge') return 'ack';
   if (kind === 'escalate') {
     const c = `${condition ?? ''} ${text}`.toLowerCase();
+    if (/no (?:response|answer|ack)|not (?:responded|acknowledged|acked)|unacknowledged/.test(c))
+      return severity && new RegExp(`\\b${severity.toLowerCase()}\\b`).test(c) ? 'resolve' : 'ack';
     if (/root cause|not (?:been )?identified|unidentified|unclear|unknown cause|no diagnosis/.test(c))
       return 'status:identified';
     if (/not (?:been )?mitigated|unmitigated|no mitigation|not stabili[sz]ed/.test(c)) return 'status:monitoring';
@@ -165,14 +169,19 @@ export interface PlanInput {
 
 /**
  * The timers an incident gets when it opens (or its severity changes; due times stay counted from the
- * start). Actionable timers (acknowledge, escalate, resolve, declare, update) come from the first source
- * that has any for this severity: the matched section, else the whole document, else DEFAULT_TIMERS.
+ * start). Chosen per kind (acknowledge, escalate, resolve, declare, update): the matched section's timers
+ * of that kind, else the document's, else DEFAULT_TIMERS of that kind. So a section that only lists
+ * escalation criteria keeps the document's "acknowledge within 5 minutes", and a runbook without any
+ * clock gets the configured defaults. Within one source, timers for this severity shadow timers that
+ * name none ("P2 Response SLA: 15 minutes" beats a generic "responds within 5 minutes"); timers for
+ * another severity never apply.
  *
  * Phase timers ("Immediate Actions (0-5 minutes)") become `phase` reminders at the phase start, taken
  * from the section (else the document); a phase starting at 0 is skipped — its steps are already on
  * screen when the incident opens. They never mention anyone.
  *
- * Duplicates (same kind, minute and target) collapse to one; results are sorted by due time.
+ * Duplicates (same kind, minute and target) collapse to one, and a target-less timer gives way to a
+ * targeted one of the same kind and minute; results are sorted by due time.
  */
 export function planTimers(input: PlanInput): TimerDraft[] {
   const { severity, startedAt } = input;
@@ -189,31 +198,40 @@ export function planTimers(input: PlanInput): TimerDraft[] {
     severity: t.severity ?? null,
     condition: t.condition ?? null,
     text: t.text,
-    cancelOn: cancelOnFor(t.kind, t.condition ?? null, t.text),
+    cancelOn: cancelOnFor(t.kind, t.condition ?? null, t.text, severity),
     source,
     data: {
       ...(t.line != null ? { line: t.line } : {}),
       ...(t.untilMinutes != null ? { untilMinutes: t.untilMinutes } : {}),
     },
   });
+  /** Timers of one kind, the ones naming this severity shadowing the generic ones. */
+  const ofKind = (ts: RunbookTimer[], kind: string) => {
+    const all = ts.filter((t) => t.kind === kind);
+    const specific = all.filter((t) => t.severity === severity);
+    return specific.length ? specific : all;
+  };
 
-  if (section.some(actionable)) drafts.push(...section.filter(actionable).map((t) => fromRunbook(t, 'section')));
-  else if (document.some(actionable))
-    drafts.push(...document.filter(actionable).map((t) => fromRunbook(t, 'document')));
-  else
-    for (const d of input.defaults[severity] ?? [])
-      drafts.push({
-        kind: d.kind,
-        afterMinutes: d.afterMinutes,
-        dueAt: addMinutes(startedAt, d.afterMinutes),
-        target: d.target,
-        severity,
-        condition: null,
-        text: defaultText(d),
-        cancelOn: cancelOnFor(d.kind, null),
-        source: 'default',
-        data: {},
-      });
+  for (const kind of ACTIONABLE) {
+    const fromSection = ofKind(section, kind);
+    const fromDocument = ofKind(document, kind);
+    if (fromSection.length) drafts.push(...fromSection.map((t) => fromRunbook(t, 'section')));
+    else if (fromDocument.length) drafts.push(...fromDocument.map((t) => fromRunbook(t, 'document')));
+    else
+      for (const d of (input.defaults[severity] ?? []).filter((x) => x.kind === kind))
+        drafts.push({
+          kind: d.kind,
+          afterMinutes: d.afterMinutes,
+          dueAt: addMinutes(startedAt, d.afterMinutes),
+          target: d.target,
+          severity,
+          condition: null,
+          text: defaultText(d),
+          cancelOn: cancelOnFor(d.kind, null),
+          source: 'default',
+          data: {},
+        });
+  }
 
   const phases = section.some((t) => t.kind === 'phase') ? section : document;
   const phaseSource = phases === section ? 'section' : 'document';
@@ -224,6 +242,8 @@ export function planTimers(input: PlanInput): TimerDraft[] {
 
   return dedupe(drafts).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || kindOrder(a) - kindOrder(b));
 }
+
+const ACTIONABLE = ['acknowledge', 'escalate', 'resolve', 'declare', 'update'] as const;
 
 /** The "no update posted for N minutes" nudge, due N minutes after the last update (or the start). */
 export function updateReminder(severity: Severity, lastActivity: Date, minutes: number): TimerDraft {
@@ -261,9 +281,12 @@ const KIND_ORDER: TimerKind[] = ['acknowledge', 'escalate', 'declare', 'resolve'
 const kindOrder = (d: TimerDraft) => KIND_ORDER.indexOf(d.kind);
 
 function dedupe(drafts: TimerDraft[]): TimerDraft[] {
+  const slot = (d: TimerDraft) => `${d.kind}|${d.afterMinutes}|${d.cancelOn}`;
+  const targeted = new Set(drafts.filter((d) => d.target).map(slot));
   const seen = new Set<string>();
   return drafts.filter((d) => {
-    const key = `${d.kind}|${d.afterMinutes}|${(d.target ?? '').toLowerCase()}|${d.cancelOn}`;
+    if (!d.target && targeted.has(slot(d))) return false;
+    const key = `${slot(d)}|${(d.target ?? '').toLowerCase()}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

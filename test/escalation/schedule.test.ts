@@ -75,28 +75,70 @@ const sectionTimers: RunbookTimer[] = [
 ];
 
 describe('planTimers', () => {
-  it('uses the section timers when the section has any, ignoring document and defaults', () => {
+  it('takes each kind from the section first, then the document, then the defaults', () => {
     const drafts = planTimers({ sectionTimers, documentTimers, severity: 'P1', startedAt: START, defaults: DEFAULTS });
     expect(drafts.map((d) => [d.kind, d.afterMinutes, d.source])).toEqual([
+      ['acknowledge', 5, 'document'],
       ['escalate', 15, 'section'],
       ['escalate', 30, 'section'],
       ['declare', 30, 'section'],
+      ['resolve', 60, 'document'],
     ]);
-    expect(drafts[0].dueAt).toEqual(at(15));
-    expect(drafts[0].cancelOn).toBe('status:identified');
-    expect(drafts[1].cancelOn).toBe('resolve');
+    expect(drafts[1].dueAt).toEqual(at(15));
+    expect(drafts[1].cancelOn).toBe('status:identified');
+    expect(drafts[2].cancelOn).toBe('resolve');
     for (const d of drafts) TimerDraft.parse(d);
   });
 
-  it('drops section timers of another severity', () => {
+  it('drops timers of another severity and fills the gap from the defaults', () => {
     const drafts = planTimers({ sectionTimers, documentTimers, severity: 'P2', startedAt: START, defaults: DEFAULTS });
-    expect(drafts.map((d) => d.kind)).toEqual(['escalate', 'escalate']);
+    expect(drafts.map((d) => [d.kind, d.afterMinutes, d.source])).toEqual([
+      ['acknowledge', 15, 'default'],
+      ['escalate', 15, 'section'],
+      ['escalate', 30, 'section'],
+    ]);
+  });
+
+  it('lets timers for the incident severity shadow generic ones of the same kind', () => {
+    const doc = [
+      t({ kind: 'acknowledge', afterMinutes: 5, severity: 'P1' }),
+      t({ kind: 'acknowledge', afterMinutes: 15, severity: 'P2' }),
+      t({ kind: 'acknowledge', afterMinutes: 5, target: 'Engineer On-Call' }),
+      t({ kind: 'escalate', afterMinutes: 5, target: 'Manager + Lead Engineer', condition: 'No response or P1/P2' }),
+      t({ kind: 'escalate', afterMinutes: 15, target: 'Director', condition: 'Still unresolved' }),
+    ];
+    const p2 = planTimers({
+      sectionTimers: [],
+      documentTimers: doc,
+      severity: 'P2',
+      startedAt: START,
+      defaults: DEFAULTS,
+    });
+    expect(p2.map((d) => [d.kind, d.afterMinutes, d.target, d.cancelOn])).toEqual([
+      ['escalate', 5, 'Manager + Lead Engineer', 'resolve'], // "or P1/P2": pages a P2 even when acked
+      ['acknowledge', 15, null, 'ack'],
+      ['escalate', 15, 'Director', 'resolve'],
+    ]);
+    const p3 = planTimers({
+      sectionTimers: [],
+      documentTimers: doc,
+      severity: 'P3',
+      startedAt: START,
+      defaults: DEFAULTS,
+    });
+    // No P3 ack in the runbook: the generic one applies; the "no response" page stops on ack for a P3.
+    expect(p3.map((d) => [d.kind, d.afterMinutes, d.target, d.cancelOn])).toEqual([
+      ['acknowledge', 5, 'Engineer On-Call', 'ack'],
+      ['escalate', 5, 'Manager + Lead Engineer', 'ack'],
+      ['escalate', 15, 'Director', 'resolve'],
+    ]);
   });
 
   it('falls back to the document timers that match the severity', () => {
     const p1 = planTimers({ sectionTimers: [], documentTimers, severity: 'P1', startedAt: START, defaults: DEFAULTS });
     expect(p1.map((d) => [d.kind, d.afterMinutes, d.source])).toEqual([
       ['acknowledge', 5, 'document'],
+      ['escalate', 15, 'default'],
       ['resolve', 60, 'document'],
     ]);
     const p3 = planTimers({ sectionTimers: [], documentTimers, severity: 'P3', startedAt: START, defaults: DEFAULTS });
@@ -158,6 +200,8 @@ describe('planTimers', () => {
       sectionTimers: [
         t({ kind: 'acknowledge', afterMinutes: 5 }),
         t({ kind: 'acknowledge', afterMinutes: 5, text: 'again' }),
+        t({ kind: 'escalate', afterMinutes: 10 }),
+        t({ kind: 'escalate', afterMinutes: 10, target: 'Senior Engineer' }),
         t({ kind: 'escalate', afterMinutes: Number.NaN }),
         t({ kind: 'escalate', afterMinutes: 1e9 }),
       ],
@@ -166,7 +210,10 @@ describe('planTimers', () => {
       startedAt: START,
       defaults: DEFAULTS,
     });
-    expect(drafts.map((d) => [d.kind, d.afterMinutes])).toEqual([['acknowledge', 5]]);
+    expect(drafts.map((d) => [d.kind, d.afterMinutes, d.target])).toEqual([
+      ['acknowledge', 5, null],
+      ['escalate', 10, 'Senior Engineer'],
+    ]);
   });
 
   it('adds the no-update reminder when a cadence is configured for the severity', () => {
@@ -201,6 +248,7 @@ describe('the incident clock on a fake clock', () => {
       ['escalate', 15],
       ['escalate', 30],
       ['declare', 30],
+      ['resolve', 60],
     ]);
   });
 
@@ -210,6 +258,7 @@ describe('the incident clock on a fake clock', () => {
       ['escalate', 'Senior Engineer', 15],
       ['escalate', 'Engineering Lead', 30],
       ['declare', null, 30],
+      ['resolve', null, 60],
     ]);
   });
 
@@ -219,6 +268,7 @@ describe('the incident clock on a fake clock', () => {
       ['acknowledge', null, 5],
       ['escalate', 'Engineering Lead', 30],
       ['declare', null, 30],
+      ['resolve', null, 60],
     ]);
   });
 
@@ -274,6 +324,9 @@ describe('cancellation rules', () => {
     expect(cancelOnFor('escalate', 'impact not mitigated after 20 minutes')).toBe('status:monitoring');
     expect(cancelOnFor('acknowledge', null)).toBe('ack');
     expect(cancelOnFor('phase', null)).toBe('resolve');
+    expect(cancelOnFor('escalate', 'No response')).toBe('ack');
+    expect(cancelOnFor('escalate', 'No response or P1/P2', '', 'P1')).toBe('resolve');
+    expect(cancelOnFor('escalate', 'No response or P1/P2', '', 'P3')).toBe('ack');
   });
 
   it('treats a timer as moot when the incident already did what it waits for', () => {
