@@ -154,7 +154,6 @@ export function cancelKinds(event: 'ack' | 'resolve' | { status: string }): Canc
 
 /** Runbook severity applies when unset or equal to the incident's. */
 const appliesTo = (t: RunbookTimer, severity: Severity) => t.severity == null || t.severity === severity;
-const actionable = (t: RunbookTimer) => t.kind !== 'phase';
 const validMinutes = (m: number) => Number.isFinite(m) && m >= 0 && m <= MAX_MINUTES;
 
 export interface PlanInput {
