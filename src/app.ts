@@ -12,7 +12,9 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
 import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
 import { createSlackOps } from './slack/ops.js';
+import { registerStatuspage } from './slack/statuspage.js';
 import { createSlackCaller } from './slack/web.js';
+import { createStatusPageProvider } from './statuspage/index.js';
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
@@ -150,17 +152,36 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   };
 
   const ops = createSlackOps({ db, config, logger, slack: caller, incidents: service, groupMembers });
+  const extensions: SlackExtensions = { commands: {} };
+  registerSlackHandlers({ app: slack, service, config, logger, extensions });
+
+  const statuspage = registerStatuspage({
+    app: slack,
+    db,
+    service,
+    provider: createStatusPageProvider({
+      kind: config.STATUSPAGE_API_KEY ? 'atlassian' : 'log',
+      apiKey: config.STATUSPAGE_API_KEY,
+      pageId: config.STATUSPAGE_PAGE_ID,
+      apiUrl: config.STATUSPAGE_API_URL,
+      logger: logger.child({ component: 'statuspage' }),
+    }),
+    logger,
+    extensions,
+    incidentsChannel: config.INCIDENTS_CHANNEL,
+    kick: () => sender?.kick(),
+  });
+  hooks.push(statuspage.hook);
+
   sender = createOutboxSender({
     db,
-    handlers: ops.handlers,
+    handlers: { ...ops.handlers, ...statuspage.handlers },
     logger: logger.child({ component: 'outbox' }),
     metrics,
     pollMs: config.OUTBOX_POLL_MS,
     now: opts.now,
   });
 
-  const extensions: SlackExtensions = { commands: {} };
-  registerSlackHandlers({ app: slack, service, config, logger, extensions });
   alerts = alertmanagerHandler({ service, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
   slackListener = (req, res) => {
     receiver.requestListener(req, res);

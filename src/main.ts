@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
+import { registerIncidentsCommand } from './cli/incidents.js';
+import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
 import { UserFacingError } from './errors.js';
 import { createLogger } from './log.js';
@@ -59,6 +61,8 @@ program
   });
 
 registerAlertCommand(program);
+registerIncidentsCommand(program);
+registerRunbooksCommand(program);
 
 function parsePort(v: string): number {
   const n = Number(v);

@@ -264,6 +264,12 @@ export function createSlackOps(deps: SlackOpsDeps) {
       return { ts: res.ts };
     },
 
+    async 'slack.postIncidents'(row) {
+      const text = String(row.payload.text ?? '');
+      const channel = await channelByName(config.INCIDENTS_CHANNEL);
+      await post(channel, { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }] });
+    },
+
     async 'slack.alertChange'(row) {
       const inc = await load(row);
       const alert = (await listAlerts(db, inc.id)).find((a) => a.id === row.payload.alertId);

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { UserFacingError } from '../errors.js';
+import { createRunbookLookup } from '../incidents/runbook-lookup.js';
+import { IncidentService } from '../incidents/service.js';
+import { silentLogger } from '../log.js';
+import { postmortemMarkdown } from '../slack/statuspage.js';
+import { openDb } from '../store/db.js';
+import { listOpenIncidents } from '../store/incidents.js';
+import { migrate } from '../store/migrate.js';
+
+/** `incident-bot incidents export|list`: read incidents straight from the store. */
+export function registerIncidentsCommand(program: Command): void {
+  const incidents = program
+    .command('incidents')
+    .description('Read incidents from the store (same DATABASE_URL / INCIDENT_BOT_DATA as serve).');
+  incidents
+    .command('export')
+    .description('Print an incident as a Markdown postmortem draft or as JSON.')
+    .argument('<id>', 'incident number, e.g. 12 or INC-12')
+    .option('-f, --format <format>', 'md or json', 'md')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  incident-bot incidents export 12 > inc-12.md\n  incident-bot incidents export INC-12 --format json | jq .durations',
+    )
+    .action(async (ref: string, opts: { format: string }) => {
+      const id = Number(ref.replace(/^inc-?/i, ''));
+      if (!Number.isInteger(id) || id <= 0)
+        throw new UserFacingError(`"${ref}" is not an incident number (try 12 or INC-12).`);
+      if (opts.format !== 'md' && opts.format !== 'json')
+        throw new UserFacingError(`--format must be md or json, not "${opts.format}".`);
+      await withStore(async (db, service) => {
+        process.stdout.write(`${await postmortemMarkdown(db, service, id, opts.format as 'md' | 'json')}\n`);
+      });
+    });
+  incidents
+    .command('list')
+    .description('Open incidents as JSON lines.')
+    .action(async () => {
+      await withStore(async (db) => {
+        for (const i of await listOpenIncidents(db))
+          console.log(
+            JSON.stringify({
+              id: i.id,
+              severity: i.severity,
+              status: i.status,
+              title: i.title,
+              channel: i.channelName,
+            }),
+          );
+      });
+    });
+}
+
+async function withStore(fn: (db: Awaited<ReturnType<typeof openDb>>, service: IncidentService) => Promise<void>) {
+  const config = loadConfig();
+  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA });
+  try {
+    await migrate(db);
+    const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, silentLogger);
+    const service = new IncidentService({ db, config, logger: silentLogger, runbooks: () => runbooks });
+    await fn(db, service);
+  } finally {
+    await db.close();
+  }
+}
