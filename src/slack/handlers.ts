@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import { NotFoundError, UserFacingError, ValidationError } from '../errors.js';
 import { type Incident, incidentRef, type Severity, Status } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
-import { type IncidentCommand, parseIncidentCommand, parseUserRef } from './command-parse.js';
+import { type IncidentCommand, parseIncidentCommand } from './command-parse.js';
 import { renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
 import { esc } from './render/text.js';
 import { declareModal, resolveModal, updateModal, viewValue } from './views.js';
