@@ -246,6 +246,20 @@ const ACTIONABLE = ['acknowledge', 'escalate', 'resolve', 'declare', 'update'] a
 
 /** The "no update posted for N minutes" nudge, due N minutes after the last update (or the start). */
 export function updateReminder(severity: Severity, lastActivity: Date, minutes: number): TimerDraft {
+  return reminderDraft('update', severity, lastActivity, minutes);
+}
+
+/**
+ * A named reminder: 'update' (UPDATE_REMINDER_MINUTES, no update posted) or 'statuspage'
+ * (STATUSPAGE_REMINDER_MINUTES, public incident without a status-page update). Store it with
+ * replaceReminder, which swaps out the pending one of the same name.
+ */
+export function reminderDraft(
+  name: 'update' | 'statuspage',
+  severity: Severity,
+  lastActivity: Date,
+  minutes: number,
+): TimerDraft {
   return {
     kind: 'reminder',
     afterMinutes: minutes,
@@ -253,10 +267,13 @@ export function updateReminder(severity: Severity, lastActivity: Date, minutes: 
     target: null,
     severity,
     condition: null,
-    text: `No update posted for ${minutes} minutes`,
+    text:
+      name === 'update'
+        ? `No update posted for ${minutes} minutes`
+        : `The status page has not been updated for ${minutes} minutes`,
     cancelOn: 'resolve',
     source: 'reminder',
-    data: { reminder: 'update' },
+    data: { reminder: name },
   };
 }
 

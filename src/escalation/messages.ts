@@ -1,0 +1,86 @@
+/**
+ * Text for escalation pings and `/incident timers`, pure. The Slack layer wraps these in blocks and adds
+ * the buttons (action ids below, value = timer id).
+ */
+
+export const TIMER_ACTIONS = {
+  acknowledge: 'escalation_ack',
+  snooze: 'escalation_snooze',
+  onIt: 'escalation_on_it',
+} as const;
+export const SNOOZE_MINUTES = 10;
+
+export interface TimerView {
+  id?: number;
+  kind: string;
+  dueAt: Date;
+  status?: 'pending' | 'fired' | 'cancelled';
+  target: string | null;
+  text: string;
+  condition?: string | null;
+  source?: string | null;
+  firedAt?: Date | null;
+  late?: boolean;
+  data?: Record<string, unknown>;
+}
+
+const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
+const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
+
+const HEADLINE: Record<string, string> = {
+  acknowledge: 'Nobody has acknowledged this incident yet',
+  escalate: 'Escalation',
+  resolve: 'Resolution deadline reached',
+  declare: 'Runbook says: declare an outage',
+  update: 'Time for an update',
+  phase: 'Next phase of the runbook',
+  reminder: 'Reminder',
+};
+
+/**
+ * The ping posted in the incident channel when a timer fires, e.g.
+ * ":rotating_light: INC-42 Escalation → <!subteam^S1>: Root cause not identified within 15 minutes".
+ * `mentions` are resolved targets (targets.ts); a late firing says so, with the time it was due.
+ */
+export function pingText(
+  timer: TimerView,
+  mentions: string[],
+  opts: { incidentLabel: string; late?: boolean },
+): string {
+  const icon = timer.kind === 'phase' || timer.kind === 'reminder' ? ':hourglass_flowing_sand:' : ':rotating_light:';
+  const head = HEADLINE[timer.kind] ?? timer.kind;
+  const who = mentions.length ? ` → ${mentions.join(' ')}` : '';
+  const late = (opts.late ?? timer.late) ? ` _(fired late: it was due at ${hhmm(timer.dueAt)})_` : '';
+  const snoozed = timer.data?.snoozeOf ? ' _(snoozed reminder)_' : '';
+  return `${icon} ${opts.incidentLabel} ${head}${who}: ${timer.text}${late}${snoozed}`;
+}
+
+/**
+ * `/incident timers`: one line per timer, pending first (soonest first), then fired and cancelled
+ * (latest first). `mention` turns a target into what to show (e.g. the resolved mention).
+ */
+export function describeTimers(
+  timers: TimerView[],
+  now: Date,
+  mention: (target: string) => string = (t) => t,
+): string[] {
+  if (!timers.length) return ['No timers for this incident.'];
+  const pending = timers.filter((t) => (t.status ?? 'pending') === 'pending').sort((a, b) => +a.dueAt - +b.dueAt);
+  const done = timers
+    .filter((t) => (t.status ?? 'pending') !== 'pending')
+    .sort((a, b) => +(b.firedAt ?? b.dueAt) - +(a.firedAt ?? a.dueAt));
+  const line = (t: TimerView) => {
+    const who = t.target ? ` → ${mention(t.target)}` : '';
+    const what = `${t.kind}${who}: ${t.text}`;
+    const src = t.source ? ` _(${t.source})_` : '';
+    if ((t.status ?? 'pending') === 'pending') {
+      const ms = +t.dueAt - +now;
+      const when = ms <= 0 ? 'due now' : `in ${minutes(ms)} min`;
+      return `:hourglass: ${hhmm(t.dueAt)} (${when}) ${what}${src}`;
+    }
+    if (t.status === 'fired')
+      return `:white_check_mark: fired ${hhmm(t.firedAt ?? t.dueAt)}${t.late ? ' (late)' : ''} ${what}${src}`;
+    return `:heavy_multiplication_x: cancelled (was due ${hhmm(t.dueAt)}) ${what}${src}`;
+  };
+  return [...pending.map(line), ...done.map(line)];
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { describeTimers, pingText } from '../../src/escalation/messages.js';
+import { reminderDraft } from '../../src/escalation/schedule.js';
+
+const T0 = new Date('2026-01-05T10:00:00Z');
+const at = (min: number) => new Date(T0.getTime() + min * 60_000);
+
+describe('escalation messages', () => {
+  it('pings the resolved targets with the runbook text, and says when it fired late', () => {
+    const timer = {
+      kind: 'escalate',
+      dueAt: at(15),
+      target: 'Senior Engineer',
+      text: 'Root cause not identified within 15 minutes',
+    };
+    expect(pingText(timer, ['<!subteam^S1>'], { incidentLabel: 'INC-42' })).toBe(
+      ':rotating_light: INC-42 Escalation → <!subteam^S1>: Root cause not identified within 15 minutes',
+    );
+    expect(pingText(timer, [], { incidentLabel: 'INC-42', late: true })).toBe(
+      ':rotating_light: INC-42 Escalation: Root cause not identified within 15 minutes _(fired late: it was due at 10:15 UTC)_',
+    );
+  });
+
+  it('lists pending timers soonest first, then fired and cancelled ones', () => {
+    const lines = describeTimers(
+      [
+        {
+          kind: 'acknowledge',
+          dueAt: at(5),
+          status: 'fired',
+          firedAt: at(5),
+          late: true,
+          target: null,
+          text: 'Ack within 5',
+          source: 'default',
+        },
+        {
+          kind: 'escalate',
+          dueAt: at(30),
+          status: 'pending',
+          target: 'Engineering Lead',
+          text: 'Down >30 min',
+          source: 'section',
+        },
+        {
+          kind: 'escalate',
+          dueAt: at(15),
+          status: 'pending',
+          target: 'Senior Engineer',
+          text: 'No root cause',
+          source: 'section',
+        },
+        { kind: 'resolve', dueAt: at(60), status: 'cancelled', target: null, text: 'Resolve within 1 h' },
+      ],
+      at(8),
+      (t) => (t === 'Senior Engineer' ? '@sre-seniors' : t),
+    );
+    expect(lines).toEqual([
+      ':hourglass: 10:15 UTC (in 7 min) escalate → @sre-seniors: No root cause _(section)_',
+      ':hourglass: 10:30 UTC (in 22 min) escalate → Engineering Lead: Down >30 min _(section)_',
+      ':heavy_multiplication_x: cancelled (was due 11:00 UTC) resolve: Resolve within 1 h',
+      ':white_check_mark: fired 10:05 UTC (late) acknowledge: Ack within 5 _(default)_',
+    ]);
+    expect(describeTimers([], at(0))).toEqual(['No timers for this incident.']);
+  });
+
+  it('builds named reminders', () => {
+    expect(reminderDraft('statuspage', 'P1', at(10), 30)).toMatchObject({
+      kind: 'reminder',
+      dueAt: at(40),
+      data: { reminder: 'statuspage' },
+      cancelOn: 'resolve',
+    });
+  });
+});
