@@ -107,7 +107,7 @@ export async function benchTimers(opts: TimerBenchOptions): Promise<TimerBenchRe
       db,
       logger: silentLogger,
       pollMs,
-      batch: 100,
+      batch: 50,
       fire: async (q, timer, ctx) => {
         await enqueue(q, {
           op: 'slack.escalate',

@@ -25,7 +25,10 @@ export interface TimerWorkerOptions {
   metrics?: Metrics;
   /** Longest sleep between looks at the table (other replicas insert timers too). TIMER_POLL_MS. */
   pollMs: number;
-  /** Timers claimed per transaction. */
+  /**
+   * Timers claimed per transaction. Default 50: each firing runs in its own savepoint (subtransaction), and
+   * PostgreSQL tracks up to 64 per transaction cheaply before snapshots get slower for everyone.
+   */
   batch?: number;
   now?: () => Date;
   fire: FireFn;
@@ -51,7 +54,7 @@ const BUSY_BACKOFF_MS = 50;
 
 export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
   const { db, logger, metrics, pollMs, fire } = opts;
-  const batch = opts.batch ?? 100;
+  const batch = opts.batch ?? 50;
   const clock = opts.now ?? (() => new Date());
   const lateAfterMs = opts.lateAfterMs ?? Math.max(5 * pollMs, 5000);
   const retryBaseMs = opts.retryBaseMs ?? 5000;
