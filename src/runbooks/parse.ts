@@ -3,7 +3,15 @@ import { commandsFromCodeBlock, commandsFromInline, type FoundCommand } from './
 import { extractTemplates } from './extract-templates.js';
 import { dedupeTimers, extractTimers } from './extract-timers.js';
 import { type FrontMatter, readFrontMatter, type SectionFacts } from './front-matter.js';
-import { type Block, type HeadingNode, type MarkdownDoc, readMarkdown, slugify, type TextBlock } from './markdown.js';
+import {
+  type Block,
+  type HeadingNode,
+  type MarkdownDoc,
+  parseLabel,
+  readMarkdown,
+  slugify,
+  type TextBlock,
+} from './markdown.js';
 import { normalizeAlertName } from './match.js';
 import { repairMojibake } from './mojibake.js';
 import {
@@ -445,6 +453,10 @@ function buildSection(
   };
 }
 
+/** Labels that describe the alert or the document rather than summarising the problem. */
+const METADATA_LABEL =
+  /^(severity|priority|alert ?names?|alerts?|alertname|trigger|threshold|condition|business hours( only)?|owner|status|version|document version|last updated|response sla)$/i;
+
 /** The section's description: a Summary/Description sub-section, the alert's description, else its first paragraph. */
 function summaryOf(p: Plan, md: MarkdownDoc): string | null {
   const blocks = md.blocks.slice(p.heading ? p.from + 1 : p.from, p.to);
@@ -452,6 +464,7 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
     for (const b of blocks.slice(from)) {
       if (b.type === 'heading') return null;
       if (b.type !== 'text' || !kinds.includes(b.kind) || /^(\*\*|__)[^*_]+\1\s*:?\s*$/.test(b.text)) continue;
+      if (METADATA_LABEL.test(parseLabel(b.text)?.label ?? '')) continue;
       const lines =
         b.kind === 'paragraph'
           ? blocks.filter((x): x is TextBlock => x.type === 'text' && x.para === b.para && x.kind === 'paragraph')

@@ -112,7 +112,7 @@ function stripSqlComment(s: string): string {
 function dedentLines(parts: string[]): string {
   const [first, ...rest] = parts;
   const indents = rest.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length);
-  const common = indents.length ? Math.min(...indents) : 0;
+  const common = indents.reduce((m, n) => Math.min(m, n), indents.length ? Number.POSITIVE_INFINITY : 0);
   return [first!.trim(), ...rest.map((l) => l.slice(Math.min(common, /^ */.exec(l)![0].length)))].join('\n').trim();
 }
 

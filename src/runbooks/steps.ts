@@ -99,7 +99,7 @@ function findBoundaries(blocks: readonly Block[], from: number, to: number, base
 export function blocksMarkdown(blocks: readonly Block[]): string {
   const texts = blocks.filter((b): b is TextBlock => b.type === 'text' && b.kind !== 'hr');
   const lists = texts.filter((b) => b.kind === 'bullet' || b.kind === 'ordered');
-  const base = lists.length ? Math.min(...lists.map((b) => b.indent)) : 0;
+  const base = lists.reduce((m, b) => Math.min(m, b.indent), lists.length ? Number.POSITIVE_INFINITY : 0);
   let out = '';
   let prev: TextBlock | null = null;
   for (const b of texts) {
