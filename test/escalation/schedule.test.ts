@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import {
@@ -412,4 +413,48 @@ describe.skipIf(!seedFiles.length || !haveParser)('timers parsed from each seed 
         }
     },
   );
+});
+
+describe('planTimers properties', () => {
+  const kinds = ['acknowledge', 'escalate', 'resolve', 'phase', 'update', 'declare'] as const;
+  const timerArb = fc.record({
+    afterMinutes: fc.oneof(fc.integer({ min: 0, max: 600 }), fc.constant(Number.NaN), fc.constant(1e7)),
+    kind: fc.constantFrom(...kinds),
+    target: fc.option(fc.constantFrom('Senior Engineer', 'Engineering Lead', 'VP Engineering'), { nil: null }),
+    severity: fc.option(fc.constantFrom('P1', 'P2', 'P3', 'P4' as const), { nil: null }),
+    condition: fc.option(fc.constantFrom('Root cause not identified', 'No response', 'Still unresolved'), {
+      nil: null,
+    }),
+    text: fc.string({ maxLength: 20 }),
+  });
+
+  it('always yields valid, sorted, de-duplicated drafts for the incident severity only', () => {
+    fc.assert(
+      fc.property(
+        fc.array(timerArb, { maxLength: 12 }),
+        fc.array(timerArb, { maxLength: 12 }),
+        fc.constantFrom('P1', 'P2', 'P3', 'P4' as const),
+        (sectionTimers, documentTimers, severity) => {
+          const drafts = planTimers({ sectionTimers, documentTimers, severity, startedAt: START, defaults: DEFAULTS });
+          const keys = new Set<string>();
+          for (const [i, d] of drafts.entries()) {
+            TimerDraft.parse(d);
+            expect(d.severity === null || d.severity === severity).toBe(true);
+            expect(d.dueAt.getTime()).toBe(START.getTime() + d.afterMinutes * 60_000);
+            if (i) expect(d.dueAt >= drafts[i - 1].dueAt).toBe(true);
+            if (d.kind === 'phase') expect(d.afterMinutes).toBeGreaterThan(0);
+            const key = `${d.kind}|${d.afterMinutes}|${d.cancelOn}|${d.target}`;
+            expect(keys.has(key)).toBe(false);
+            keys.add(key);
+          }
+          // Every kind the defaults cover for this severity is covered by the plan.
+          for (const dflt of DEFAULTS[severity]) expect(drafts.some((d) => d.kind === dflt.kind)).toBe(true);
+          // Resolving cancels everything planned.
+          const stop = new Set<string>(cancelKinds('resolve'));
+          expect(drafts.every((d) => stop.has(d.cancelOn))).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   cancelKinds,
+  formatCountdown,
   parseDefaultTimers,
   planTimers,
   type TimerDraft,
@@ -14,6 +15,7 @@ import { type Db, openDb, type Queryable } from '../../src/store/db.js';
 import { insertIncident } from '../../src/store/incidents.js';
 import { enqueue } from '../../src/store/outbox.js';
 import {
+  cancelAllPending,
   cancelTimers,
   insertTimers,
   listTimers,
@@ -218,6 +220,22 @@ describe.each(backends)('timer worker on %s', (backend) => {
     ]);
     expect(pending[0].data).toMatchObject({ plannedDueAt: plus(15 * 60_000).toISOString() });
     expect(await nextPending(db, inc)).toMatchObject({ kind: 'escalate' });
+  });
+
+  it('lists timers and picks the next escalation for the header countdown, skipping nudges', async () => {
+    const inc = await newIncident(db);
+    await insertTimers(db, inc, [
+      draft({ kind: 'phase', dueAt: plus(5 * 60_000), target: null }),
+      draft({ kind: 'reminder', source: 'reminder', dueAt: plus(6 * 60_000), target: null }),
+      draft({ kind: 'escalate', dueAt: plus(15 * 60_000), afterMinutes: 15 }),
+    ]);
+    const next = await nextPending(db, inc);
+    expect(next).toMatchObject({ kind: 'escalate', target: 'Senior Engineer', data: { afterMinutes: 15 } });
+    expect(formatCountdown(next!, plus(8 * 60_000), '@sre-seniors')).toBe('escalates to @sre-seniors in 7 min');
+    expect((await listTimers(db, inc)).map((t) => t.kind)).toEqual(['phase', 'reminder', 'escalate']);
+    expect(await cancelAllPending(db, inc)).toBe(3);
+    expect(await nextPending(db, inc)).toBeNull();
+    expect(await nextDueAt(db)).toBeNull();
   });
 
   it('runs on its own: sleeps until the next due time and fires within a few ms of it', async () => {
