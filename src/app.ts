@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { App, HTTPReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { alertmanagerHandler } from './alerts/receiver.js';
+import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
 import type { Config } from './config.js';
+import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
 import { sendJson } from './http/body.js';
 import { createHttpServer, type Handler, type HttpServer } from './http/server.js';
@@ -10,6 +12,7 @@ import { createRunbookLookup, type RunbookSource } from './incidents/runbook-loo
 import { type IncidentHooks, IncidentService, type RunbookLookup } from './incidents/service.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
+import { registerDiagnostics } from './slack/diagnostics.js';
 import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
 import { createSlackOps } from './slack/ops.js';
 import { registerStatuspage } from './slack/statuspage.js';
@@ -173,9 +176,32 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   });
   hooks.push(statuspage.hook);
 
+  const roleOf = await createRoles(config, logger, caller);
+  const diagnostics = createDiagnostics({
+    kubeconfig: config.KUBECONFIG,
+    prometheusUrl: config.PROMETHEUS_URL,
+    postgresTargets: config.DIAG_POSTGRES_URLS,
+    redisTargets: config.DIAG_REDIS_URLS,
+    timeoutMs: config.DIAG_TIMEOUT_MS,
+    maxConcurrent: config.DIAG_MAX_CONCURRENT,
+    maxPerIncident: config.DIAG_MAX_PER_INCIDENT,
+    logger: logger.child({ component: 'diagnostics' }),
+    metrics,
+  });
+  const diag = registerDiagnostics({
+    app: slack,
+    db,
+    service,
+    runbooks,
+    diagnostics,
+    roleOf,
+    logger,
+    kick: () => sender?.kick(),
+  });
+
   sender = createOutboxSender({
     db,
-    handlers: { ...ops.handlers, ...statuspage.handlers },
+    handlers: { ...ops.handlers, ...statuspage.handlers, 'slack.file': diag.fileHandler(slack) },
     logger: logger.child({ component: 'outbox' }),
     metrics,
     pollMs: config.OUTBOX_POLL_MS,
@@ -222,6 +248,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
         clearInterval(gaugeTimer);
         await http.close(config.SHUTDOWN_TIMEOUT_MS);
         await Promise.all(workers.map((w) => w.stop()));
+        await diagnostics.close();
         await emulator?.close();
         if (!opts.db) await db.close();
         logger.info('stopped');
@@ -229,6 +256,35 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       return stopping;
     },
   };
+}
+
+/**
+ * Who may run diagnostics: the roles file, or without one everyone a responder (reads allowed, no
+ * writes), which is what a first run needs and what the warning tells operators to change.
+ */
+async function createRoles(config: Config, logger: Logger, caller: ReturnType<typeof createSlackCaller>) {
+  const roles = config.ROLES_FILE
+    ? await loadRolesFile(config.ROLES_FILE)
+    : parseRoles('default: responder', 'built-in default');
+  if (!config.ROLES_FILE)
+    logger.warn('ROLES_FILE is unset: everyone may run read-only diagnostics and nobody may run write actions');
+  let cache: { at: number; byUser: Map<string, string[]> } | null = null;
+  const groupsOf = async (userId: string) => {
+    if (!cache || Date.now() - cache.at > 60_000) {
+      const r = await caller.call<{ usergroups: { id: string; handle: string; users?: string[] }[] }>(
+        'usergroups.list',
+        { include_users: true },
+      );
+      const byUser = new Map<string, string[]>();
+      for (const g of r.usergroups)
+        for (const u of g.users ?? []) byUser.set(u, [...(byUser.get(u) ?? []), g.handle, g.id]);
+      cache = { at: Date.now(), byUser };
+    }
+    return cache.byUser.get(userId) ?? [];
+  };
+  return createRoleResolver(roles, groupsOf, (err) =>
+    logger.warn({ err }, 'user group lookup failed; using user roles only'),
+  );
 }
 
 async function openStore(config: Config): Promise<Db> {

@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto';
+import type { App } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { decide, type Role } from '../auth/policy.js';
+import type { DiagnosticResult, Diagnostics, WritePlan } from '../diagnostics/run.js';
+import { UserFacingError, ValidationError } from '../errors.js';
+import { type Incident, incidentRef } from '../incidents/model.js';
+import type { RunbookSource } from '../incidents/runbook-lookup.js';
+import type { IncidentService } from '../incidents/service.js';
+import type { OutboxHandler } from '../outbox/sender.js';
+import type { Command } from '../runbooks/schema.js';
+import { listAlerts } from '../store/alerts.js';
+import type { Db } from '../store/db.js';
+import { enqueue } from '../store/outbox.js';
+import { errorReply } from './handlers.js';
+import { codeBlock, esc } from './render/text.js';
+
+const plain = (text: string) => ({ type: 'plain_text', text: text.slice(0, 150), emoji: true });
+
+export interface DiagnosticsSlackDeps {
+  app: App;
+  db: Db;
+  service: IncidentService;
+  runbooks: RunbookSource;
+  diagnostics: Diagnostics;
+  roleOf: (userId: string) => Promise<Role>;
+  logger: Logger;
+  kick: () => void;
+}
+
+interface RunRef {
+  i: number;
+  s: string;
+  c: string;
+  /** Thread under the step's message. */
+  t?: string;
+}
+
+/** Slack side of diagnostics: role check, placeholder modal, run, threaded output, timeline. */
+export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
+  const { app, service, diagnostics, logger } = deps;
+
+  const lookup = (ref: RunRef): Command => {
+    const hit = deps.runbooks.command(ref.s, ref.c);
+    if (!hit)
+      throw new UserFacingError(
+        'This command is no longer in the runbook (it changed since it was posted). Re-post it with `/incident runbook`.',
+      );
+    return hit.command;
+  };
+
+  /** Alert labels and incident labels, as placeholder values. */
+  const valuesFor = async (inc: Incident) => {
+    const alerts = await listAlerts(deps.db, inc.id);
+    const labels = Object.assign({}, ...alerts.map((a) => a.labels), inc.labels) as Record<string, string>;
+    return diagnostics.valuesFromLabels(labels);
+  };
+
+  /** Role check; a denial is explained to the user and recorded on the timeline. */
+  async function authorize(inc: Incident, cmd: Command, user: string) {
+    const role = await deps.roleOf(user);
+    const d = decide({ risk: cmd.risk, role, incidentRoles: inc.commander === user ? ['commander'] : [] });
+    if (!d.allow) {
+      await service.record(inc.id, 'denied', user, `denied \`${esc(cmd.text.slice(0, 200))}\`: ${d.reason}`, {
+        commandId: cmd.id,
+        risk: cmd.risk,
+        role,
+        requiredRole: d.requiredRole,
+      });
+      throw new UserFacingError(`:no_entry: ${d.reason}`);
+    }
+    return d;
+  }
+
+  /** Output as a thread reply (through the outbox, so a Slack hiccup delays it instead of losing it). */
+  async function report(inc: Incident, ref: RunRef, user: string, result: DiagnosticResult, label = 'ran') {
+    const head = result.ok
+      ? `:white_check_mark: <@${user}> ${label} \`${esc(result.command.slice(0, 300))}\` (${result.durationMs} ms${result.rows != null ? `, ${result.rows} rows` : ''})`
+      : `:x: <@${user}> ${label} \`${esc(result.command.slice(0, 300))}\`: ${esc(result.error ?? 'failed')}`;
+    const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: head.slice(0, 3000) } }];
+    if (result.ok)
+      blocks.push({
+        type: 'section',
+        text: { type: 'mrkdwn', text: codeBlock(result.preview || '(no output)', 2950) },
+      });
+    if (result.truncated)
+      blocks.push({
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: ':page_facing_up: Output truncated; the full output is attached below.' }],
+      });
+    await deps.db.tx(async (q) => {
+      await enqueue(q, {
+        op: 'slack.post',
+        orderingKey: `inc:${inc.id}`,
+        incidentId: inc.id,
+        payload: { text: head.replace(/[*`]/g, ''), blocks, threadTs: ref.t ?? null },
+      });
+      if (result.truncated) {
+        await enqueue(q, {
+          op: 'slack.file',
+          orderingKey: `inc:${inc.id}`,
+          incidentId: inc.id,
+          payload: {
+            content: result.output,
+            filename: `${result.executor}-output.txt`,
+            title: result.command.slice(0, 200),
+            threadTs: ref.t ?? null,
+          },
+        });
+      }
+    });
+    deps.kick();
+    await service.record(
+      inc.id,
+      'diagnostic',
+      user,
+      `${label} \`${esc(result.command.slice(0, 200))}\` → ${result.ok ? 'ok' : 'failed'}`,
+      {
+        command: result.command,
+        executor: result.executor,
+        ok: result.ok,
+        outputSha256: result.outputSha256,
+        durationMs: result.durationMs,
+        error: result.error,
+      },
+    );
+  }
+
+  async function runRead(inc: Incident, cmd: Command, ref: RunRef, user: string, values: Record<string, string>) {
+    const result = await diagnostics.run({ command: cmd, values, incidentId: inc.id });
+    await report(inc, ref, user, result);
+  }
+
+  function valuesModal(ref: RunRef, cmd: Command, missing: string[], mode: 'read' | 'write') {
+    return {
+      type: 'modal',
+      callback_id: 'diag_values',
+      private_metadata: JSON.stringify({ ...ref, mode }),
+      title: plain('Fill in the command'),
+      submit: plain(mode === 'write' ? 'Review' : 'Run'),
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: codeBlock(cmd.text, 2900) } },
+        ...missing.map((name) => ({
+          type: 'input',
+          block_id: `p:${name}`.slice(0, 255),
+          label: plain(name),
+          element: { type: 'plain_text_input', action_id: 'value', max_length: 253 },
+          hint: plain('Letters, digits, dashes and dots only; validated before anything runs.'),
+        })),
+      ],
+    };
+  }
+
+  function confirmModal(ref: RunRef, plan: WritePlan) {
+    return {
+      type: 'modal',
+      callback_id: 'diag_confirm',
+      private_metadata: JSON.stringify({ ref, plan }),
+      title: plain('Confirm change'),
+      submit: plain('Apply'),
+      close: plain('Cancel'),
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text: `:warning: *${esc(plan.description)}*` } },
+        { type: 'section', text: { type: 'mrkdwn', text: codeBlock(plan.command, 1000) } },
+        {
+          type: 'section',
+          fields: [
+            { type: 'mrkdwn', text: `*Before*\n${codeBlock(JSON.stringify(plan.before, null, 1), 1900)}` },
+            { type: 'mrkdwn', text: `*After*\n${codeBlock(JSON.stringify(plan.after, null, 1), 1900)}` },
+          ],
+        },
+        {
+          type: 'context',
+          elements: [
+            {
+              type: 'mrkdwn',
+              text: 'Applied through the Kubernetes API as the bot; recorded on the incident timeline.',
+            },
+          ],
+        },
+      ],
+    };
+  }
+
+  async function start(mode: 'read' | 'write', ref: RunRef, user: string, triggerId: string) {
+    const inc = await service.get(ref.i);
+    const cmd = lookup(ref);
+    await service.record(inc.id, 'click', user, `clicked Run on \`${esc(cmd.text.slice(0, 200))}\``, {
+      commandId: cmd.id,
+      risk: cmd.risk,
+    });
+    await authorize(inc, cmd, user);
+    const values = await valuesFor(inc);
+    const missing = diagnostics.missing(cmd, values);
+    if (missing.length) {
+      await app.client.views.open({ trigger_id: triggerId, view: valuesModal(ref, cmd, missing, mode) as never });
+      return;
+    }
+    await proceed(mode, inc, cmd, ref, user, values, triggerId);
+  }
+
+  async function proceed(
+    mode: 'read' | 'write',
+    inc: Incident,
+    cmd: Command,
+    ref: RunRef,
+    user: string,
+    values: Record<string, string>,
+    triggerId: string | null,
+  ): Promise<unknown> {
+    if (mode === 'read') return runRead(inc, cmd, ref, user, values);
+    let plan: WritePlan;
+    try {
+      plan = await diagnostics.planWrite({ command: cmd, values, incidentId: inc.id });
+    } catch (err) {
+      if (err instanceof UserFacingError) {
+        throw new UserFacingError(
+          `${err.message}\nCopy it and run it yourself if it is the right call:\n${codeBlock(cmd.text, 1500)}`,
+        );
+      }
+      throw err;
+    }
+    const view = confirmModal(ref, plan);
+    if (triggerId) await app.client.views.open({ trigger_id: triggerId, view: view as never });
+    return view;
+  }
+
+  const refFrom = (body: unknown, action: unknown): RunRef => {
+    const ref = JSON.parse((action as { value?: string }).value ?? '{}') as RunRef;
+    const msg = (body as { message?: { ts: string; thread_ts?: string } }).message;
+    return { ...ref, t: msg?.thread_ts ?? msg?.ts };
+  };
+
+  for (const [actionId, mode] of [
+    ['diag_run', 'read'],
+    ['diag_write', 'write'],
+  ] as const) {
+    app.action(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      try {
+        await start(mode, refFrom(body, action), body.user.id, (body as { trigger_id?: string }).trigger_id ?? '');
+      } catch (err) {
+        await respond({ ...errorReply(err, logger), replace_original: false });
+      }
+    });
+  }
+
+  app.view('diag_values', async ({ ack, view, body }) => {
+    const meta = JSON.parse(view.private_metadata) as RunRef & { mode: 'read' | 'write' };
+    const user = body.user.id;
+    try {
+      const inc = await service.get(meta.i);
+      const cmd = lookup(meta);
+      const values = await valuesFor(inc);
+      for (const [blockId, v] of Object.entries(
+        view.state.values as Record<string, Record<string, { value?: string | null }>>,
+      )) {
+        if (blockId.startsWith('p:')) values[blockId.slice(2)] = (v.value?.value ?? '').trim();
+      }
+      try {
+        diagnostics.resolve(cmd, values);
+      } catch (err) {
+        if (err instanceof ValidationError || err instanceof UserFacingError) {
+          const field = (err as ValidationError).field;
+          const blockId =
+            field && `p:${field}` in view.state.values
+              ? `p:${field}`
+              : Object.keys(view.state.values).find((k) => k.startsWith('p:'));
+          await ack({ response_action: 'errors', errors: { [blockId ?? 'p:']: err.message.slice(0, 300) } });
+          return;
+        }
+        throw err;
+      }
+      await authorize(inc, cmd, user);
+      if (meta.mode === 'write') {
+        const confirm = await proceed('write', inc, cmd, meta, user, values, null);
+        await ack({ response_action: 'update', view: confirm as never });
+        return;
+      }
+      await ack();
+      await runRead(inc, cmd, meta, user, values);
+    } catch (err) {
+      await ack({
+        response_action: 'errors',
+        errors: { [Object.keys(view.state.values)[0] ?? 'x']: errorReply(err, logger).text.slice(0, 300) },
+      }).catch(() => {});
+    }
+  });
+
+  app.view('diag_confirm', async ({ ack, view, body }) => {
+    await ack();
+    const { ref, plan } = JSON.parse(view.private_metadata) as { ref: RunRef; plan: WritePlan };
+    const user = body.user.id;
+    try {
+      const inc = await service.get(ref.i);
+      const cmd = lookup(ref);
+      // Roles may have changed while the dialog was open: check again before touching anything.
+      await authorize(inc, cmd, user);
+      const result = await diagnostics.applyWrite(plan);
+      await report(inc, ref, user, result, `applied (${esc(plan.description)})`);
+    } catch (err) {
+      logger.error({ err, incidentId: ref.i }, 'write action failed');
+    }
+  });
+
+  /** Files go through the outbox too: the full output of a long diagnostic. */
+  const fileHandler =
+    (caller: { client: App['client'] }): OutboxHandler =>
+    async (row) => {
+      const inc = await service.get(row.incidentId!);
+      if (!inc.channelId) throw new Error(`${incidentRef(inc)} has no channel yet`);
+      const p = row.payload as { content: string; filename: string; title: string; threadTs?: string | null };
+      const args = { channel_id: inc.channelId, content: p.content, filename: p.filename, title: p.title };
+      await caller.client.filesUploadV2(p.threadTs ? { ...args, thread_ts: p.threadTs } : args);
+      return { sha256: createHash('sha256').update(p.content).digest('hex') };
+    };
+
+  return { fileHandler };
+}
