@@ -123,11 +123,12 @@ describe.each(backends)('escalation hooks on %s', (backend) => {
     inc = await apply(inc, (i) => acknowledge(i, 'U1', now));
     now = at(20);
     inc = await apply(inc, (i) => setSeverity(i, 'P1', 'U1', now));
-    // P1 ack timer not re-added (already acked); the 15-minute escalation is overdue, so due now.
+    // P1 ack timer not re-added (already acked); the 15-minute escalation is overdue, so due now; no update
+    // was ever posted, so the P1 no-update reminder (15 min from the start) is due at once too.
     expect(await pending(inc.id)).toEqual([
+      'reminder@15',
       'escalate@20>Senior Engineer',
       'escalate@30>Engineering Lead',
-      'reminder@35',
     ]);
   });
 
