@@ -13,6 +13,7 @@ import { type IncidentHooks, IncidentService, type RunbookLookup } from './incid
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
 import { registerDiagnostics } from './slack/diagnostics.js';
+import { registerEscalation } from './slack/escalation.js';
 import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
 import { createSlackOps } from './slack/ops.js';
 import { registerStatuspage } from './slack/statuspage.js';
@@ -154,9 +155,30 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     return (await caller.call<{ users: string[] }>('usergroups.users.list', { usergroup: id })).users;
   };
 
-  const ops = createSlackOps({ db, config, logger, slack: caller, incidents: service, groupMembers });
   const extensions: SlackExtensions = { commands: {} };
   registerSlackHandlers({ app: slack, service, config, logger, extensions });
+  const escalation = registerEscalation({
+    app: slack,
+    db,
+    config,
+    logger,
+    metrics,
+    service,
+    caller,
+    extensions,
+    kick: () => sender?.kick(),
+    now: opts.now,
+  });
+  hooks.push(escalation.hook);
+  const ops = createSlackOps({
+    db,
+    config,
+    logger,
+    slack: caller,
+    incidents: service,
+    groupMembers,
+    nextTimer: escalation.nextTimer,
+  });
 
   const statuspage = registerStatuspage({
     app: slack,
@@ -201,7 +223,12 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
 
   sender = createOutboxSender({
     db,
-    handlers: { ...ops.handlers, ...statuspage.handlers, 'slack.file': diag.fileHandler(slack) },
+    handlers: {
+      ...ops.handlers,
+      ...statuspage.handlers,
+      ...escalation.handlers,
+      'slack.file': diag.fileHandler(slack),
+    },
     logger: logger.child({ component: 'outbox' }),
     metrics,
     pollMs: config.OUTBOX_POLL_MS,
@@ -223,7 +250,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   gaugeTimer.unref();
   void refreshGauges();
 
-  const workers: Worker[] = [sender];
+  const workers: Worker[] = [sender, escalation.worker];
   for (const w of workers) w.start();
   if (localMode) {
     logger.warn(`SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser`);

@@ -135,7 +135,9 @@ export const ConfigSchema = z.object({
     .describe('Runbook escalation target name -> Slack user group handle or user id.'),
   DEFAULT_TIMERS: z
     .string()
-    .default('P1=ack:5,escalate:15;P2=ack:15,escalate:30;P3=ack:60;P4=')
+    .default(
+      'P1=ack:5@On-call,escalate:15@Senior Engineer;P2=ack:15@On-call,escalate:30@Senior Engineer;P3=ack:60@On-call;P4=',
+    )
     .describe('Timers when a runbook has none: SEV=kind:minutes,...;SEV=...'),
   UPDATE_REMINDER_MINUTES: perSeverityMinutes
     .default('P1=15,P2=30,P3=60')

@@ -20,12 +20,13 @@ export interface OutboxRow {
   createdAt: Date;
 }
 
+/** Rows without notBefore are due at once, whatever clock the sender runs on (tests use a fake one). */
 export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]): Promise<number> {
   let n = 0;
   for (const it of Array.isArray(items) ? items : [items]) {
     const r = await q.query(
       `INSERT INTO outbox (incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5, COALESCE($6::timestamptz, now()))
+       VALUES ($1, $2, $3, $4::jsonb, $5, COALESCE($6::timestamptz, 'epoch'::timestamptz))
        ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
       [
         it.incidentId ?? null,
