@@ -194,6 +194,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     logger,
     extensions,
     incidentsChannel: config.INCIDENTS_CHANNEL,
+    reminderMinutes: config.STATUSPAGE_REMINDER_MINUTES,
     kick: () => sender?.kick(),
   });
   hooks.push(statuspage.hook);

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
+import { reminderDraft } from '../escalation/schedule.js';
 import { type Incident, incidentRef, Status } from '../incidents/model.js';
 import type { IncidentHooks, IncidentService } from '../incidents/service.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
@@ -20,6 +21,7 @@ import {
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
+import { replaceReminder } from '../store/timers.js';
 import { errorReply, type Reply, type SlackExtensions } from './handlers.js';
 import { codeBlock, esc } from './render/text.js';
 import { viewValue } from './views.js';
@@ -36,6 +38,8 @@ export interface StatuspageSlackDeps {
   extensions: SlackExtensions;
   incidentsChannel: string;
   kick: () => void;
+  /** STATUSPAGE_REMINDER_MINUTES: nudge when a public incident's page has not changed for this long. */
+  reminderMinutes?: Partial<Record<string, number>>;
   /** Admins from the roles file may publish too. */
   isAdmin?: (userId: string) => Promise<boolean>;
 }

@@ -61,18 +61,18 @@ describe.each(backends)('escalation on the runbook clock on %s', (backend) => {
           .messages()
           .map((m) => m.text)
           .join('\n'),
-      ).toContain('INC-1 is not acknowledged'),
+      ).toContain('INC-1 Nobody has acknowledged this incident yet'),
     );
     clock += 10 * 60_000;
     const ping = await eventually(() => {
-      const m = ch.messages().find((x) => x.text.includes('Escalation to'));
+      const m = ch.messages().find((x) => x.text.includes('INC-1 Escalation →'));
       expect(m).toBeDefined();
       return m!;
     });
     expect(JSON.stringify(ping.blocks)).toContain('<!subteam^S0SRESENIORS>');
-    expect(JSON.stringify(ping.blocks)).toContain('timer_snooze');
+    expect(JSON.stringify(ping.blocks)).toContain('escalation_snooze');
     await eventually(() => expect(pdEvents.map((e) => e.event_action)).toContain('trigger'));
-    expect(pdEvents[0]).toMatchObject({ routing_key: 'R0UTING', dedup_key: 'incident-bot-INC-1' });
+    expect(pdEvents[0]).toMatchObject({ routing_key: 'R0UTING', dedup_key: 'incident-1' });
 
     // Each timer fired exactly once, and the timeline says so.
     await t.settle();
@@ -84,7 +84,7 @@ describe.each(backends)('escalation on the runbook clock on %s', (backend) => {
 
     // Snooze re-arms the escalation; "I'm on it" acknowledges.
     const bob = t.emulator.as('bob').in(ch.id);
-    await bob.click({ actionId: 'timer_snooze', messageTs: ping.ts });
+    await bob.click({ actionId: 'escalation_snooze', messageTs: ping.ts });
     await eventually(() =>
       expect(
         ch
@@ -93,7 +93,7 @@ describe.each(backends)('escalation on the runbook clock on %s', (backend) => {
           .join('\n'),
       ).toContain('snoozed the escalation'),
     );
-    await bob.click({ actionId: 'timer_onit', messageTs: ping.ts });
+    await bob.click({ actionId: 'escalation_on_it', messageTs: ping.ts });
     await eventually(async () => expect((await t.bot.service.get(1)).ackedBy).toBe('U0BOB'));
     await eventually(() => expect(pdEvents.map((e) => e.event_action)).toContain('acknowledge'));
     // Ack does not stop an escalation (only resolve or the status the runbook names does); resolve does.
@@ -105,6 +105,6 @@ describe.each(backends)('escalation on the runbook clock on %s', (backend) => {
     expect(after.rows[0]!.n).toBe(0);
     clock += 15 * 60_000;
     await new Promise((r) => setTimeout(r, 300));
-    expect(ch.messages().filter((m) => m.text.includes('Escalation to'))).toHaveLength(1);
+    expect(ch.messages().filter((m) => m.text.includes('INC-1 Escalation →'))).toHaveLength(1);
   });
 });
