@@ -1,6 +1,5 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
-import { reminderDraft } from '../escalation/schedule.js';
 import { type Incident, incidentRef, Status } from '../incidents/model.js';
 import type { IncidentHooks, IncidentService } from '../incidents/service.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
@@ -21,7 +20,6 @@ import {
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
-import { replaceReminder } from '../store/timers.js';
 import { errorReply, type Reply, type SlackExtensions } from './handlers.js';
 import { codeBlock, esc } from './render/text.js';
 import { viewValue } from './views.js';
