@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { amPayload, eventually, startTestBot, type TestBot } from '../helpers/bot.js';
-import { backends, dropSchemas } from '../helpers/db.js';
+import { backends, dropSchemas, freshDb } from '../helpers/db.js';
 
 afterAll(dropSchemas);
 
@@ -9,15 +9,13 @@ type Block = {
   text?: { text: string };
   elements?: { action_id?: string; text?: unknown }[];
   fields?: { text: string }[];
+  accessory?: { action_id?: string };
 };
 const blockText = (blocks: unknown[] | undefined) => JSON.stringify(blocks ?? []);
 const actionIds = (blocks: unknown[] | undefined) =>
-  ((blocks ?? []) as Block[]).flatMap((b) => [
-    ...(b.elements ?? []).map((e) => e.action_id).filter(Boolean),
-    ...((b as { accessory?: { action_id?: string } }).accessory?.action_id
-      ? [(b as { accessory: { action_id: string } }).accessory.action_id]
-      : []),
-  ]);
+  ((blocks ?? []) as Block[]).flatMap((b) =>
+    [...(b.elements ?? []).map((e) => e.action_id), b.accessory?.action_id].filter((x): x is string => Boolean(x)),
+  );
 
 describe.each(backends)('incident flow on %s', (backend) => {
   let t: TestBot;
@@ -268,5 +266,38 @@ describe.each(backends)('incident flow on %s', (backend) => {
     const all = parsed.join('\n');
     expect(all).not.toMatch(/<!channel>|<!here>|<@U0BOB>/);
     expect(all).toContain('&lt;!here&gt;');
+  });
+
+  it('keeps Slack work queued across a restart and sends it from the next process', async () => {
+    const db = await freshDb(backend);
+    const first = await startTestBot(backend, {}, { db, emulator: { faults: { errorRate: 1, errorStatus: 503 } } });
+    const res = await first.alert(amPayload([{ alertname: 'KubePodCrashLooping', labels: { namespace: 'shop' } }]));
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await first.bot.service.get(1)).channelId).toBeNull();
+    await first.bot.stop();
+    const pending = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox WHERE status IN ('pending', 'inflight')",
+    );
+    expect(pending.rows[0]!.n).toBeGreaterThanOrEqual(5);
+    // A new process on the same store (Slack healthy again) drains what the first one could not send.
+    t = await startTestBot(backend, {}, { db });
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    expect(inc.channelId).not.toBeNull();
+    const ch = t.emulator.channel(inc.channelId!);
+    expect(ch.messages().map((m) => m.text)[0]).toContain('INC-1');
+    expect(ch.messages().some((m) => m.text.startsWith('Runbook: '))).toBe(true);
+  });
+
+  it('shows open incidents on the App Home tab with a Declare button', async () => {
+    t = await startTestBot(backend);
+    await t.emulator.as('alice').slash('/incident', 'declare P2 Queue backlog');
+    await t.emulator.as('carol').openHome();
+    const home = await t.emulator.waitFor(() => t.emulator.as('carol').home());
+    const text = JSON.stringify(home.blocks);
+    expect(text).toContain('INC-1');
+    expect(text).toContain('Queue backlog');
+    expect(text).toContain('home_declare');
   });
 });
