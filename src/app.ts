@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { alertmanagerHandler } from './alerts/receiver.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
@@ -112,12 +112,16 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   }
   const apiUrl = config.SLACK_API_URL ?? emulator?.apiUrl;
 
-  const receiver = new HTTPReceiver({
-    signingSecret,
-    endpoints: '/slack/events',
-    processBeforeResponse: false,
-    logger: boltLogger(logger),
-  });
+  // Socket Mode (SLACK_APP_TOKEN): Slack delivers over a websocket we open, so no public URL is needed.
+  const socketMode = !localMode && Boolean(config.SLACK_APP_TOKEN);
+  const receiver = socketMode
+    ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger: boltLogger(logger) })
+    : new HTTPReceiver({
+        signingSecret,
+        endpoints: '/slack/events',
+        processBeforeResponse: false,
+        logger: boltLogger(logger),
+      });
   const slack = new App({
     receiver,
     token: botToken,
@@ -237,10 +241,23 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   });
 
   alerts = alertmanagerHandler({ service, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
-  slackListener = (req, res) => {
-    receiver.requestListener(req, res);
-    return true;
-  };
+  if (receiver instanceof HTTPReceiver) {
+    slackListener = (req, res) => {
+      receiver.requestListener(req, res);
+      return true;
+    };
+  } else {
+    await receiver.start();
+    logger.info('connected to Slack in Socket Mode');
+    slackListener = (_req, res) => {
+      sendJson(res, 404, {
+        ok: false,
+        error: 'socket_mode',
+        message: 'this bot receives Slack events over Socket Mode',
+      });
+      return true;
+    };
+  }
 
   metrics.incidentsOpen.reset();
   const refreshGauges = async () => {
@@ -275,6 +292,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
         logger.info('shutting down: no new work, finishing in-flight');
         clearInterval(gaugeTimer);
         await http.close(config.SHUTDOWN_TIMEOUT_MS);
+        if (receiver instanceof SocketModeReceiver) await receiver.stop().catch(() => {});
         await Promise.all(workers.map((w) => w.stop()));
         await diagnostics.close();
         await emulator?.close();

@@ -25,6 +25,7 @@ import {
   updateIncident,
 } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { insertTimers } from '../store/timers.js';
 import {
   acknowledge,
   assignRole,
@@ -181,22 +182,30 @@ export class IncidentService {
   }
 
   /** Applies a pure model change to a locked incident; stores it, its events, a header refresh and hook work. */
-  async mutate(
+  mutate(
     id: number,
     fn: (inc: Incident, now: Date) => Change,
     extra?: (q: Queryable, after: Incident) => Promise<unknown>,
   ) {
-    return this.commit(async (q) => {
-      const before = await getIncident(q, id, true);
-      if (!before) throw new NotFoundError(`There is no incident INC-${id}.`);
-      const { incident, events } = fn(before, this.now());
-      const after = await updateIncident(q, before, incident);
-      await appendEvents(q, id, events);
-      await enqueue(q, slackOp(after, 'slack.updateHeader'));
-      for (const h of this.deps.hooks ?? []) await h.changed?.(q, before, after, events);
-      await extra?.(q, after);
-      return after;
-    });
+    return this.commit((q) => this.mutateIn(q, id, fn, extra));
+  }
+
+  /** The same, inside a transaction the caller owns (the timer worker resolving an incident). */
+  async mutateIn(
+    q: Queryable,
+    id: number,
+    fn: (inc: Incident, now: Date) => Change,
+    extra?: (q: Queryable, after: Incident) => Promise<unknown>,
+  ): Promise<Incident> {
+    const before = await getIncident(q, id, true);
+    if (!before) throw new NotFoundError(`There is no incident INC-${id}.`);
+    const { incident, events } = fn(before, this.now());
+    const after = await updateIncident(q, before, incident);
+    await appendEvents(q, id, events);
+    await enqueue(q, slackOp(after, 'slack.updateHeader'));
+    for (const h of this.deps.hooks ?? []) await h.changed?.(q, before, after, events);
+    await extra?.(q, after);
+    return after;
   }
 
   ack(id: number, actor: string) {
@@ -211,12 +220,17 @@ export class IncidentService {
     );
   }
 
-  setStatus(id: number, status: Status, actor: string, summary?: string) {
-    return this.mutate(
+  setStatus(id: number, status: Status, actor: string | null, summary?: string) {
+    return this.commit((q) => this.setStatusIn(q, id, status, actor, summary));
+  }
+
+  setStatusIn(q: Queryable, id: number, status: Status, actor: string | null, summary?: string) {
+    return this.mutateIn(
+      q,
       id,
       (inc, now) => setStatus(inc, status, actor, now, summary),
-      (q, inc) =>
-        enqueue(q, [
+      (tx, inc) =>
+        enqueue(tx, [
           slackOp(inc, 'slack.post', { text: statusMessage(inc, actor) }),
           ...(status === 'resolved' ? [slackOp(inc, 'slack.announceResolved')] : []),
         ]),
@@ -472,6 +486,8 @@ export class IncidentService {
     if (allResolved && !inc.alertsResolvedAt) {
       after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: now });
       posts.push(slackOp(inc, 'slack.allResolved'));
+      const quiet = this.deps.config.AUTO_RESOLVE_MINUTES;
+      if (quiet > 0 && inc.status !== 'resolved') await scheduleAutoResolve(q, inc.id, now, quiet);
     } else if (!allResolved && inc.alertsResolvedAt) {
       after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: null });
     }
@@ -525,8 +541,27 @@ function alertTitle(a: AmAlert, annotations: Record<string, string>): string {
   return `${a.labels.alertname}${scope ? ` in ${scope}` : ''}`;
 }
 
-function statusMessage(inc: Incident, actor: string): string {
+/** AUTO_RESOLVE_MINUTES: resolve when every alert stays resolved this long (the worker checks again when it fires). */
+async function scheduleAutoResolve(q: Queryable, incidentId: number, now: Date, minutes: number): Promise<void> {
+  await insertTimers(q, incidentId, [
+    {
+      kind: 'auto_resolve' as never,
+      afterMinutes: minutes,
+      dueAt: new Date(now.getTime() + minutes * 60_000),
+      target: null,
+      severity: null,
+      condition: 'every alert stays resolved',
+      text: `Auto-resolve: all alerts resolved for ${minutes} minutes`,
+      cancelOn: 'resolve',
+      source: 'alerts' as never,
+      data: { alertsResolvedAt: now.toISOString() },
+    },
+  ]);
+}
+
+function statusMessage(inc: Incident, actor: string | null): string {
+  const who = actor ? `<@${actor}>` : 'incident-bot';
   if (inc.status === 'resolved')
-    return `:tada: <@${actor}> resolved ${incidentRef(inc)}.${inc.summary ? `\n>${esc(inc.summary)}` : ''}`;
-  return `:arrows_counterclockwise: <@${actor}> set the status to *${inc.status}*.`;
+    return `:tada: ${who} resolved ${incidentRef(inc)}.${inc.summary ? `\n>${esc(inc.summary)}` : ''}`;
+  return `:arrows_counterclockwise: ${who} set the status to *${inc.status}*.`;
 }

@@ -81,6 +81,19 @@ export function registerEscalation(deps: EscalationDeps) {
   const fire: FireFn = async (q, timer, ctx) => {
     const inc = await getIncident(q, timer.incidentId);
     if (!inc || inc.status === 'resolved') return;
+    if (timer.kind === 'auto_resolve') {
+      // Only if nothing fired again since the timer was set.
+      if (inc.alertsResolvedAt && inc.alertsResolvedAt.toISOString() === timer.data.alertsResolvedAt) {
+        await service.setStatusIn(
+          q,
+          inc.id,
+          'resolved',
+          null,
+          `Auto-resolved: every alert stayed resolved for ${config.AUTO_RESOLVE_MINUTES} minutes`,
+        );
+      }
+      return;
+    }
     await appendEvents(q, inc.id, [
       {
         kind: timer.kind === 'reminder' || timer.kind === 'phase' ? 'timer' : 'escalation',

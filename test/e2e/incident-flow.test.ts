@@ -300,4 +300,20 @@ describe.each(backends)('incident flow on %s', (backend) => {
     expect(text).toContain('Queue backlog');
     expect(text).toContain('home_declare');
   });
+
+  it('resolves by itself after the quiet period when AUTO_RESOLVE_MINUTES is set, unless an alert fires again', async () => {
+    t = await startTestBot(backend, { AUTO_RESOLVE_MINUTES: '0.02' });
+    const gk = { groupKey: 'auto' };
+    await t.alert(amPayload([{ alertname: 'DiskFull', fingerprint: 'd1' }], gk));
+    await t.alert(amPayload([{ alertname: 'DiskFull', fingerprint: 'd1', status: 'resolved' }], gk));
+    await eventually(async () => expect((await t.bot.service.get(1)).status).toBe('resolved'), 10_000);
+    expect((await t.bot.service.get(1)).summary).toContain('Auto-resolved');
+    // A second incident whose alert fires again within the quiet period stays open.
+    const gk2 = { groupKey: 'flappy' };
+    await t.alert(amPayload([{ alertname: 'Flappy', fingerprint: 'f1' }], gk2));
+    await t.alert(amPayload([{ alertname: 'Flappy', fingerprint: 'f1', status: 'resolved' }], gk2));
+    await t.alert(amPayload([{ alertname: 'Flappy', fingerprint: 'f1' }], gk2));
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await t.bot.service.get(2)).status).toBe('investigating');
+  });
 });
