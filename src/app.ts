@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
+import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { alertmanagerHandler } from './alerts/receiver.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
@@ -16,6 +17,7 @@ import { registerDiagnostics } from './slack/diagnostics.js';
 import { registerEscalation } from './slack/escalation.js';
 import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
 import { createSlackOps } from './slack/ops.js';
+import { redisGate } from './slack/rate-gate.js';
 import { registerStatuspage } from './slack/statuspage.js';
 import { createSlackCaller } from './slack/web.js';
 import { createStatusPageProvider } from './statuspage/index.js';
@@ -129,7 +131,13 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     clientOptions: { slackApiUrl: apiUrl },
     tokenVerificationEnabled: false,
   });
-  const caller = createSlackCaller({ token: botToken, apiUrl, metrics });
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : null;
+  redis?.on('error', (err) =>
+    logger.warn({ err: err.message }, 'Redis unavailable; Slack rate limits are remembered per replica'),
+  );
+  const caller = createSlackCaller({ token: botToken, apiUrl, metrics, gate: redis ? redisGate(redis) : undefined });
 
   const hooks: IncidentHooks[] = [];
   let sender: OutboxSender | null = null;
@@ -295,6 +303,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
         if (receiver instanceof SocketModeReceiver) await receiver.stop().catch(() => {});
         await Promise.all(workers.map((w) => w.stop()));
         await diagnostics.close();
+        redis?.disconnect();
         await emulator?.close();
         if (!opts.db) await db.close();
         logger.info('stopped');

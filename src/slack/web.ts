@@ -1,6 +1,7 @@
 import { type WebAPICallResult, WebClient } from '@slack/web-api';
 import type { Metrics } from '../metrics.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
+import { memoryGate, type RateGate } from './rate-gate.js';
 
 /** Slack error codes worth another try later; everything else from the platform is final. */
 const RETRYABLE_CODES = new Set([
@@ -28,6 +29,8 @@ export function createSlackCaller(opts: {
   apiUrl?: string;
   metrics?: Metrics;
   timeoutMs?: number;
+  /** Shared 429 memory (Redis across replicas); in-process by default. */
+  gate?: RateGate;
 }): SlackCaller {
   const client = new WebClient(opts.token, {
     slackApiUrl: opts.apiUrl,
@@ -36,7 +39,7 @@ export function createSlackCaller(opts: {
     timeout: opts.timeoutMs ?? 10_000,
     logLevel: undefined,
   });
-  const blockedUntil = new Map<string, number>();
+  const gate = opts.gate ?? memoryGate();
 
   const gateKey = (method: string, args: Record<string, unknown>) =>
     method === 'chat.postMessage' && typeof args.channel === 'string' ? `${method}:${args.channel}` : method;
@@ -45,7 +48,7 @@ export function createSlackCaller(opts: {
     client,
     async call(method, args) {
       const key = gateKey(method, args);
-      const until = blockedUntil.get(key) ?? 0;
+      const until = await gate.blockedUntil(key);
       if (until > Date.now())
         throw new RetryableError(`${method} is rate limited`, Math.ceil((until - Date.now()) / 1000));
       try {
@@ -53,7 +56,10 @@ export function createSlackCaller(opts: {
         opts.metrics?.slackCalls.inc({ method, status: 'ok' });
         return res as never;
       } catch (err) {
-        throw classify(err, method, key, blockedUntil, opts.metrics);
+        const e = classify(err, method, opts.metrics);
+        if (e instanceof RetryableError && e.retryAfterSec != null)
+          await gate.block(key, Date.now() + e.retryAfterSec * 1000);
+        throw e;
       }
     },
   };
@@ -67,11 +73,10 @@ interface SlackErrorLike {
   message?: string;
 }
 
-function classify(err: unknown, method: string, key: string, blocked: Map<string, number>, metrics?: Metrics): Error {
+function classify(err: unknown, method: string, metrics?: Metrics): Error {
   const e = err as SlackErrorLike;
   if (e.code === 'slack_webapi_rate_limited_error') {
     const after = Math.max(1, Number(e.retryAfter ?? 1));
-    blocked.set(key, Date.now() + after * 1000);
     metrics?.slackCalls.inc({ method, status: 'rate_limited' });
     return new RetryableError(`${method} rate limited for ${after}s`, after);
   }
