@@ -1,4 +1,4 @@
-import { type WebAPICallResult, WebClient } from '@slack/web-api';
+import { LogLevel, type WebAPICallResult, WebClient } from '@slack/web-api';
 import type { Metrics } from '../metrics.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
 import { memoryGate, type RateGate } from './rate-gate.js';
@@ -37,7 +37,7 @@ export function createSlackCaller(opts: {
     rejectRateLimitedCalls: true,
     retryConfig: { retries: 0 },
     timeout: opts.timeoutMs ?? 10_000,
-    logLevel: undefined,
+    logLevel: LogLevel.ERROR,
   });
   const gate = opts.gate ?? memoryGate();
 

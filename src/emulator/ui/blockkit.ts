@@ -71,8 +71,52 @@ export function mrkdwn(text: string, ctx: RenderContext): string {
   return quoteLines(out.join(''));
 }
 
+/** The emoji shortcodes the bot uses, shown as Slack shows them; others stay as :code:. */
+const EMOJI: Record<string, string> = {
+  red_circle: '🔴',
+  large_orange_circle: '🟠',
+  large_yellow_circle: '🟡',
+  large_blue_circle: '🔵',
+  large_green_circle: '🟢',
+  mag: '🔍',
+  dart: '🎯',
+  eyes: '👀',
+  white_check_mark: '✅',
+  warning: '⚠️',
+  book: '📖',
+  rotating_light: '🚨',
+  alarm_clock: '⏰',
+  fire: '🔥',
+  tada: '🎉',
+  memo: '📝',
+  mega: '📣',
+  zzz: '💤',
+  x: '❌',
+  no_entry: '⛔',
+  no_entry_sign: '🚫',
+  satellite_antenna: '📡',
+  hourglass: '⌛',
+  hourglass_flowing_sand: '⏳',
+  stopwatch: '⏱️',
+  sunny: '☀️',
+  thread: '🧵',
+  page_facing_up: '📄',
+  bust_in_silhouette: '👤',
+  chart_with_upwards_trend: '📈',
+  arrows_counterclockwise: '🔄',
+  point_right: '👉',
+  information_source: 'ℹ️',
+  grey_question: '❔',
+  heavy_multiplication_x: '✖️',
+  leftwards_arrow_with_hook: '↩️',
+};
+
+function emoji(escaped: string): string {
+  return escaped.replace(/:([a-z0-9_+-]+):/g, (m, name: string) => EMOJI[name] ?? m);
+}
+
 function plain(segment: string): string {
-  return emphasis(esc(unslack(segment))).replace(/\n/g, '<br>');
+  return emoji(emphasis(esc(unslack(segment)))).replace(/\n/g, '<br>');
 }
 
 /** Lines starting with "&gt; " (an escaped "> ") become quotes. */

@@ -114,7 +114,9 @@ export function renderRunbook(
   const body: Block[] = [];
   sec.steps.forEach((step, i) => {
     body.push(divider());
-    const title = `*${i + 1}. ${esc(truncate(step.title, 200))}*`;
+    // Runbooks number their own steps ("1. Check", "Step 2:"); we number them once.
+    const bare = step.title.replace(/^\s*(?:step\s*)?\d+[.):]?\s*/i, '') || step.title;
+    const title = `*${i + 1}. ${esc(truncate(bare, 200))}*`;
     const text = step.text ? `\n${esc(step.text)}` : '';
     body.push(section(truncate(`${title}${text}`, LIMITS.sectionText)));
     for (const cmd of step.commands) body.push(...commandBlocks(cmd, inc.id, doc.source));
