@@ -30,6 +30,9 @@ const CALL = new RegExp(`\\b(?:[A-Za-z_$]*[cC]lient|web|slack)\\.(${NS}(?:\\.[A-
 /** 'chat.postMessage' as a string (the outbox sender calls methods by name). */
 const LITERAL = new RegExp(`['"\`](${NS}\\.[A-Za-z][A-Za-z.]*)['"\`]`, 'g');
 const NOT_A_METHOD = /\.(?:js|ts|json|ya?ml|md|sql|html|css)$/;
+/** WebClient convenience wrappers that call Web API methods under another name. */
+const WRAPPERS: Record<string, string> = { filesUploadV2: 'files.uploadV2' };
+const WRAPPER_CALL = new RegExp(`\\.(${Object.keys(WRAPPERS).join('|')})\\s*\\(`, 'g');
 
 function lineOf(text: string, index: number): number {
   let n = 1;
@@ -51,6 +54,9 @@ export function slackMethodUses(files: string[]): Use[] {
         if (NOT_A_METHOD.test(name)) continue;
         uses.push({ name, file: relative(ROOT, file), line: lineOf(text, m.index ?? 0) });
       }
+    }
+    for (const m of text.matchAll(WRAPPER_CALL)) {
+      uses.push({ name: WRAPPERS[m[1]]!, file: relative(ROOT, file), line: lineOf(text, m.index ?? 0) });
     }
   }
   return uses;
