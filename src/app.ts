@@ -20,7 +20,7 @@ import { createSlackOps } from './slack/ops.js';
 import { redisGate } from './slack/rate-gate.js';
 import { registerStatuspage } from './slack/statuspage.js';
 import { createSlackCaller } from './slack/web.js';
-import { createStatusPageProvider } from './statuspage/index.js';
+import { createStatusPageProvider, loadTemplateFile } from './statuspage/index.js';
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
@@ -207,6 +207,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     extensions,
     incidentsChannel: config.INCIDENTS_CHANNEL,
     reminderMinutes: config.STATUSPAGE_REMINDER_MINUTES,
+    fallbackTemplate: config.COMMUNICATION_TEMPLATE ? await loadTemplateFile(config.COMMUNICATION_TEMPLATE) : null,
     kick: () => sender?.kick(),
   });
   hooks.push(statuspage.hook);

@@ -103,6 +103,9 @@ export const ConfigSchema = z.object({
     'Atlassian Statuspage API key. Unset: the log provider only records updates.',
   ),
   STATUSPAGE_PAGE_ID: optionalString.describe('Atlassian Statuspage page id.'),
+  COMMUNICATION_TEMPLATE: optionalString.describe(
+    'Markdown file with the status-page template used when a runbook has none (e.g. templates/default-communication.md). Unset: the built-in one.',
+  ),
   STATUSPAGE_API_URL: z.string().default('https://api.statuspage.io').describe('Statuspage API base URL.'),
   PAGERDUTY_ROUTING_KEY: optionalString.describe('PagerDuty Events API v2 routing key. Unset: no paging.'),
   PAGERDUTY_API_URL: z.string().default('https://events.pagerduty.com').describe('PagerDuty Events API base URL.'),

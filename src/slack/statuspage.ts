@@ -16,6 +16,7 @@ import {
   STATUSPAGE_PUBLISH_OP,
   type StatusPageProvider,
   StatuspageError,
+  type TemplateLike,
 } from '../statuspage/index.js';
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
@@ -38,17 +39,19 @@ export interface StatuspageSlackDeps {
   kick: () => void;
   /** STATUSPAGE_REMINDER_MINUTES: nudge when a public incident's page has not changed for this long. */
   reminderMinutes?: Partial<Record<string, number>>;
+  /** COMMUNICATION_TEMPLATE, loaded at start-up. */
+  fallbackTemplate?: TemplateLike | null;
   /** Admins from the roles file may publish too. */
   isAdmin?: (userId: string) => Promise<boolean>;
 }
 
-/** The communication template for this incident: the runbook's, else the shipped default. */
-function templateFor(service: IncidentService, inc: Incident) {
-  return service.currentRunbook(inc)?.document.templates.communication ?? null;
+/** The communication template for this incident: the runbook's, else COMMUNICATION_TEMPLATE, else the built-in one. */
+function templateFor(deps: StatuspageSlackDeps, inc: Incident) {
+  return deps.service.currentRunbook(inc)?.document.templates.communication ?? deps.fallbackTemplate ?? null;
 }
 
 async function render(deps: StatuspageSlackDeps, inc: Incident, values: Record<string, string> = {}) {
-  return renderCommunication(templateFor(deps.service, inc), {
+  return renderCommunication(templateFor(deps, inc), {
     incident: inc,
     events: await deps.service.timeline(inc.id),
     alerts: await listAlerts(deps.db, inc.id),

@@ -123,4 +123,28 @@ describe.each(backends)('status page and postmortem on %s', (backend) => {
     });
     t = undefined as never;
   });
+
+  it('uses the COMMUNICATION_TEMPLATE file when the runbook has no template', async () => {
+    t = await startTestBot(backend, { COMMUNICATION_TEMPLATE: 'test/fixtures/templates/acme-status.md' });
+    const { alice } = await declared();
+    await alice.slash('/incident', 'ack');
+    await alice.slash('/incident', 'statuspage');
+    const compose = alice.openViews().at(-1)!;
+    const asked = (compose.blocks as { block_id?: string }[])
+      .map((b) => b.block_id)
+      .filter((id) => id?.startsWith('f:'));
+    expect(asked.length).toBeGreaterThan(0);
+    const values: Record<string, Record<string, unknown>> = {};
+    for (const id of asked)
+      values[id!] = {
+        value: { type: 'plain_text_input', value: id === 'f:update' ? 'Logins fail for some users.' : 'eu-west-1' },
+      };
+    await alice.submitView('statuspage_compose', values);
+    const preview = await t.emulator.waitFor(() =>
+      alice.openViews().find((v) => v.callback_id === 'statuspage_publish'),
+    );
+    const text = JSON.stringify(preview.blocks);
+    expect(text).toContain('ACME Cloud status');
+    expect(text).toContain('eu-west-1');
+  });
 });
