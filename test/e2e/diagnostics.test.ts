@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { amPayload, eventually, startTestBot, type TestBot } from '../helpers/bot.js';
 import { backends, dropSchemas } from '../helpers/db.js';
@@ -27,6 +30,62 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => prom.close(() => r())));
 
+/** A stand-in Kubernetes API holding one deployment, enough for a confirmed scale. */
+let kube: Server;
+let kubeconfig = '';
+const deployment = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'checkout', namespace: 'shop', resourceVersion: '41', generation: 3 },
+  spec: {
+    replicas: 3,
+    selector: { matchLabels: { app: 'checkout' } },
+    template: {
+      metadata: { labels: { app: 'checkout' } },
+      spec: { containers: [{ name: 'app', image: 'shop/checkout:1.4.2' }] },
+    },
+  },
+  status: { replicas: 3, readyReplicas: 3, availableReplicas: 3, updatedReplicas: 3 },
+};
+const kubeWrites: { method: string; replicas: number }[] = [];
+beforeAll(async () => {
+  kube = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url?.startsWith('/apis/apps/v1/namespaces/shop/deployments/checkout')) {
+        if (req.method === 'PUT') {
+          const next = JSON.parse(body);
+          kubeWrites.push({ method: 'PUT', replicas: next.spec.replicas });
+          Object.assign(deployment.spec, { replicas: next.spec.replicas });
+          deployment.metadata.resourceVersion = String(Number(deployment.metadata.resourceVersion) + 1);
+        }
+        res.end(JSON.stringify(deployment));
+        return;
+      }
+      res.statusCode = 404;
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
+    });
+  });
+  await new Promise<void>((r) => kube.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'ib-kube-'));
+  kubeconfig = join(dir, 'config');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: t, cluster: { server: "http://127.0.0.1:${(kube.address() as AddressInfo).port}", insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { token: test-token } }]
+contexts: [{ name: c, context: { cluster: t, user: u, namespace: shop } }]
+current-context: c
+`,
+  );
+});
+afterAll(() => new Promise<void>((r) => kube.close(() => r())));
+
 const runButtons = (blocks: unknown[] | undefined) =>
   ((blocks ?? []) as { accessory?: { action_id: string; value: string }; block_id?: string }[])
     .filter((b) => b.accessory?.action_id?.startsWith('diag_'))
@@ -43,6 +102,7 @@ describe.each(backends)('diagnostics from Slack on %s', (backend) => {
       RUNBOOKS_DIR: 'test/fixtures/runbooks-e2e',
       ROLES_FILE: 'test/fixtures/roles-e2e.yml',
       PROMETHEUS_URL: promUrl,
+      KUBECONFIG: kubeconfig,
     });
     await t.alert(
       amPayload([{ alertname: 'CheckoutLatencyHigh', labels: { namespace: 'shop', severity: 'warning' } }]),
@@ -100,5 +160,23 @@ describe.each(backends)('diagnostics from Slack on %s', (backend) => {
     expect(JSON.stringify(bad.body)).toContain('"response_action":"errors"');
     expect(JSON.stringify(bad.body)).toContain('pod-name');
     expect((await t.bot.service.timeline(1)).some((e) => e.kind === 'diagnostic')).toBe(false);
+  });
+
+  it('lets an operator scale after a confirmation that shows exactly what changes', async () => {
+    deployment.spec.replicas = 3;
+    kubeWrites.length = 0;
+    const { inc, runbook, buttons } = await open();
+    const bob = t.emulator.as('bob').in(inc.channelId!);
+    await bob.click({ actionId: 'diag_write', blockId: buttons[2]!.blockId, messageTs: runbook.ts });
+    const confirm = await t.emulator.waitFor(() => bob.openViews().find((v) => v.callback_id === 'diag_confirm'));
+    expect(JSON.stringify(confirm.blocks)).toContain('Scale deployment shop/checkout from 3 to 5 replicas');
+    expect(kubeWrites).toHaveLength(0);
+    await bob.submitView('diag_confirm');
+    await eventually(() => expect(kubeWrites).toEqual([{ method: 'PUT', replicas: 5 }]));
+    await eventually(() =>
+      expect(JSON.stringify(t.emulator.channel(inc.channelId!).thread(runbook.ts))).toContain('applied'),
+    );
+    const ev = (await t.bot.service.timeline(1)).filter((e) => e.kind === 'diagnostic');
+    expect(ev.at(-1)).toMatchObject({ actor: 'U0BOB', data: { executor: 'kubernetes', ok: true } });
   });
 });
