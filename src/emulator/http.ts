@@ -1,20 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { readBody as readLimited } from '../http/body.js';
 
 /** Largest body the emulator reads (Slack's own limit for file uploads is far larger; tests never need it). */
 const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
-export class BodyTooLargeError extends Error {}
+export { PayloadTooLargeError as BodyTooLargeError, sendJson, sendText } from '../http/body.js';
 
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += buf.length;
-    if (size > limit) throw new BodyTooLargeError(`body larger than ${limit} bytes`);
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks);
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  return readLimited(req, limit);
 }
 
 export interface MultipartPart {
@@ -66,25 +59,4 @@ export function parseApiBody(raw: Buffer, contentType = ''): Record<string, unkn
     return out;
   }
   return Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
-}
-
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
-  res.end(text);
-}
-
-export function sendText(
-  res: ServerResponse,
-  status: number,
-  body: string,
-  contentType = 'text/plain; charset=utf-8',
-): void {
-  res.writeHead(status, { 'content-type': contentType });
-  res.end(body);
 }

@@ -13,9 +13,7 @@ import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { errorReply } from './handlers.js';
-import { codeBlock, esc } from './render/text.js';
-
-const plain = (text: string) => ({ type: 'plain_text', text: text.slice(0, 150), emoji: true });
+import { codeBlock, esc, plainText as plain } from './render/text.js';
 
 export interface DiagnosticsSlackDeps {
   app: App;

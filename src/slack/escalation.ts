@@ -19,10 +19,9 @@ import { enqueue } from '../store/outbox.js';
 import { getTimer, listTimers, nextPending, snoozeTimer } from '../store/timers.js';
 import { errorReply, type SlackExtensions } from './handlers.js';
 import type { NextTimer } from './render/header.js';
-import { esc, slackDate } from './render/text.js';
+import { esc, plainText as plain, slackDate } from './render/text.js';
 import type { SlackCaller } from './web.js';
 
-const plain = (text: string) => ({ type: 'plain_text', text, emoji: true });
 const PD_SOURCE = 'incident-bot';
 
 export interface EscalationDeps {

@@ -22,10 +22,9 @@ import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { errorReply, type Reply, type SlackExtensions } from './handlers.js';
-import { codeBlock, esc } from './render/text.js';
+import { codeBlock, esc, plainText as plain } from './render/text.js';
 import { viewValue } from './views.js';
 
-const plain = (text: string) => ({ type: 'plain_text', text: text.slice(0, 150), emoji: true });
 const option = (v: string) => ({ text: plain(v.replace(/_/g, ' ')), value: v });
 
 export interface StatuspageSlackDeps {

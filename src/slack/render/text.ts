@@ -71,6 +71,9 @@ export interface SlackMessage {
   blocks: Block[];
 }
 
+/** A plain_text object (modal titles, labels, button text), cut to Slack's limit. */
+export const plainText = (text: string, max = 150) => ({ type: 'plain_text', text: truncate(text, max), emoji: true });
+
 export const section = (text: string, extra: Block = {}): Block => ({
   type: 'section',
   text: { type: 'mrkdwn', text: truncate(text, LIMITS.sectionText) },
