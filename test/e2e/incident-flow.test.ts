@@ -88,17 +88,21 @@ describe.each(backends)('incident flow on %s', (backend) => {
     expect(await say('status identified')).toContain('now *identified*');
     expect(await say('status sideways')).toContain('Unknown status \\"sideways\\"');
     expect(await say('list')).toContain('1 open incident');
+    expect(await say('runbook NoSuchAlert')).toContain('No runbook matches `NoSuchAlert`');
+    expect(await say('runbook kube-pod-crash-looping')).toContain('Posting runbook *Pod is crash looping*');
     expect(await say('timeline')).toContain('Timeline of INC-1');
     expect(await say('resolve Rolled back')).toContain('Resolved INC-1');
     expect(await say('resolve')).toContain('already resolved');
     await t.settle();
     const inc = await t.bot.service.get(1);
     expect(inc).toMatchObject({ status: 'resolved', severity: 'P1', commsLead: 'U0BOB', summary: 'Rolled back' });
+    expect((await t.bot.service.get(1)).runbookSource).toBe('kube-pod-crashlooping.md');
     const texts = t.emulator
       .channel(chId)
       .messages()
       .map((m) => m.text);
     expect(texts.join('\n')).toContain('Rolled back the search deploy');
+    expect(texts).toContain('Runbook: Pod is crash looping');
     // Outside an incident channel the command says how to name the incident.
     expect(JSON.stringify((await alice.in('general').slash('/incident', 'ack')).body)).toContain(
       'not an incident channel',
