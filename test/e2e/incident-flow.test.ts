@@ -320,4 +320,21 @@ describe.each(backends)('incident flow on %s', (backend) => {
     await new Promise((r) => setTimeout(r, 2500));
     expect((await t.bot.service.get(2)).status).toBe('investigating');
   });
+
+  it("adopts a channel it created before a crash instead of opening a second one, but never a stranger's", async () => {
+    t = await startTestBot(backend);
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    // As if the bot had created this channel and died before storing its id...
+    t.emulator.state.createChannel(`inc-${day}-orphan-check`, 'U0BOT');
+    // ...and someone else happens to own this name.
+    t.emulator.state.createChannel(`inc-${day}-stranger-check`, 'U0ALICE');
+    const alice = t.emulator.as('alice');
+    await alice.slash('/incident', 'declare P2 Orphan check');
+    await alice.slash('/incident', 'declare P2 Stranger check');
+    await t.settle();
+    expect((await t.bot.service.get(1)).channelName).toBe(`inc-${day}-orphan-check`);
+    expect((await t.bot.service.get(2)).channelName).toBe(`inc-${day}-stranger-check-2`);
+    const names = t.emulator.state.listChannels().map((c) => c.name);
+    expect(names.filter((n) => n.startsWith(`inc-${day}-orphan-check`))).toHaveLength(1);
+  });
 });
