@@ -24,9 +24,14 @@ export interface MigrationResult {
 
 /** Applies pending *.sql files in name order, each in its own transaction; safe to run twice or from two replicas. */
 export async function migrate(db: Db, dir = migrationsDir()): Promise<MigrationResult> {
-  await db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-  );
+  // Under the same lock as the migrations: two replicas creating it at once on a fresh database collide in
+  // pg_type ("duplicate key value violates unique constraint") even with IF NOT EXISTS.
+  await db.tx(async (q) => {
+    await q.query('SELECT pg_advisory_xact_lock(727274)');
+    await q.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+  });
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .sort();
