@@ -1,0 +1,206 @@
+/**
+ * `npm run bench`: latency, storm, timers, runbooks and process figures of incident-bot against the local
+ * Slack emulator. One JSON report on stdout, a short table on stderr. See `npm run bench -- --help`.
+ */
+import os from 'node:os';
+import { benchLatency } from './latency.js';
+import { type Backend, findPostgres, freshPostgres, round } from './lib.js';
+import { benchProcess } from './process.js';
+import { benchRunbooks } from './runbooks.js';
+import { benchStorm } from './storm.js';
+import { benchTimers } from './timers.js';
+
+const PARTS = ['latency', 'storm', 'timers', 'runbooks', 'process'] as const;
+type Part = (typeof PARTS)[number];
+
+const HELP = `Usage: npm run bench -- [--only ${PARTS.join(',')}] [--quick] [--clock-scale N]
+
+  --only LIST       run only these parts (comma-separated)
+  --quick           smaller numbers for a fast check (latency 200, storm 2,000 notifications / 100 groups
+                    over 15 s, timers 20,000, one cold start); the default is the issue's numbers
+  --clock-scale N   storm: the emulator's rate-limit clock runs N times faster (default 20)
+  --help            this text
+
+PostgreSQL is used next to PGlite when DATABASE_URL is set or a server answers on 127.0.0.1:5432
+(each part gets its own fresh database, dropped afterwards).`;
+
+function parseArgs(argv: string[]) {
+  const args = { only: new Set<Part>(PARTS), quick: false, clockScale: 20, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--help' || a === '-h') args.help = true;
+    else if (a === '--quick') args.quick = true;
+    else if (a.startsWith('--only')) {
+      const parts = value().split(',').filter(Boolean);
+      for (const p of parts) if (!PARTS.includes(p as Part)) throw new Error(`unknown part "${p}"`);
+      args.only = new Set(parts as Part[]);
+    } else if (a.startsWith('--clock-scale')) {
+      args.clockScale = Number(value());
+      if (!(args.clockScale > 0)) throw new Error('--clock-scale needs a positive number');
+    } else throw new Error(`unknown option ${a}`);
+  }
+  return args;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const mb = (b: number) => `${round(b / 1024 / 1024)} MB`;
+const s = (ms: number) => `${round(ms / 1000, 1)} s`;
+
+async function main() {
+  let args: ReturnType<typeof parseArgs>;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    log(`${(err as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (args.help) {
+    log(HELP);
+    return;
+  }
+  const started = performance.now();
+  const pgBase = await findPostgres();
+  const backends: Backend[] = pgBase ? ['pglite', 'postgres'] : ['pglite'];
+  if (!pgBase) log('PostgreSQL not found (DATABASE_URL unset, nothing on 127.0.0.1:5432): PGlite only');
+  const q = args.quick;
+  const report: Record<string, unknown> = {
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      node: process.version,
+      platform: process.platform,
+    },
+    quick: q,
+    postgres: pgBase ? new URL(pgBase).host : null,
+  };
+  const timing: Record<string, number> = {};
+  const part = async <T>(name: Part, fn: () => Promise<T>): Promise<T | null> => {
+    if (!args.only.has(name)) return null;
+    const t = performance.now();
+    log(`[bench] ${name} ...`);
+    try {
+      return await fn();
+    } finally {
+      timing[name] = Math.round(performance.now() - t);
+    }
+  };
+
+  // Latency: one bot per backend, one after the other (they share two cores).
+  const latency = await part('latency', async () => {
+    const out: Record<string, unknown> = {};
+    for (const backend of ['pglite', 'postgres'] as const) {
+      out[backend] = backends.includes(backend)
+        ? await benchLatency({ backend, pgBase, count: q ? 200 : 1000, concurrency: 8 })
+        : null;
+    }
+    return {
+      method:
+        'POST with 8 in flight; end = done_at of the slack.postRunbook outbox row (after createChannel, setupChannel, postHeader of the same incident); Slack latency 0, rate limits off',
+      ...out,
+    };
+  });
+  if (latency) report.latency = latency;
+
+  const storm = await part('storm', () =>
+    benchStorm({
+      backend: pgBase ? 'postgres' : 'pglite',
+      pgBase,
+      groups: q ? 100 : 500,
+      notifications: q ? 2000 : 10_000,
+      windowSec: q ? 15 : 60,
+      clockScale: args.clockScale,
+    }),
+  );
+  if (storm) report.storm = storm;
+
+  const timers = await part('timers', async () => {
+    const out: Record<string, unknown> = {};
+    const count = q ? 20_000 : 100_000;
+    for (const backend of ['pglite', 'postgres'] as const) {
+      if (!backends.includes(backend)) {
+        out[backend] = null;
+        continue;
+      }
+      const fresh = backend === 'postgres' && pgBase ? await freshPostgres(pgBase) : null;
+      try {
+        out[backend] = await benchTimers({ backend, count, databaseUrl: fresh?.url });
+      } finally {
+        await fresh?.drop();
+      }
+    }
+    return out;
+  });
+  if (timers) report.timers = timers;
+
+  const runbooks = await part('runbooks', () => benchRunbooks());
+  if (runbooks) report.runbooks = runbooks;
+
+  const proc = await part('process', () => benchProcess({ runs: q ? 1 : 3, idleMs: 2000 }));
+  if (proc) {
+    report.process = {
+      ...proc,
+      rssAfterStormBytes: (storm as { rssAfterBytes?: number } | null)?.rssAfterBytes ?? null,
+      rssAfterStormNote: storm
+        ? `the bench process after the storm: bot, in-process Slack emulator with its ${(storm as { incidents: number }).incidents} channels, and ${(storm as { backend: string }).backend === 'pglite' ? 'PGlite' : 'the pg pool'}`
+        : undefined,
+    };
+  }
+  report.partMs = timing;
+  report.totalMs = Math.round(performance.now() - started);
+
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  table(report);
+}
+
+function table(r: Record<string, unknown>) {
+  const lines: string[] = ['', 'incident-bot bench'];
+  const lat = r.latency as Record<string, Record<string, number> | null> | undefined;
+  if (lat)
+    for (const b of ['pglite', 'postgres']) {
+      const x = lat[b];
+      if (x)
+        lines.push(
+          `latency ${b.padEnd(8)} n=${x.n} p50 ${x.p50Ms} ms  p95 ${x.p95Ms} ms  p99 ${x.p99Ms} ms  (${x.incidentsPerSec}/s, ack p50 ${x.ackP50Ms} ms)`,
+        );
+    }
+  const st = r.storm as Record<string, number | string> | undefined;
+  if (st)
+    lines.push(
+      `storm    ${String(st.backend).padEnd(8)} ${st.notifications} notes/${st.groups} groups: incidents ${st.incidents}, lost ${st.lostAlerts}, dup channels ${st.duplicateChannels}, ${st.slackCallsPerIncident} calls/incident, 429s ${st.http429Received}`,
+      `         completion ${s(Number(st.completionMs))} (posting ${s(Number(st.postAllMs))}), floor ${s(Number(st.floorMs))} by ${st.floorBy} (x${st.clockScale}); with Retry-After >= 1 s ${s(Number(st.floorWithRetryAfterMinMs))}`,
+    );
+  const tm = r.timers as Record<string, Record<string, number> | null> | undefined;
+  if (tm)
+    for (const b of ['pglite', 'postgres']) {
+      const x = tm[b];
+      if (x)
+        lines.push(
+          `timers   ${b.padEnd(8)} ${x.count} pending: fire lag p50 ${x.fireLagMsP50} ms p99 ${x.fireLagMsP99} ms, idle CPU ${x.idleCpuPercent}%`,
+        );
+    }
+  const rb = r.runbooks as Record<string, number> | undefined;
+  if (rb)
+    lines.push(
+      `runbooks seeds ${rb['runbooks.seeds.parseAll.ms'] ?? 'n/a'} ms (cold ${rb['runbooks.seeds.parseAll.cold.ms'] ?? 'n/a'} ms), generated 1 MB ${rb['runbooks.generated1MB.parse.ms']} ms`,
+    );
+  const p = r.process as Record<string, number | string> | undefined;
+  if (p)
+    lines.push(
+      `process  cold start to /readyz ${p.coldStartToReadyMs} ms (${p.entry}), idle RSS ${mb(Number(p.idleRssBytes))}${p.rssAfterStormBytes ? `, after storm ${mb(Number(p.rssAfterStormBytes))}` : ''}`,
+    );
+  lines.push(`total    ${s(Number(r.totalMs))}`);
+  log(lines.join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    log(`bench failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
