@@ -19,9 +19,8 @@ export function channelName(title: string, startedAt: Date): string {
   return `inc-${d}-${slugify(title)}`.slice(0, MAX);
 }
 
-/** The n-th alternative when a name is taken: name-2, name-3 ... still within 80 characters. */
-export function withSuffix(name: string, n: number): string {
-  if (n <= 1) return name;
-  const suffix = `-${n}`;
-  return `${name.slice(0, MAX - suffix.length).replace(/-+$/g, '')}${suffix}`;
+/** `name-<suffix>` still within 80 characters (the name is cut, never the suffix). */
+export function withSuffix(name: string, suffix: string | number): string {
+  const tail = `-${suffix}`;
+  return `${name.slice(0, MAX - tail.length).replace(/-+$/g, '')}${tail}`;
 }

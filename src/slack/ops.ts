@@ -128,8 +128,10 @@ export function createSlackOps(deps: SlackOpsDeps) {
       if (inc.channelId) return { channel: inc.channelId, reused: true };
       const me = await botUser();
       const base = channelName(inc.title, inc.startedAt);
-      for (let n = 1; n <= 50; n++) {
-        const name = withSuffix(base, n);
+      // The plain name, then one made unique by the incident number: at most a few tries even when
+      // many incidents share a title on one day.
+      const names = [base, withSuffix(base, inc.id), ...[2, 3, 4].map((n) => withSuffix(base, `${inc.id}-${n}`))];
+      for (const name of names) {
         try {
           const res = await slack.call<{ channel: { id: string; name: string } }>('conversations.create', {
             name,
@@ -191,14 +193,17 @@ export function createSlackOps(deps: SlackOpsDeps) {
 
     async 'slack.postHeader'(row) {
       const inc = await load(row);
-      if (inc.headerTs) return { ts: inc.headerTs, reused: true };
       const channel = channelOf(inc);
-      const res = await post(channel, await headerMessage(inc));
-      await setIncidentFields(db, inc.id, { headerTs: res.ts });
-      await slack.call('pins.add', { channel, timestamp: res.ts }).catch((err) => {
+      let ts = inc.headerTs;
+      if (!ts) {
+        ts = (await post(channel, await headerMessage(inc))).ts;
+        await setIncidentFields(db, inc.id, { headerTs: ts });
+      }
+      // Pinning is retried on its own: a 429 here must not leave the header unpinned.
+      await slack.call('pins.add', { channel, timestamp: ts }).catch((err) => {
         if (slackErrorCode(err) !== 'already_pinned') throw err;
       });
-      return { ts: res.ts };
+      return { ts };
     },
 
     async 'slack.updateHeader'(row) {

@@ -329,11 +329,13 @@ describe.each(backends)('incident flow on %s', (backend) => {
     // ...and someone else happens to own this name.
     t.emulator.state.createChannel(`inc-${day}-stranger-check`, 'U0ALICE');
     const alice = t.emulator.as('alice');
+    await alice.slash('/incident', 'declare P3 Something else');
     await alice.slash('/incident', 'declare P2 Orphan check');
     await alice.slash('/incident', 'declare P2 Stranger check');
     await t.settle();
-    expect((await t.bot.service.get(1)).channelName).toBe(`inc-${day}-orphan-check`);
-    expect((await t.bot.service.get(2)).channelName).toBe(`inc-${day}-stranger-check-2`);
+    expect((await t.bot.service.get(2)).channelName).toBe(`inc-${day}-orphan-check`);
+    // The incident number makes the name unique.
+    expect((await t.bot.service.get(3)).channelName).toBe(`inc-${day}-stranger-check-3`);
     const names = t.emulator.state.listChannels().map((c) => c.name);
     expect(names.filter((n) => n.startsWith(`inc-${day}-orphan-check`))).toHaveLength(1);
   });

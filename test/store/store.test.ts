@@ -111,4 +111,38 @@ describe.each(backends)('store on %s', (backend) => {
     expect(await outboxDepth(db)).toBe(1);
     await db.close();
   });
+
+  it('never hands the same row to two senders and keeps each key in order while they race', async () => {
+    const db = await freshDb(backend, { max: 6 });
+    const rows = Array.from({ length: 300 }, (_, i) => ({ op: `op${i}`, orderingKey: `k${i % 40}` }));
+    await enqueue(db, rows);
+    const done: { id: number; key: string }[] = [];
+    const seen = new Set<number>();
+    let dupes = 0;
+    const worker = async () => {
+      for (let idle = 0; idle < 3; ) {
+        const got = await db.tx((q) => claim(q, new Date(Date.now() + 1000), 7, 30_000));
+        if (!got.length) {
+          idle++;
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        idle = 0;
+        for (const row of got) {
+          if (seen.has(row.id)) dupes++;
+          seen.add(row.id);
+          await markDone(db, row.id);
+          done.push({ id: row.id, key: row.orderingKey });
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
+    expect(dupes).toBe(0);
+    expect(done).toHaveLength(300);
+    for (let k = 0; k < 40; k++) {
+      const ids = done.filter((d) => d.key === `k${k}`).map((d) => d.id);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    }
+    await db.close();
+  });
 });
