@@ -90,7 +90,9 @@ export const ConfigSchema = z.object({
     'YAML seed of the local Slack workspace (local mode). Default: the shipped one.',
   ),
   EMULATOR_RATE_LIMITS: bool.default('false').describe('Enforce Slack rate-limit tiers in the local workspace.'),
-  RUNBOOKS_DIR: z.string().default('./runbooks').describe('Directory of Markdown runbooks.'),
+  RUNBOOKS_DIR: optionalString.describe(
+    'Directory of Markdown runbooks. Unset: ./runbooks when it exists, else the runbooks shipped with the bot.',
+  ),
   ROLES_FILE: optionalString.describe('YAML roles file (users and user groups -> viewer/responder/operator/admin).'),
   ALERT_WEBHOOK_TOKEN: optionalString.describe(
     'Bearer token Alertmanager must send to /alerts/alertmanager. Unset: no auth (local only).',

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserFacingError } from '../errors.js';
+import { runbooksDir } from '../incidents/runbook-lookup.js';
 import { loadRunbookPaths, loadRunbooks } from '../runbooks/load.js';
 import type { LibraryWarning } from '../runbooks/match.js';
 import { parseRunbook } from '../runbooks/parse.js';
@@ -11,7 +12,7 @@ import type { RunbookDocument } from '../runbooks/schema.js';
 const EXIT_LINT = 1;
 const EXIT_USAGE = 2;
 
-const defaultDir = () => process.env.RUNBOOKS_DIR || './runbooks';
+const defaultDir = () => runbooksDir(process.env.RUNBOOKS_DIR || undefined);
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 

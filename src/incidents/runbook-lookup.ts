@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { loadRunbooks, type RunbookLibrary } from '../runbooks/load.js';
 import type { Command, RunbookDocument } from '../runbooks/schema.js';
@@ -11,7 +13,19 @@ export interface RunbookSource extends RunbookLookup {
   reload(): Promise<void>;
 }
 
-export async function createRunbookLookup(dir: string, logger: Logger): Promise<RunbookSource> {
+/** The runbooks this package ships (runbooks/ next to src/ or dist/). */
+export function shippedRunbooksDir(): string {
+  return fileURLToPath(new URL('../../runbooks', import.meta.url));
+}
+
+/** RUNBOOKS_DIR, else ./runbooks when there is one, else the shipped runbooks: a bare `serve` always has some. */
+export function runbooksDir(configured: string | undefined): string {
+  if (configured) return configured;
+  return existsSync('./runbooks') ? './runbooks' : shippedRunbooksDir();
+}
+
+export async function createRunbookLookup(configured: string | undefined, logger: Logger): Promise<RunbookSource> {
+  const dir = runbooksDir(configured);
   let lib: RunbookLibrary = await loadRunbooks(dir);
   const report = () => {
     const warnings = lib.documents.reduce((n, d) => n + d.warnings.length, 0);
