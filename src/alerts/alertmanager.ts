@@ -52,9 +52,26 @@ export function fingerprintOf(alert: AmAlert): string {
   return createHash('sha256').update(sorted).digest('hex').slice(0, 16);
 }
 
-/** Alertmanager sends 0001-01-01T00:00:00Z for "not ended". */
+/** Alertmanager sends 0001-01-01T00:00:00Z for "not ended"; years PostgreSQL cannot store count as no date. */
 export function parseAmTime(s: string | undefined): Date | null {
   if (!s || s.startsWith('0001-')) return null;
   const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? null : d;
+  const year = d.getUTCFullYear();
+  return Number.isNaN(d.getTime()) || year < 1 || year > 9999 ? null : d;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Replaces what JSON allows but PostgreSQL text and jsonb cannot hold (NUL, lone surrogates) with U+FFFD,
+ * everywhere in a parsed payload: the alert is kept, and it can never turn into a 500 that Alertmanager
+ * would retry forever.
+ */
+export function storable(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/\u0000/g, '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+  if (Array.isArray(value)) return value.map(storable);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k) as string, storable(v)]));
+  }
+  return value;
 }

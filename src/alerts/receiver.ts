@@ -5,7 +5,7 @@ import { PayloadTooLargeError, readBody, sendJson } from '../http/body.js';
 import type { Handler } from '../http/server.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { Metrics } from '../metrics.js';
-import { AlertmanagerWebhook } from './alertmanager.js';
+import { AlertmanagerWebhook, storable } from './alertmanager.js';
 
 export const MAX_ALERT_BODY = 1024 * 1024;
 
@@ -59,7 +59,7 @@ export function alertmanagerHandler(deps: {
     }
     let json: unknown;
     try {
-      json = JSON.parse(body.toString('utf8'));
+      json = storable(JSON.parse(body.toString('utf8')));
     } catch (err) {
       deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: 'bad_json' });
       sendJson(res, 400, { ok: false, error: 'invalid_json', message: `body is not JSON: ${(err as Error).message}` });
