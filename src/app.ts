@@ -24,6 +24,7 @@ import { createStatusPageProvider, loadTemplateFile } from './statuspage/index.j
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
+import { releaseInflight } from './store/outbox.js';
 
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
 export interface Bot {
@@ -70,6 +71,13 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     { store: db.kind },
     db.kind === 'pglite' ? `embedded database in ${config.INCIDENT_BOT_DATA}` : 'PostgreSQL store',
   );
+
+  // The embedded database has one owner: whatever a previous process left in flight is ours to resend now,
+  // instead of after the lease (on PostgreSQL another replica may still be sending it).
+  if (db.kind === 'pglite') {
+    const released = await releaseInflight(db);
+    if (released) logger.warn({ released }, 'resending Slack work a previous process left unfinished');
+  }
 
   const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, logger);
   const localMode = !config.SLACK_BOT_TOKEN;
@@ -246,6 +254,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     logger: logger.child({ component: 'outbox' }),
     metrics,
     pollMs: config.OUTBOX_POLL_MS,
+    leaseMs: config.OUTBOX_LEASE_MS,
     now: opts.now,
   });
 

@@ -162,6 +162,12 @@ export const ConfigSchema = z.object({
     .min(10)
     .default(500)
     .describe('How often the outbox sender looks for work from other replicas.'),
+  OUTBOX_LEASE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(60000)
+    .describe('How long a replica may hold a Slack call before another replica takes it over (after a crash).'),
   DIAG_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000).describe('Timeout of one diagnostic.'),
   DIAG_MAX_CONCURRENT: z.coerce.number().int().min(1).default(8).describe('Diagnostics running at once (global).'),
   DIAG_MAX_PER_INCIDENT: z.coerce

@@ -98,6 +98,21 @@ export function createSlackOps(deps: SlackOpsDeps) {
     return null;
   }
 
+  /**
+   * On a retry only: the message a previous attempt already posted (the process may have died after
+   * Slack answered and before we stored the ts), so a crash never leaves a duplicate behind.
+   */
+  async function alreadyPosted(
+    row: OutboxRow,
+    channel: string,
+    isIt: (m: PostedMessage) => boolean,
+  ): Promise<string | null> {
+    if (row.attempts <= 1) return null;
+    const me = await botUser();
+    const h = await slack.call<{ messages: PostedMessage[] }>('conversations.history', { channel, limit: 200 });
+    return h.messages.find((m) => m.user === me && isIt(m))?.ts ?? null;
+  }
+
   function topicOf(inc: Incident): string {
     const cmd = inc.commander ? `<@${inc.commander}>` : 'unassigned';
     return `${inc.severity} · ${inc.status} · Commander: ${cmd} · ${incidentRef(inc)}`;
@@ -194,11 +209,9 @@ export function createSlackOps(deps: SlackOpsDeps) {
     async 'slack.postHeader'(row) {
       const inc = await load(row);
       const channel = channelOf(inc);
-      let ts = inc.headerTs;
-      if (!ts) {
-        ts = (await post(channel, await headerMessage(inc))).ts;
-        await setIncidentFields(db, inc.id, { headerTs: ts });
-      }
+      let ts = inc.headerTs ?? (await alreadyPosted(row, channel, (m) => hasBlock(m, `header:${inc.id}`)));
+      if (!ts) ts = (await post(channel, await headerMessage(inc))).ts;
+      if (ts !== inc.headerTs) await setIncidentFields(db, inc.id, { headerTs: ts });
       // Pinning is retried on its own: a 429 here must not leave the header unpinned.
       await slack.call('pins.add', { channel, timestamp: ts }).catch((err) => {
         if (slackErrorCode(err) !== 'already_pinned') throw err;
@@ -231,6 +244,7 @@ export function createSlackOps(deps: SlackOpsDeps) {
       }
       const timers = deps.runbookTimers?.(match, inc) ?? defaultRunbookTimers(match, inc);
       const [first, ...rest] = renderRunbook(match.section, match.document, inc, { timers });
+      if (await alreadyPosted(row, channel, (m) => m.text === first!.text)) return { reused: true };
       const parent = await post(channel, first!);
       for (const m of rest) await post(channel, m, { thread_ts: parent.ts });
       return { ts: parent.ts, parts: rest.length + 1 };
@@ -239,7 +253,10 @@ export function createSlackOps(deps: SlackOpsDeps) {
     async 'slack.announce'(row) {
       const inc = await load(row);
       const channel = await channelByName(config.INCIDENTS_CHANNEL);
-      const res = await post(channel, renderAnnouncement(inc));
+      const msg = renderAnnouncement(inc);
+      const done = await alreadyPosted(row, channel, (m) => m.text === msg.text);
+      if (done) return { ts: done, reused: true };
+      const res = await post(channel, msg);
       return { ts: res.ts };
     },
 
@@ -312,6 +329,15 @@ export function createSlackOps(deps: SlackOpsDeps) {
 
   return { handlers, post, channelByName, botUser };
 }
+
+interface PostedMessage {
+  ts: string;
+  user?: string;
+  text: string;
+  blocks?: { block_id?: string }[];
+}
+
+const hasBlock = (m: PostedMessage, blockId: string) => (m.blocks ?? []).some((b) => b.block_id === blockId);
 
 /** Timers to show with a runbook: the section's own, else the document's for this severity. */
 export function defaultRunbookTimers(match: RunbookMatch, inc: Pick<Incident, 'severity'>): Timer[] {

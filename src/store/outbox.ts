@@ -80,6 +80,15 @@ export async function claim(q: Queryable, now: Date, limit: number, leaseMs: num
     .sort((a, b) => a.id - b.id);
 }
 
+/**
+ * Gives back rows left in flight by a process that died. Only safe when no other process can be
+ * sending: the embedded database, which one process owns at a time.
+ */
+export async function releaseInflight(q: Queryable): Promise<number> {
+  const r = await q.query("UPDATE outbox SET status = 'pending', locked_until = NULL WHERE status = 'inflight'");
+  return r.rowCount;
+}
+
 export async function markDone(q: Queryable, id: number, result: unknown = null): Promise<void> {
   await q.query(
     "UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, result = $2::jsonb WHERE id = $1",

@@ -71,6 +71,8 @@ export function botEnv(emulator: Emulator, storage: Record<string, string>): Rec
     DEFAULT_TIMERS: 'P1=ack:0.05@On-call',
     OUTBOX_POLL_MS: '50',
     TIMER_POLL_MS: '50',
+    // Calls a killed replica held are taken over after this long (60 s in production).
+    OUTBOX_LEASE_MS: '10000',
     HOST: '127.0.0.1',
     // info: the "listening" line carries the URL; the rest is kept (tail only) for failure messages.
     LOG_LEVEL: 'info',
