@@ -161,18 +161,26 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     now: opts.now,
   });
 
+  // Group handle -> members, cached a minute: usergroups.* are Tier 2 (20 calls a minute), and an alert
+  // storm opens many incidents for the same on-call group.
   const groupIds = new Map<string, string>();
+  const members = new Map<string, { at: number; users: string[] }>();
   const groupMembers = async (handle: string): Promise<string[]> => {
+    const key = handle.replace(/^@/, '');
+    const hit = members.get(key);
+    if (hit && Date.now() - hit.at < 60_000) return hit.users;
     if (!groupIds.size) {
       const r = await caller.call<{ usergroups: { id: string; handle: string }[] }>('usergroups.list', {});
       for (const g of r.usergroups) groupIds.set(g.handle, g.id);
     }
-    const id = groupIds.get(handle.replace(/^@/, ''));
+    const id = groupIds.get(key);
     if (!id) {
       logger.warn({ handle }, 'user group not found; nobody from it is invited');
       return [];
     }
-    return (await caller.call<{ users: string[] }>('usergroups.users.list', { usergroup: id })).users;
+    const users = (await caller.call<{ users: string[] }>('usergroups.users.list', { usergroup: id })).users;
+    members.set(key, { at: Date.now(), users });
+    return users;
   };
 
   const extensions: SlackExtensions = { commands: {} };

@@ -502,7 +502,8 @@ export class IncidentService {
         for (const h of this.deps.hooks ?? []) await h.changed?.(q, inc, after, change.events);
       }
     }
-    await enqueue(q, [...posts, slackOp(inc, 'slack.updateHeader')]);
+    // A new incident's header is posted after this with fresh data; refreshing it would be a wasted call.
+    await enqueue(q, created ? posts : [...posts, slackOp(inc, 'slack.updateHeader')]);
     for (const h of this.deps.hooks ?? []) await h.changed?.(q, inc, after, events);
   }
 

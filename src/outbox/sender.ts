@@ -106,12 +106,17 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
     wake = null;
   }
 
+  let depthAt = 0;
   async function run(): Promise<void> {
     while (running) {
       kicked = false;
       try {
         await fill();
-        if (metrics) metrics.outboxDepth.set(await outboxDepth(db));
+        // The gauge is refreshed at most once a second: counting after every row would double the queries.
+        if (metrics && Date.now() - depthAt > 1000) {
+          depthAt = Date.now();
+          metrics.outboxDepth.set(await outboxDepth(db));
+        }
       } catch (err) {
         logger.error({ err }, 'outbox claim failed; retrying');
       }

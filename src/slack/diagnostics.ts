@@ -14,6 +14,7 @@ import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { errorReply } from './handlers.js';
 import { codeBlock, esc, plainText as plain } from './render/text.js';
+import { input } from './views.js';
 
 export interface DiagnosticsSlackDeps {
   app: App;
@@ -138,13 +139,15 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
       submit: plain(mode === 'write' ? 'Review' : 'Run'),
       blocks: [
         { type: 'section', text: { type: 'mrkdwn', text: codeBlock(cmd.text, 2900) } },
-        ...missing.map((name) => ({
-          type: 'input',
-          block_id: `p:${name}`.slice(0, 255),
-          label: plain(name),
-          element: { type: 'plain_text_input', action_id: 'value', max_length: 253 },
-          hint: plain('Letters, digits, dashes and dots only; validated before anything runs.'),
-        })),
+        ...missing.map((name) =>
+          input(
+            `p:${name}`.slice(0, 255),
+            name,
+            { type: 'plain_text_input', action_id: 'value', max_length: 253 },
+            false,
+            'Letters, digits, dashes and dots only; validated before anything runs.',
+          ),
+        ),
       ],
     };
   }

@@ -23,7 +23,7 @@ import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { errorReply, type Reply, type SlackExtensions } from './handlers.js';
 import { codeBlock, esc, plainText as plain } from './render/text.js';
-import { viewValue } from './views.js';
+import { input, viewValue } from './views.js';
 
 const option = (v: string) => ({ text: plain(v.replace(/_/g, ' ')), value: v });
 
@@ -68,52 +68,42 @@ async function composeModal(deps: StatuspageSlackDeps, inc: Incident, status: St
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)} · publishing to *${esc(deps.provider.name)}*` }],
     },
-    {
-      type: 'input',
-      block_id: 'status',
-      label: plain('Public status'),
-      element: {
-        type: 'static_select',
-        action_id: 'value',
-        initial_option: option(status),
-        options: Status.options.map(option),
-      },
-    },
+    input('status', 'Public status', {
+      type: 'static_select',
+      action_id: 'value',
+      initial_option: option(status),
+      options: Status.options.map(option),
+    }),
   ];
   if (components.length) {
     blocks.push(
-      {
-        type: 'input',
-        block_id: 'components',
-        optional: true,
-        label: plain('Affected components'),
-        element: {
+      input(
+        'components',
+        'Affected components',
+        {
           type: 'multi_static_select',
           action_id: 'value',
           options: components.slice(0, 100).map((c) => ({ text: plain(c.name), value: c.id })),
         },
-      },
-      {
-        type: 'input',
-        block_id: 'component_status',
-        label: plain('Their status'),
-        element: {
-          type: 'static_select',
-          action_id: 'value',
-          initial_option: option(defaultComponentStatus(inc.severity, status)),
-          options: ComponentStatus.options.map(option),
-        },
-      },
+        true,
+      ),
+      input('component_status', 'Their status', {
+        type: 'static_select',
+        action_id: 'value',
+        initial_option: option(defaultComponentStatus(inc.severity, status)),
+        options: ComponentStatus.options.map(option),
+      }),
     );
   }
   for (const key of rendered.missing) {
-    blocks.push({
-      type: 'input',
-      block_id: `f:${key}`,
-      optional: key !== 'update',
-      label: plain(rendered.prompts[key] ?? key),
-      element: { type: 'plain_text_input', action_id: 'value', multiline: key === 'update' },
-    });
+    blocks.push(
+      input(
+        `f:${key}`,
+        rendered.prompts[key] ?? key,
+        { type: 'plain_text_input', action_id: 'value', multiline: key === 'update' },
+        key !== 'update',
+      ),
+    );
   }
   return {
     type: 'modal',
@@ -138,12 +128,12 @@ function previewModal(inc: Incident, text: string, meta: Record<string, unknown>
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${incidentRef(inc)}* public status: *${meta.status}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } },
-      {
-        type: 'input',
-        block_id: 'body',
-        label: plain('Text to publish (edit if needed)'),
-        element: { type: 'plain_text_input', action_id: 'value', multiline: true, initial_value: text.slice(0, 3000) },
-      },
+      input('body', 'Text to publish (edit if needed)', {
+        type: 'plain_text_input',
+        action_id: 'value',
+        multiline: true,
+        initial_value: text.slice(0, 3000),
+      }),
     ],
   };
 }

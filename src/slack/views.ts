@@ -7,7 +7,8 @@ const SEVERITIES = ['P1', 'P2', 'P3', 'P4'].map((s) => ({
   value: s,
 }));
 
-function input(blockId: string, label: string, element: Block, optional = false, hint?: string): Block {
+/** An input block of a modal; every element uses action_id `value`, which viewValue() reads back. */
+export function input(blockId: string, label: string, element: Block, optional = false, hint?: string): Block {
   return {
     type: 'input',
     block_id: blockId,

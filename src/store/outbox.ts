@@ -18,6 +18,8 @@ export interface OutboxRow {
   payload: Record<string, unknown>;
   attempts: number;
   createdAt: Date;
+  /** Why the previous attempt failed (null on the first attempt, or when a process died mid-call). */
+  lastError: string | null;
 }
 
 /** Rows without notBefore are due at once, whatever clock the sender runs on (tests use a fake one). */
@@ -64,7 +66,7 @@ export async function claim(q: Queryable, now: Date, limit: number, leaseMs: num
            LIMIT $1)
          AND (o.status = 'pending' AND o.next_attempt_at <= $2 OR o.status = 'inflight' AND o.locked_until < $2)
        FOR UPDATE SKIP LOCKED)
-     RETURNING id, incident_id, ordering_key, op, payload, attempts, created_at`,
+     RETURNING id, incident_id, ordering_key, op, payload, attempts, created_at, last_error`,
     [limit, now, leaseMs],
   );
   return r.rows
@@ -76,6 +78,7 @@ export async function claim(q: Queryable, now: Date, limit: number, leaseMs: num
       payload: (x.payload as Record<string, unknown>) ?? {},
       attempts: Number(x.attempts),
       createdAt: x.created_at as Date,
+      lastError: (x.last_error as string | null) ?? null,
     }))
     .sort((a, b) => a.id - b.id);
 }

@@ -1,30 +1,15 @@
 import nock from 'nock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDiagnostics } from '../../src/diagnostics/run.js';
 import { silentLogger } from '../../src/log.js';
-import { cmd, fixture, fixtureText, K8S, NOW, testKubeConfig } from './helpers.js';
+import { cmd, fixture, fixtureText, K8S, NOW, strictNock, testDiagnostics, testKubeConfig } from './helpers.js';
 
-const diag = () =>
-  createDiagnostics({
-    kubeClient: testKubeConfig(),
-    postgresTargets: {},
-    redisTargets: {},
-    timeoutMs: 2000,
-    maxConcurrent: 4,
-    maxPerIncident: 2,
-    logger: silentLogger,
-    now: () => NOW,
-  });
+const diag = () => testDiagnostics({ kubeClient: testKubeConfig() });
 
 const run = (text: string, values: Record<string, string> = {}) =>
   diag().run({ command: cmd(text), values, incidentId: 1 });
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+strictNock();
 
 describe('kubernetes executor', () => {
   it('gets pods like kubectl: ready, CrashLoopBackOff status, restarts with last restart age', async () => {

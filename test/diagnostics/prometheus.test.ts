@@ -1,30 +1,14 @@
 import nock from 'nock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { extractPromQL } from '../../src/diagnostics/prometheus.js';
 import { createDiagnostics } from '../../src/diagnostics/run.js';
 import { silentLogger } from '../../src/log.js';
-import { cmd, fixture, NOW } from './helpers.js';
+import { cmd, fixture, NOW, strictNock, testDiagnostics } from './helpers.js';
 
 const PROM = 'http://prometheus.test:9090';
-const diag = (trend = false, timeoutMs = 2000) =>
-  createDiagnostics({
-    prometheusUrl: PROM,
-    postgresTargets: {},
-    redisTargets: {},
-    timeoutMs,
-    maxConcurrent: 4,
-    maxPerIncident: 2,
-    logger: silentLogger,
-    now: () => NOW,
-    promTrend: trend,
-  });
+const diag = (trend = false, timeoutMs = 2000) => testDiagnostics({ prometheusUrl: PROM, timeoutMs, promTrend: trend });
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+strictNock();
 
 describe('PromQL extraction', () => {
   it('takes a raw query from a curl URL, keeping + and quotes as written', () => {

@@ -1,30 +1,13 @@
 import nock from 'nock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createDiagnostics } from '../../src/diagnostics/run.js';
+import { describe, expect, it } from 'vitest';
 import { parseKubectlWrite } from '../../src/diagnostics/write-actions.js';
-import { silentLogger } from '../../src/log.js';
-import { cmd, fixture, type Json, K8S, NOW, testKubeConfig } from './helpers.js';
+import { cmd, fixture, type Json, K8S, NOW, strictNock, testDiagnostics, testKubeConfig } from './helpers.js';
 
 const deployment = () => structuredClone((fixture('kubernetes/deployments.json') as { items: Json[] }).items[0]);
-const diag = () =>
-  createDiagnostics({
-    kubeClient: testKubeConfig(),
-    postgresTargets: {},
-    redisTargets: {},
-    timeoutMs: 2000,
-    maxConcurrent: 4,
-    maxPerIncident: 2,
-    logger: silentLogger,
-    now: () => NOW,
-  });
+const diag = () => testDiagnostics({ kubeClient: testKubeConfig() });
 const write = (text: string) => ({ command: cmd(text, 'kubernetes', 'write'), values: {}, incidentId: 7 });
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+strictNock();
 
 describe('write actions', () => {
   it('parses the supported kubectl writes', () => {

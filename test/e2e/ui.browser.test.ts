@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amPayload, startTestBot, type TestBot } from '../helpers/bot.js';
+import { hasChromium, launchChromium, skipReason } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const POLL = { timeout: 15_000, interval: 100 };
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`ui.browser.test: skipped — ${CHROMIUM} not found (apt-get install -y chromium)`);
+skipReason('e2e ui.browser.test');
 
 /** The real bot with its built-in local workspace, driven by a person in a browser. */
 describe.skipIf(!hasChromium)('the bot in the local workspace page (headless Chromium)', () => {
@@ -14,18 +12,7 @@ describe.skipIf(!hasChromium)('the bot in the local workspace page (headless Chr
   let browser: Browser;
   beforeAll(async () => {
     t = await startTestBot('pglite', { RUNBOOKS_DIR: 'test/fixtures/runbooks-e2e' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,15 +1,11 @@
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium, skipReason } from '../helpers/browser.js';
 import { type Loop, startLoop } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** The page polls every 800 ms and the app works after its ack: give assertions time. */
 const POLL = { timeout: 10_000, interval: 100 };
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`ui.browser.test: skipped — ${CHROMIUM} not found (install it with: apt-get install -y chromium)`);
-}
+skipReason('ui.browser.test');
 
 describe.skipIf(!hasChromium)('emulator web page in headless Chromium', () => {
   let loop: Loop;
@@ -18,19 +14,7 @@ describe.skipIf(!hasChromium)('emulator web page in headless Chromium', () => {
 
   beforeAll(async () => {
     loop = await startLoop();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('dialog', (d) => void d.accept()); // confirm() on buttons with a confirm dialog
   });
