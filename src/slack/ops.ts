@@ -10,7 +10,7 @@ import type { Timer } from '../runbooks/schema.js';
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
-import type { OutboxRow } from '../store/outbox.js';
+import { enqueue, type OutboxRow } from '../store/outbox.js';
 import { type NextTimer, renderHeader } from './render/header.js';
 import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
 import { renderNoRunbook, renderRunbook } from './render/runbook.js';
@@ -35,7 +35,7 @@ export interface SlackOpsDeps {
 export function createSlackOps(deps: SlackOpsDeps) {
   const { db, config, slack } = deps;
   let botUserId: string | null = null;
-  const channelIds = new Map<string, string>();
+  const channelIds = new Map<string, Promise<string>>();
   const topics = new Map<string, string>();
 
   const botUser = async () => {
@@ -71,16 +71,24 @@ export function createSlackOps(deps: SlackOpsDeps) {
   }
 
   /** A channel id by name (#incidents), joining it so the bot may post there. */
-  async function channelByName(name: string): Promise<string> {
+  function channelByName(name: string): Promise<string> {
     const clean = name.replace(/^#/, '');
-    const cached = channelIds.get(clean);
-    if (cached) return cached;
-    const found = await findChannel(clean);
-    if (!found) throw new PermanentError(`channel #${clean} not found; create it or set INCIDENTS_CHANNEL`);
+    // One lookup even when many incidents announce at once; a failed lookup is forgotten and tried again.
+    let id = channelIds.get(clean);
+    if (!id) {
+      id = lookupAndJoin(clean);
+      channelIds.set(clean, id);
+      id.catch(() => channelIds.delete(clean));
+    }
+    return id;
+  }
+
+  async function lookupAndJoin(name: string): Promise<string> {
+    const found = await findChannel(name);
+    if (!found) throw new PermanentError(`channel #${name} not found; create it or set INCIDENTS_CHANNEL`);
     await slack.call('conversations.join', { channel: found.id }).catch((err) => {
       if (slackErrorCode(err) !== 'method_not_supported_for_channel_type') throw err;
     });
-    channelIds.set(clean, found.id);
     return found.id;
   }
 
@@ -107,7 +115,8 @@ export function createSlackOps(deps: SlackOpsDeps) {
     channel: string,
     isIt: (m: PostedMessage) => boolean,
   ): Promise<string | null> {
-    if (row.attempts <= 1) return null;
+    // A 429 means Slack did nothing: only a crash or a lost answer can have left a message behind.
+    if (row.attempts <= 1 || /rate limited/.test(row.lastError ?? '')) return null;
     const me = await botUser();
     const h = await slack.call<{ messages: PostedMessage[] }>('conversations.history', { channel, limit: 200 });
     return h.messages.find((m) => m.user === me && isIt(m))?.ts ?? null;
@@ -244,10 +253,20 @@ export function createSlackOps(deps: SlackOpsDeps) {
       }
       const timers = deps.runbookTimers?.(match, inc) ?? defaultRunbookTimers(match, inc);
       const [first, ...rest] = renderRunbook(match.section, match.document, inc, { timers });
-      if (await alreadyPosted(row, channel, (m) => m.text === first!.text)) return { reused: true };
-      const parent = await post(channel, first!);
-      for (const m of rest) await post(channel, m, { thread_ts: parent.ts });
-      return { ts: parent.ts, parts: rest.length + 1 };
+      const parent =
+        (await alreadyPosted(row, channel, (m) => m.text === first!.text)) ?? (await post(channel, first!)).ts;
+      // The thread parts go out as rows of their own, so a retry never posts the first part twice.
+      await enqueue(
+        db,
+        rest.map((m, i) => ({
+          op: 'slack.post',
+          orderingKey: row.orderingKey,
+          incidentId: inc.id,
+          payload: { text: m.text, blocks: m.blocks, threadTs: parent },
+          dedupeKey: `runbook:${row.id}:${i}`,
+        })),
+      );
+      return { ts: parent, parts: rest.length + 1 };
     },
 
     async 'slack.announce'(row) {
