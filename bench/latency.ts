@@ -14,6 +14,8 @@ export interface LatencyOptions {
   count: number;
   concurrency: number;
   warmup?: number;
+  /** Alerts measured one at a time after the loaded run (default 50). */
+  isolated?: number;
 }
 
 export async function benchLatency(opts: LatencyOptions) {
@@ -79,6 +81,17 @@ export async function benchLatency(opts: LatencyOptions) {
     }
     notPosted += sentAt.size - rows.length;
     const calls = Object.values(bot.emulator!.stats().calls).reduce((a, b) => a + b, 0);
+
+    // The same path with nothing queued: one alert at a time, each after the previous incident is done.
+    const alone: number[] = [];
+    for (let i = 0; i < (opts.isolated ?? 50); i++) {
+      const start = Date.now();
+      const res = await postAlert(bot.url, payload(i, 'i'));
+      const inc = (res.body.incidents as { id: number }[] | undefined)?.[0];
+      await bot.sender.idle(60_000);
+      const [row] = inc ? await runbookRows([inc.id]) : [];
+      if (row?.done_at) alone.push(new Date(row.done_at).getTime() - start);
+    }
     return {
       backend: opts.backend,
       ...summary(lat),
@@ -92,6 +105,7 @@ export async function benchLatency(opts: LatencyOptions) {
       slackCallsPerIncident: round(calls / (opts.count + warm), 2),
       errors: errors.length,
       notPosted,
+      isolated: { method: 'one alert at a time, bot otherwise idle', ...summary(alone) },
       ...(errors.length ? { firstErrors: errors.slice(0, 3) } : {}),
     };
   } finally {

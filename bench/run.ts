@@ -163,10 +163,16 @@ function table(r: Record<string, unknown>) {
   if (lat)
     for (const b of ['pglite', 'postgres']) {
       const x = lat[b];
-      if (x)
+      if (x) {
+        const one = x.isolated as unknown as Record<string, number> | undefined;
         lines.push(
           `latency ${b.padEnd(8)} n=${x.n} p50 ${x.p50Ms} ms  p95 ${x.p95Ms} ms  p99 ${x.p99Ms} ms  (${x.incidentsPerSec}/s, ack p50 ${x.ackP50Ms} ms)`,
         );
+        if (one)
+          lines.push(
+            `        ${''.padEnd(8)} one at a time n=${one.n}: p50 ${one.p50Ms} ms  p95 ${one.p95Ms} ms  p99 ${one.p99Ms} ms`,
+          );
+      }
     }
   const st = r.storm as Record<string, number | string> | undefined;
   if (st)
