@@ -278,7 +278,6 @@ export class IncidentService {
 
   /** Records something that happened without changing the incident (clicks, diagnostics, denials). */
   async record(id: number, kind: string, actor: string | null, text: string, data: Record<string, unknown> = {}) {
-    await this.deps.db.query('SELECT 1');
     await appendEvents(this.deps.db, id, [{ kind, actor, at: this.now(), text, data }]);
   }
 
