@@ -79,7 +79,9 @@ export const ConfigSchema = z.object({
     .string()
     .default('./.incident-bot')
     .describe('Directory of the embedded database (when DATABASE_URL is unset).'),
-  REDIS_URL: url.describe('Optional Redis: shared Slack rate limiter and locks across replicas.'),
+  REDIS_URL: url.describe(
+    "Optional Redis: replicas share Slack's rate-limit answers (a 429 to one pauses that method on all).",
+  ),
   SLACK_BOT_TOKEN: optionalString.describe('xoxb- bot token. Unset: run against the built-in local Slack workspace.'),
   SLACK_SIGNING_SECRET: optionalString.describe(
     'Signing secret used to verify requests from Slack (required with SLACK_BOT_TOKEN unless Socket Mode).',
