@@ -19,6 +19,7 @@ import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js
 import { createSlackOps } from './slack/ops.js';
 import { redisGate } from './slack/rate-gate.js';
 import { registerStatuspage } from './slack/statuspage.js';
+import { createUserGroups, type UserGroups } from './slack/usergroups.js';
 import { createSlackCaller } from './slack/web.js';
 import { createStatusPageProvider, loadTemplateFile } from './statuspage/index.js';
 import { type Db, openDb } from './store/db.js';
@@ -161,26 +162,11 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     now: opts.now,
   });
 
-  // Group handle -> members, cached a minute: usergroups.* are Tier 2 (20 calls a minute), and an alert
-  // storm opens many incidents for the same on-call group.
-  const groupIds = new Map<string, string>();
-  const members = new Map<string, { at: number; users: string[] }>();
+  const usergroups = createUserGroups(caller);
   const groupMembers = async (handle: string): Promise<string[]> => {
-    const key = handle.replace(/^@/, '');
-    const hit = members.get(key);
-    if (hit && Date.now() - hit.at < 60_000) return hit.users;
-    if (!groupIds.size) {
-      const r = await caller.call<{ usergroups: { id: string; handle: string }[] }>('usergroups.list', {});
-      for (const g of r.usergroups) groupIds.set(g.handle, g.id);
-    }
-    const id = groupIds.get(key);
-    if (!id) {
-      logger.warn({ handle }, 'user group not found; nobody from it is invited');
-      return [];
-    }
-    const users = (await caller.call<{ users: string[] }>('usergroups.users.list', { usergroup: id })).users;
-    members.set(key, { at: Date.now(), users });
-    return users;
+    const users = await usergroups.members(handle);
+    if (!users) logger.warn({ handle }, 'user group not found; nobody from it is invited');
+    return users ?? [];
   };
 
   const extensions: SlackExtensions = { commands: {} };
@@ -193,6 +179,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     metrics,
     service,
     caller,
+    usergroups,
     extensions,
     kick: () => sender?.kick(),
     now: opts.now,
@@ -206,6 +193,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     incidents: service,
     groupMembers,
     nextTimer: escalation.nextTimer,
+    runbookTimers: escalation.runbookTimers,
   });
 
   const statuspage = registerStatuspage({
@@ -228,7 +216,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   });
   hooks.push(statuspage.hook);
 
-  const roleOf = await createRoles(config, logger, caller);
+  const roleOf = await createRoles(config, logger, usergroups);
   const diagnostics = createDiagnostics({
     kubeconfig: config.KUBECONFIG,
     prometheusUrl: config.PROMETHEUS_URL,
@@ -335,27 +323,13 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
  * Who may run diagnostics: the roles file, or without one everyone a responder (reads allowed, no
  * writes), which is what a first run needs and what the warning tells operators to change.
  */
-async function createRoles(config: Config, logger: Logger, caller: ReturnType<typeof createSlackCaller>) {
+async function createRoles(config: Config, logger: Logger, usergroups: UserGroups) {
   const roles = config.ROLES_FILE
     ? await loadRolesFile(config.ROLES_FILE)
     : parseRoles('default: responder', 'built-in default');
   if (!config.ROLES_FILE)
     logger.warn('ROLES_FILE is unset: everyone may run read-only diagnostics and nobody may run write actions');
-  let cache: { at: number; byUser: Map<string, string[]> } | null = null;
-  const groupsOf = async (userId: string) => {
-    if (!cache || Date.now() - cache.at > 60_000) {
-      const r = await caller.call<{ usergroups: { id: string; handle: string; users?: string[] }[] }>(
-        'usergroups.list',
-        { include_users: true },
-      );
-      const byUser = new Map<string, string[]>();
-      for (const g of r.usergroups)
-        for (const u of g.users ?? []) byUser.set(u, [...(byUser.get(u) ?? []), g.handle, g.id]);
-      cache = { at: Date.now(), byUser };
-    }
-    return cache.byUser.get(userId) ?? [];
-  };
-  return createRoleResolver(roles, groupsOf, (err) =>
+  return createRoleResolver(roles, usergroups.of, (err) =>
     logger.warn({ err }, 'user group lookup failed; using user roles only'),
   );
 }

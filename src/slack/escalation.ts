@@ -19,7 +19,9 @@ import { enqueue } from '../store/outbox.js';
 import { getTimer, listTimers, nextPending, snoozeTimer } from '../store/timers.js';
 import { errorReply, type SlackExtensions } from './handlers.js';
 import type { NextTimer } from './render/header.js';
+import type { ShownTimer } from './render/runbook.js';
 import { esc, plainText as plain, slackDate } from './render/text.js';
+import type { UserGroups } from './usergroups.js';
 import type { SlackCaller } from './web.js';
 
 const PD_SOURCE = 'incident-bot';
@@ -32,6 +34,7 @@ export interface EscalationDeps {
   metrics?: Metrics;
   service: IncidentService;
   caller: SlackCaller;
+  usergroups: UserGroups;
   extensions: SlackExtensions;
   kick: () => void;
   now?: () => Date;
@@ -60,15 +63,11 @@ export function registerEscalation(deps: EscalationDeps) {
     now,
   });
 
-  // Handle -> user-group id, so pings mention <!subteam^S…>; filled from Slack at start, read by `fire`.
-  const groupIds: Record<string, string> = {};
-  const loadGroups = async () => {
-    const r = await deps.caller.call<{ usergroups: { id: string; handle: string }[] }>('usergroups.list', {});
-    for (const g of r.usergroups) groupIds[g.handle] = g.id;
-  };
-  const groupsLoaded = loadGroups().catch((err) =>
-    logger.warn({ err }, 'could not list user groups; pings name handles'),
-  );
+  // Handle -> user-group id, so pings mention <!subteam^S…>; loaded at start, read by `fire`.
+  const groupIds = deps.usergroups.ids;
+  const groupsLoaded = deps.usergroups
+    .groups()
+    .catch((err) => logger.warn({ err }, 'could not list user groups; pings name handles'));
 
   const baseFire = createEscalationFire({
     targets: config.ESCALATION_TARGETS,
@@ -233,5 +232,18 @@ export function registerEscalation(deps: EscalationDeps) {
     return { kind: t.kind, dueAt: t.dueAt, target: t.target, targetMention: quiet ? null : mentionOf(t.target) };
   }
 
-  return { hook, worker, nextTimer, handlers: { [ESCALATION_PING_OP]: ping, [PAGERDUTY_OP]: page } };
+  /** What the runbook message lists: the clock actually scheduled for the incident, reminders aside. */
+  async function runbookTimers(incidentId: number): Promise<ShownTimer[]> {
+    return (await listTimers(db, incidentId))
+      .filter((t) => t.status !== 'cancelled' && t.kind !== 'reminder' && t.kind !== 'auto_resolve')
+      .map((t) => ({
+        kind: t.kind,
+        afterMinutes: Number(t.data.afterMinutes ?? 0),
+        target: t.target,
+        condition: t.condition,
+        text: t.text,
+      }));
+  }
+
+  return { hook, worker, nextTimer, runbookTimers, handlers: { [ESCALATION_PING_OP]: ping, [PAGERDUTY_OP]: page } };
 }

@@ -3,17 +3,16 @@ import type { Config } from '../config.js';
 import type { Incident } from '../incidents/model.js';
 import { incidentRef } from '../incidents/model.js';
 import { channelName, withSuffix } from '../incidents/naming.js';
-import type { IncidentService, RunbookMatch } from '../incidents/service.js';
+import type { IncidentService } from '../incidents/service.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
-import type { Timer } from '../runbooks/schema.js';
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
 import { enqueue, type OutboxRow } from '../store/outbox.js';
 import { type NextTimer, renderHeader } from './render/header.js';
 import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
-import { renderNoRunbook, renderRunbook } from './render/runbook.js';
+import { renderNoRunbook, renderRunbook, type ShownTimer } from './render/runbook.js';
 import { esc, humanDuration, type SlackMessage } from './render/text.js';
 import { type SlackCaller, slackErrorCode } from './web.js';
 
@@ -26,7 +25,7 @@ export interface SlackOpsDeps {
   /** The next pending timer of an incident, for the header countdown. */
   nextTimer?: (incidentId: number) => Promise<NextTimer | null>;
   /** Timers shown with the runbook (as scheduled for the incident). */
-  runbookTimers?: (match: RunbookMatch, inc: Incident) => Timer[];
+  runbookTimers: (incidentId: number) => Promise<ShownTimer[]>;
   /** Slack user ids in a user group, by handle. */
   groupMembers: (handle: string) => Promise<string[]>;
 }
@@ -251,7 +250,7 @@ export function createSlackOps(deps: SlackOpsDeps) {
         await post(channel, renderNoRunbook((row.payload.alertname as string | null) ?? null));
         return { runbook: null };
       }
-      const timers = deps.runbookTimers?.(match, inc) ?? defaultRunbookTimers(match, inc);
+      const timers = await deps.runbookTimers(inc.id);
       const [first, ...rest] = renderRunbook(match.section, match.document, inc, { timers });
       const parent =
         (await alreadyPosted(row, channel, (m) => m.text === first!.text)) ?? (await post(channel, first!)).ts;
@@ -357,9 +356,3 @@ interface PostedMessage {
 }
 
 const hasBlock = (m: PostedMessage, blockId: string) => (m.blocks ?? []).some((b) => b.block_id === blockId);
-
-/** Timers to show with a runbook: the section's own, else the document's for this severity. */
-export function defaultRunbookTimers(match: RunbookMatch, inc: Pick<Incident, 'severity'>): Timer[] {
-  if (match.section.timers.length) return match.section.timers;
-  return match.document.timers.filter((t) => !t.severity || t.severity === inc.severity);
-}

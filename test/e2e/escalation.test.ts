@@ -48,8 +48,11 @@ describe.each(backends)('escalation on the runbook clock on %s', (backend) => {
     await t.settle();
     const inc = await t.bot.service.get(1);
     const ch = t.emulator.channel(inc.channelId!);
-    // The header shows the runbook's clock.
+    // The header shows the runbook's clock, and the runbook message lists what was scheduled.
     expect(JSON.stringify(ch.messages()[0]!.blocks)).toContain('Acknowledge in 10 min');
+    const runbook = JSON.stringify(ch.messages().find((m) => m.text.startsWith('Runbook: '))!.blocks);
+    expect(runbook).toContain('Acknowledge within 10 min');
+    expect(runbook).toContain('Escalates to Senior Engineer at +20 min (if latency still high)');
     const timersReply = JSON.stringify((await t.emulator.as('alice').in(ch.id).slash('/incident', 'timers')).body);
     expect(timersReply).toContain('acknowledge');
     expect(timersReply).toContain('escalate');

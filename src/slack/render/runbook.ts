@@ -33,7 +33,10 @@ export const blockIdFor = (commandId: string) =>
   commandId.length <= 200 ? `cmd:${commandId}` : `cmd:${createHash('sha1').update(commandId).digest('hex')}`;
 
 /** "Acknowledge within 5 min", "Escalate to Senior Engineer at +15 min (if root cause not identified)". */
-export function describeTimer(t: Timer): string {
+/** A timer as the runbook message lists it: the runbook's own, or one the bot scheduled from it. */
+export type ShownTimer = Pick<Timer, 'afterMinutes' | 'target' | 'condition' | 'text'> & { kind: string };
+
+export function describeTimer(t: ShownTimer): string {
   const at = `+${t.afterMinutes} min`;
   const cond = t.condition ? ` (if ${esc(t.condition)})` : '';
   const who = t.target ? ` to ${esc(t.target)}` : '';
@@ -80,8 +83,8 @@ function commandBlocks(cmd: Command, incidentId: number, source: string): Block[
 }
 
 export interface RenderRunbookOptions {
-  /** Timers as scheduled for this incident (section's, else the document's for its severity). */
-  timers: Timer[];
+  /** The timers scheduled for this incident from the runbook (or the configured defaults). */
+  timers: ShownTimer[];
 }
 
 /**
