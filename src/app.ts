@@ -9,7 +9,7 @@ import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
 import { sendJson } from './http/body.js';
 import { createHttpServer, type Handler, type HttpServer } from './http/server.js';
-import { createRunbookLookup, type RunbookSource } from './incidents/runbook-lookup.js';
+import { createRunbookLookup, type RunbookSource } from './runbooks/lookup.js';
 import { type IncidentHooks, IncidentService, type RunbookLookup } from './incidents/service.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';

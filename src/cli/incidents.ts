@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
-import { createRunbookLookup } from '../incidents/runbook-lookup.js';
+import { createRunbookLookup } from '../runbooks/lookup.js';
 import { IncidentService } from '../incidents/service.js';
 import { silentLogger } from '../log.js';
 import { postmortemMarkdown } from '../slack/statuspage.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UserFacingError } from '../errors.js';
-import { runbooksDir } from '../incidents/runbook-lookup.js';
+import { runbooksDir } from '../runbooks/lookup.js';
 import { loadRunbookPaths, loadRunbooks } from '../runbooks/load.js';
 import type { LibraryWarning } from '../runbooks/match.js';
 import { parseRunbook } from '../runbooks/parse.js';

@@ -10,7 +10,7 @@ import { maxSeverity, severityFromLabels } from '../alerts/severity.js';
 import type { Config } from '../config.js';
 import { NotFoundError, TransitionError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import type { RunbookDocument, RunbookSection } from '../runbooks/schema.js';
+import type { RunbookLookup, RunbookMatch } from '../runbooks/lookup.js';
 import { esc } from '../slack/render/text.js';
 import { insertNotification, linkNotification, listAlerts, upsertAlert } from '../store/alerts.js';
 import type { Db, Queryable } from '../store/db.js';
@@ -41,18 +41,6 @@ import {
   setSeverity,
   setStatus,
 } from './model.js';
-
-export interface RunbookMatch {
-  document: RunbookDocument;
-  section: RunbookSection;
-}
-
-/** What the service needs from the runbook library. */
-export interface RunbookLookup {
-  match(alertname: string, labels?: Record<string, string>, annotations?: Record<string, string>): RunbookMatch | null;
-  bySeverity(severity: Severity): RunbookMatch | null;
-  section(source: string, runbookId: string): RunbookMatch | null;
-}
 
 /** Extension points run inside the same transaction as the change (escalation timers, status page). */
 export interface IncidentHooks {
@@ -88,6 +76,8 @@ export interface IngestResult {
   newAlerts: number;
   resolvedAlerts: number;
 }
+
+export type { RunbookLookup, RunbookMatch };
 
 export const orderingKey = (incidentId: number) => `inc:${incidentId}`;
 

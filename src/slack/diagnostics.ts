@@ -5,7 +5,7 @@ import { decide, type Role } from '../auth/policy.js';
 import type { DiagnosticResult, Diagnostics, WritePlan } from '../diagnostics/run.js';
 import { UserFacingError, ValidationError } from '../errors.js';
 import { type Incident, incidentRef } from '../incidents/model.js';
-import type { RunbookSource } from '../incidents/runbook-lookup.js';
+import type { RunbookSource } from '../runbooks/lookup.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { Command } from '../runbooks/schema.js';

@@ -1,10 +1,21 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { loadRunbooks, type RunbookLibrary } from '../runbooks/load.js';
-import type { Command, RunbookDocument } from '../runbooks/schema.js';
-import type { Severity } from './model.js';
-import type { RunbookLookup, RunbookMatch } from './service.js';
+import { loadRunbooks, type RunbookLibrary } from './load.js';
+import type { Command, RunbookDocument, RunbookSection, Severity } from './schema.js';
+
+/** A runbook section chosen for an incident, with the document it came from. */
+export interface RunbookMatch {
+  document: RunbookDocument;
+  section: RunbookSection;
+}
+
+/** What the incident service needs from the runbook library. */
+export interface RunbookLookup {
+  match(alertname: string, labels?: Record<string, string>, annotations?: Record<string, string>): RunbookMatch | null;
+  bySeverity(severity: Severity): RunbookMatch | null;
+  section(source: string, runbookId: string): RunbookMatch | null;
+}
 
 /** The loaded runbook library as the incident service and Slack handlers see it; reloadable. */
 export interface RunbookSource extends RunbookLookup {
