@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
-import { createRunbookLookup } from '../runbooks/lookup.js';
 import { IncidentService } from '../incidents/service.js';
 import { silentLogger } from '../log.js';
+import { createRunbookLookup } from '../runbooks/lookup.js';
 import { postmortemMarkdown } from '../slack/statuspage.js';
 import { openDb } from '../store/db.js';
 import { listOpenIncidents } from '../store/incidents.js';
