@@ -1,7 +1,14 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { ConfigSchema, isSecret } from './config.js';
 
-/** Keys whose values never reach a log line. */
-const REDACT = [
+/** Configuration variables that hold a secret (tokens, keys, URLs with passwords), from the schema itself. */
+const SECRET_CONFIG_KEYS = Object.keys(ConfigSchema.shape).filter(isSecret);
+
+/**
+ * Paths whose values never reach a log line: generic secret names, and every secret configuration
+ * variable whether the config is logged whole (`logger.info(config)`) or under a key (`{ config }`).
+ */
+export const REDACT = [
   'token',
   'secret',
   'password',
@@ -11,17 +18,18 @@ const REDACT = [
   '*.secret',
   '*.password',
   '*.authorization',
-  'config.slackBotToken',
-  'config.slackSigningSecret',
-  'config.slackAppToken',
-  'config.statuspageApiKey',
-  'config.pagerdutyRoutingKey',
-  'config.alertWebhookToken',
-  'config.databaseUrl',
+  ...SECRET_CONFIG_KEYS,
+  ...SECRET_CONFIG_KEYS.map((k) => `*.${k}`),
 ];
 
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info', pretty = process.stdout.isTTY): Logger {
+/** The process logger: JSON lines (pretty on a terminal), secrets redacted; `destination` is for tests. */
+export function createLogger(
+  level = process.env.LOG_LEVEL ?? 'info',
+  pretty = process.stdout.isTTY,
+  destination?: DestinationStream,
+): Logger {
   const base = { level, redact: { paths: REDACT, censor: '[redacted]' } };
+  if (destination) return pino(base, destination);
   if (pretty && process.env.NODE_ENV !== 'test' && !process.env.VITEST) {
     return pino({
       ...base,
