@@ -250,15 +250,6 @@ export async function claimDue(q: Queryable, now: Date, limit: number, lateAfter
   }));
 }
 
-/** Marks one timer fired (outside the worker: e.g. a test or a manual "fire now"). */
-export async function markFired(q: Queryable, id: number, firedAt: Date, late: boolean): Promise<void> {
-  await q.query(`UPDATE timers SET status = 'fired', fired_at = $2, late = $3, retry_at = NULL WHERE id = $1`, [
-    id,
-    firedAt,
-    late,
-  ]);
-}
-
 /** The incident already did what these timers waited for: cancel them, saying why. */
 export async function markMoot(q: Queryable, ids: number[]): Promise<void> {
   if (!ids.length) return;
