@@ -4,7 +4,7 @@ import nock from 'nock';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDiagnostics } from '../../src/diagnostics/run.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { parseRunbook } from '../../src/runbooks/index.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { K8S, NOW, testKubeConfig } from './helpers.js';
 
 const SEEDS = '/work/shared/seeds';

@@ -359,11 +359,11 @@ describe('reminders and countdown', () => {
 
 // Timers parsed from the real runbooks, once the runbook engine exposes parseRunbook.
 const SEEDS = '/work/shared/seeds';
-const runbooksIndex = join(__dirname, '../../src/runbooks/index.ts');
+const runbooksIndex = join(__dirname, '../../src/runbooks/parse.ts');
 const seedFiles = existsSync(SEEDS) ? readdirSync(SEEDS).filter((f) => !f.startsWith('.')) : [];
 const haveParser = existsSync(runbooksIndex);
 if (!seedFiles.length) console.log(`seed runbooks absent (${SEEDS}): seed timer cases skipped`);
-else if (!haveParser) console.log('src/runbooks/index.ts not there yet: seed timer cases skipped');
+else if (!haveParser) console.log('src/runbooks/parse.ts not there yet: seed timer cases skipped');
 
 describe.skipIf(!seedFiles.length || !haveParser)('timers parsed from each seed runbook', () => {
   it.each(seedFiles)(

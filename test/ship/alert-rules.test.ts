@@ -88,7 +88,7 @@ describe('alert rules for the bot itself', () => {
 
   // The runbook engine (src/runbooks/, another engineer's) is the real judge: it must pick the right section
   // from the alert name alone and from the rule's runbook_url, and classify every command as read-only.
-  const engine = join(ROOT, 'src/runbooks/index.ts');
+  const engine = join(ROOT, 'src/runbooks/load.ts');
   it.skipIf(!existsSync(engine))(
     'is matched to each alert by the runbook engine, with read-only commands',
     async () => {

@@ -55,7 +55,7 @@ export async function seedTemplate(prefix: string, pick: (text: string) => boole
   if (!file) return null;
   const text = readFileSync(file, 'utf8');
   try {
-    const mod = (await import('../../src/runbooks/index.js' as string)) as {
+    const mod = (await import('../../src/runbooks/parse.js' as string)) as {
       parseRunbook?: (t: string, s: string) => unknown;
     };
     if (mod.parseRunbook) {
