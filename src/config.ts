@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { Severity } from './vocabulary.js';
 
 /** Parses "a=b,c=d" lists (values may contain '=' after the first). */
 const keyValueList = z
@@ -39,11 +40,10 @@ const url = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
   .refine((v) => v === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(v), 'expected a URL like scheme://host');
 
-const severity = z.enum(['P1', 'P2', 'P3', 'P4']);
 const perSeverityMinutes = keyValueList.transform((m, ctx) => {
-  const out: Partial<Record<z.infer<typeof severity>, number>> = {};
+  const out: Partial<Record<Severity, number>> = {};
   for (const [k, v] of Object.entries(m)) {
-    const sev = severity.safeParse(k.toUpperCase());
+    const sev = Severity.safeParse(k.toUpperCase());
     const n = Number(v);
     if (!sev.success || !Number.isFinite(n) || n < 0) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected P1..P4=minutes, got "${k}=${v}"` });
@@ -225,5 +225,3 @@ export function redactConfig(cfg: Config): Record<string, unknown> {
     Object.entries(cfg).map(([k, v]) => [k, isSecret(k) && v !== undefined && v !== '' ? '[set]' : v]),
   );
 }
-
-export type Severity = z.infer<typeof severity>;

@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import type { Risk } from '../runbooks/schema.js';
+import type { IncidentRole } from '../vocabulary.js';
 
 export const Role = z.enum(['viewer', 'responder', 'operator', 'admin']);
 export type Role = z.infer<typeof Role>;
-
-/** Roles a person holds in one incident (from the incident, not the roles file). */
-export const IncidentRole = z.enum(['commander']);
-export type IncidentRole = z.infer<typeof IncidentRole>;
 
 const RANK: Record<Role, number> = { viewer: 0, responder: 1, operator: 2, admin: 3 };
 

@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import { Severity } from '../incidents/model.js';
 import type { Timer } from '../runbooks/schema.js';
+import { Severity, TimerKind } from '../vocabulary.js';
 
 /**
  * The incident clock, pure: which timers an incident gets, when they are due and which event cancels
  * each. No I/O and no clock — callers pass `startedAt` / `now`.
  */
 
-/** Runbook timer kinds plus `reminder` (no update posted for N minutes, status page stale). */
-export const TimerKind = z.enum(['acknowledge', 'escalate', 'resolve', 'declare', 'update', 'phase', 'reminder']);
-export type TimerKind = z.infer<typeof TimerKind>;
+export { TimerKind } from '../vocabulary.js';
 
 /** What stops a pending timer: an ack, a resolve, the incident reaching a status, or nothing but resolve/close. */
 export const CancelOn = z.enum(['ack', 'resolve', 'status:identified', 'status:monitoring', 'never']);
@@ -293,7 +291,16 @@ function defaultText(d: DefaultTimer): string {
   }
 }
 
-const KIND_ORDER: TimerKind[] = ['acknowledge', 'escalate', 'declare', 'resolve', 'update', 'phase', 'reminder'];
+const KIND_ORDER: TimerKind[] = [
+  'acknowledge',
+  'escalate',
+  'declare',
+  'resolve',
+  'update',
+  'phase',
+  'reminder',
+  'auto_resolve',
+];
 const kindOrder = (d: TimerDraft) => KIND_ORDER.indexOf(d.kind);
 
 function dedupe(drafts: TimerDraft[]): TimerDraft[] {
@@ -318,6 +325,7 @@ const VERB: Record<TimerKind, string> = {
   update: 'update due',
   phase: 'next phase',
   reminder: 'update reminder',
+  auto_resolve: 'auto-resolve',
 };
 
 /**

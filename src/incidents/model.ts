@@ -1,15 +1,12 @@
 import { z } from 'zod';
 import { TransitionError, ValidationError } from '../errors.js';
+import { type IncidentRole, Severity } from '../vocabulary.js';
 
 /** Incident life cycle; pure: every function takes `now` and returns new data plus timeline events. */
 export const Status = z.enum(['investigating', 'identified', 'monitoring', 'resolved']);
 export type Status = z.infer<typeof Status>;
 
-export const Severity = z.enum(['P1', 'P2', 'P3', 'P4']);
-export type Severity = z.infer<typeof Severity>;
-
-export const IncidentRole = z.enum(['commander', 'comms', 'scribe']);
-export type IncidentRole = z.infer<typeof IncidentRole>;
+export { IncidentRole, Severity } from '../vocabulary.js';
 
 export const Incident = z.object({
   id: z.number().int(),

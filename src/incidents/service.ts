@@ -535,7 +535,7 @@ function alertTitle(a: AmAlert, annotations: Record<string, string>): string {
 async function scheduleAutoResolve(q: Queryable, incidentId: number, now: Date, minutes: number): Promise<void> {
   await insertTimers(q, incidentId, [
     {
-      kind: 'auto_resolve' as never,
+      kind: 'auto_resolve',
       afterMinutes: minutes,
       dueAt: new Date(now.getTime() + minutes * 60_000),
       target: null,

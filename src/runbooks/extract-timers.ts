@@ -1,5 +1,5 @@
 import { type Block, leadingBold, parseLabel, plainText } from './markdown.js';
-import { normalizeSeverity, type Severity, type Timer, type TimerKind } from './schema.js';
+import { normalizeSeverity, type RunbookTimerKind, type Severity, type Timer } from './schema.js';
 
 /**
  * Reads the response clock out of prose: SLAs ("acknowledge within 5 minutes"), conditional escalations
@@ -122,7 +122,7 @@ export interface TimerScan {
 
 const timer = (
   afterMinutes: number,
-  kind: TimerKind,
+  kind: RunbookTimerKind,
   line: number,
   text: string,
   extra: Partial<Pick<Timer, 'target' | 'severity' | 'condition' | 'untilMinutes'>> = {},
@@ -204,7 +204,7 @@ export function timersInLine(ctx: TimerContext, sectionSeverity: Severity | null
         .trim(),
     );
     if (minutes !== null) {
-      const kind: TimerKind = SLA_RESOLVE.test(label.label)
+      const kind: RunbookTimerKind = SLA_RESOLVE.test(label.label)
         ? 'resolve'
         : SLA_UPDATE.test(label.label)
           ? 'update'
@@ -246,7 +246,7 @@ function clauseTimer(part: string, ctx: TimerContext, text: string, severity: Se
   }
   const every = /\b(updat\w*|status)\b/i.test(part) ? findDuration(part, String.raw`\bevery\b`) : null;
   if (every) return timer(every.to, 'update', ctx.line, text, { severity });
-  const kinds: [RegExp, TimerKind][] = [
+  const kinds: [RegExp, RunbookTimerKind][] = [
     [/\b(acknowledg\w*|ack|respond\w*|response|review\w*)\b/i, 'acknowledge'],
     [/\b(resolv\w*|resolution|mitigat\w*|restor\w*)\b/i, 'resolve'],
   ];
@@ -314,7 +314,7 @@ export function matrixTimers(lines: readonly { text: string; line: number }[]): 
     const action = lv.actions.join('; ');
     const condDur = findDuration(lv.cond, String.raw`\b(?:after|within|for)\b`);
     const actDur = findDuration(action, String.raw`\b(?:within|after|in)\b`);
-    const kind: TimerKind = /\b(respond|acknowledg|ack)\w*/i.test(action)
+    const kind: RunbookTimerKind = /\b(respond|acknowledg|ack)\w*/i.test(action)
       ? 'acknowledge'
       : /\bdeclare\b/i.test(action)
         ? 'declare'

@@ -2,7 +2,7 @@ import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { formatZodIssues } from '../errors.js';
 import { parseDuration } from './extract-timers.js';
-import { normalizeSeverity, type Severity, type Timer, TimerKind, type Warning } from './schema.js';
+import { normalizeSeverity, RunbookTimerKind, type Severity, type Timer, type Warning } from './schema.js';
 
 /**
  * Optional YAML front matter lets authors state what the heuristics would guess:
@@ -26,7 +26,7 @@ const FrontMatterTimer = z
     after: Duration.optional(),
     afterMinutes: z.number().nonnegative().optional(),
     until: Duration.optional(),
-    kind: TimerKind,
+    kind: RunbookTimerKind,
     target: z.string().nullish(),
     severity: z.string().nullish(),
     condition: z.string().nullish(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunbookTimerKind, Severity } from '../vocabulary.js';
 
 /** Who can run a command: one of the bot's executors, a shell, or unknown. */
 export const Executor = z.enum(['kubernetes', 'prometheus', 'postgres', 'redis', 'http', 'shell', 'other']);
@@ -8,11 +9,7 @@ export type Executor = z.infer<typeof Executor>;
 export const Risk = z.enum(['read', 'write', 'exec', 'destructive']);
 export type Risk = z.infer<typeof Risk>;
 
-export const TimerKind = z.enum(['acknowledge', 'escalate', 'resolve', 'phase', 'update', 'declare']);
-export type TimerKind = z.infer<typeof TimerKind>;
-
-export const Severity = z.enum(['P1', 'P2', 'P3', 'P4']);
-export type Severity = z.infer<typeof Severity>;
+export { RunbookTimerKind, Severity } from '../vocabulary.js';
 
 export const SectionKind = z.enum(['alert', 'severity', 'procedure']);
 export type SectionKind = z.infer<typeof SectionKind>;
@@ -20,7 +17,7 @@ export type SectionKind = z.infer<typeof SectionKind>;
 /** A point on the response clock, counted from the moment the incident starts. */
 export const Timer = z.object({
   afterMinutes: z.number().nonnegative(),
-  kind: TimerKind,
+  kind: RunbookTimerKind,
   target: z.string().nullable(),
   severity: Severity.nullable(),
   condition: z.string().nullable(),
