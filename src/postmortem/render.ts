@@ -1,4 +1,3 @@
-import { durations, type Incident, incidentRef } from '../incidents/model.js';
 import {
   cell,
   formatDate,
@@ -8,7 +7,8 @@ import {
   mention,
   slackToMarkdown,
   type UserName,
-} from '../statuspage/format.js';
+} from '../incidents/markdown.js';
+import { durations, type Incident, incidentRef } from '../incidents/model.js';
 import {
   type AlertLike,
   fillTemplate,

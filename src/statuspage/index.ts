@@ -5,7 +5,6 @@ import { LogStatusPage } from './log-provider.js';
 import type { Component, StatusPageProvider } from './provider.js';
 
 export * from './atlassian.js';
-export * from './format.js';
 export * from './log-provider.js';
 export * from './provider.js';
 export * from './publish.js';

@@ -1,5 +1,13 @@
+import {
+  formatDate,
+  formatMinutes,
+  formatTime,
+  formatUtc,
+  mention,
+  slackToMarkdown,
+  type UserName,
+} from '../incidents/markdown.js';
 import { durations, type Incident, incidentRef, minutesBetween } from '../incidents/model.js';
-import { formatDate, formatMinutes, formatTime, formatUtc, mention, slackToMarkdown, type UserName } from './format.js';
 
 /**
  * Fills a runbook's communication template from an incident. Pure: no clock, no I/O.
