@@ -1,4 +1,9 @@
-/** Small text helpers shared by status-page updates and postmortems; pure. */
+import { eventSegments, type Segment, type TimelineEvent } from './timeline.js';
+
+/**
+ * The one Markdown renderer: dates, durations, people, table cells and timeline lines for everything the
+ * bot writes as Markdown (status-page updates, postmortems, `incidents export`). Pure.
+ */
 
 export type UserName = (id: string) => string | null | undefined;
 
@@ -60,4 +65,44 @@ export function cell(text: string): string {
       .replace(/\|/g, '\\|')
       .trim() || ' '
   );
+}
+
+/**
+ * Rows written before events were plain text hold Slack mrkdwn: mentions and links become Markdown and
+ * the entities Slack needed (`&lt;pod&gt;`) become characters again.
+ */
+export function legacyMrkdwnToMarkdown(text: string, userName?: UserName): string {
+  return slackToMarkdown(text, userName).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** Inline code that survives backticks in the command (shown as is then). */
+export const code = (s: string) => (s.includes('`') ? s : `\`${s}\``);
+
+/** A Markdown table; every cell made safe with cell(). */
+export function table(head: string[], rows: string[][]): string {
+  return [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** Segments of a timeline line as Markdown. */
+export function segmentsMarkdown(segments: Segment[], userName?: UserName): string {
+  return segments
+    .map((s) =>
+      'text' in s
+        ? s.text
+        : 'user' in s
+          ? mention(s.user, userName)
+          : 'code' in s
+            ? code(s.code)
+            : legacyMrkdwnToMarkdown(s.mrkdwn, userName),
+    )
+    .join('');
+}
+
+/** What a timeline event says, as Markdown (postmortem timeline, status-page `update`). */
+export function eventMarkdown(e: TimelineEvent, userName?: UserName): string {
+  return segmentsMarkdown(eventSegments(e), userName);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TransitionError, ValidationError } from '../errors.js';
-import { type IncidentRole, Severity } from '../vocabulary.js';
+import { IncidentRole, Severity } from '../vocabulary.js';
+import { event } from './timeline.js';
 
 /** Incident life cycle; pure: every function takes `now` and returns new data plus timeline events. */
 export const Status = z.enum(['investigating', 'identified', 'monitoring', 'resolved']);
@@ -74,6 +75,28 @@ const ev = (kind: string, actor: string | null, at: Date, text: string, data: Re
   data,
 });
 
+/** A role handed out: the person is in `data.user`, never written into the text as markup. */
+const roleEvent = (role: IncidentRole, user: string, actor: string | null, at: Date, previous?: string | null) =>
+  event('role', actor, at, previous === undefined ? { role, user } : { role, user, previous });
+
+/**
+ * What the incident channel is told after a change, as data; slack/render/notices.ts words it.
+ * Stored in outbox rows (op `slack.notice`), so it only grows: new fields optional.
+ */
+export const Notice = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('acknowledged'), actor: z.string() }),
+  z.object({
+    kind: z.literal('status'),
+    actor: z.string().nullable(),
+    status: Status,
+    summary: z.string().nullable(),
+  }),
+  z.object({ kind: z.literal('severity'), actor: z.string(), severity: Severity }),
+  z.object({ kind: z.literal('role'), actor: z.string(), user: z.string(), role: IncidentRole }),
+  z.object({ kind: z.literal('update'), actor: z.string(), text: z.string() }),
+]);
+export type Notice = z.infer<typeof Notice>;
+
 export interface Declaration {
   title: string;
   severity: Severity;
@@ -126,10 +149,7 @@ export function declare(d: Declaration, now: Date): Change {
       source: d.source,
     }),
   ];
-  if (d.commander)
-    events.push(
-      ev('role', d.declaredBy ?? null, now, `<@${d.commander}> is commander`, { role: 'commander', user: d.commander }),
-    );
+  if (d.commander) events.push(roleEvent('commander', d.commander, d.declaredBy ?? null, now));
   return { incident, events };
 }
 
@@ -139,8 +159,7 @@ export function acknowledge(inc: Incident, actor: string, now: Date): Change {
   if (inc.ackedAt) throw new TransitionError(`INC-${inc.id} was already acknowledged by <@${inc.ackedBy}>.`);
   const incident = { ...inc, ackedAt: now, ackedBy: actor, commander: inc.commander ?? actor };
   const events = [ev('acknowledged', actor, now, 'Acknowledged')];
-  if (!inc.commander)
-    events.push(ev('role', actor, now, `<@${actor}> is commander`, { role: 'commander', user: actor }));
+  if (!inc.commander) events.push(roleEvent('commander', actor, actor, now));
   return { incident, events };
 }
 
@@ -188,7 +207,7 @@ export function assignRole(inc: Incident, role: IncidentRole, user: string, acto
   if (inc[key] === user) throw new TransitionError(`<@${user}> is already ${role} of INC-${inc.id}.`);
   return {
     incident: { ...inc, [key]: user },
-    events: [ev('role', actor, now, `<@${user}> is ${role}`, { role, user, previous: inc[key] })],
+    events: [roleEvent(role, user, actor, now, inc[key])],
   };
 }
 

@@ -11,7 +11,6 @@ import type { Config } from '../config.js';
 import { NotFoundError, TransitionError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RunbookLookup, RunbookMatch } from '../runbooks/lookup.js';
-import { esc } from '../slack/render/text.js';
 import { insertNotification, linkNotification, listAlerts, upsertAlert } from '../store/alerts.js';
 import type { Db, Queryable } from '../store/db.js';
 import {
@@ -35,6 +34,7 @@ import {
   type Incident,
   type IncidentRole,
   incidentRef,
+  type Notice,
   postUpdate,
   type Severity,
   type Status,
@@ -80,6 +80,9 @@ export interface IngestResult {
 export type { RunbookLookup, RunbookMatch };
 
 export const orderingKey = (incidentId: number) => `inc:${incidentId}`;
+
+/** Tells the incident channel about a change; the Slack side words it (slack/render/notices.ts). */
+const notice = (inc: Pick<Incident, 'id'>, n: Notice): OutboxDraft => slackOp(inc, 'slack.notice', { notice: n });
 
 const slackOp = (inc: Pick<Incident, 'id'>, op: string, payload: Record<string, unknown> = {}): OutboxDraft => ({
   op,
@@ -148,7 +151,7 @@ export class IncidentService {
           kind: 'runbook',
           actor: null,
           at: inc.startedAt,
-          text: `Runbook: ${esc(match.section.title)} (${esc(match.document.source)})`,
+          text: `Runbook: ${match.section.title} (${match.document.source})`,
           data: { source: match.document.source, runbookId: match.section.id },
         },
       ]);
@@ -202,11 +205,7 @@ export class IncidentService {
     return this.mutate(
       id,
       (inc, now) => acknowledge(inc, actor, now),
-      (q, inc) =>
-        enqueue(
-          q,
-          slackOp(inc, 'slack.post', { text: `:white_check_mark: <@${actor}> acknowledged ${incidentRef(inc)}.` }),
-        ),
+      (q, inc) => enqueue(q, notice(inc, { kind: 'acknowledged', actor })),
     );
   }
 
@@ -221,7 +220,7 @@ export class IncidentService {
       (inc, now) => setStatus(inc, status, actor, now, summary),
       (tx, inc) =>
         enqueue(tx, [
-          slackOp(inc, 'slack.post', { text: statusMessage(inc, actor) }),
+          notice(inc, { kind: 'status', actor, status: inc.status, summary: inc.summary }),
           ...(status === 'resolved' ? [slackOp(inc, 'slack.announceResolved')] : []),
         ]),
     );
@@ -235,11 +234,7 @@ export class IncidentService {
     return this.mutate(
       id,
       (inc, now) => setSeverity(inc, severity, actor, now),
-      (q, inc) =>
-        enqueue(
-          q,
-          slackOp(inc, 'slack.post', { text: `:chart_with_upwards_trend: <@${actor}> set severity to *${severity}*.` }),
-        ),
+      (q, inc) => enqueue(q, notice(inc, { kind: 'severity', actor, severity })),
     );
   }
 
@@ -250,9 +245,7 @@ export class IncidentService {
       (q, inc) =>
         enqueue(q, [
           slackOp(inc, 'slack.setupChannel', { inviteUsers: [user], inviteGroups: [] }),
-          slackOp(inc, 'slack.post', {
-            text: `:bust_in_silhouette: <@${user}> is now *${role}* (set by <@${actor}>).`,
-          }),
+          notice(inc, { kind: 'role', actor, user, role }),
         ]),
     );
   }
@@ -261,8 +254,7 @@ export class IncidentService {
     return this.mutate(
       id,
       (inc, now) => postUpdate(inc, text, actor, now),
-      (q, inc) =>
-        enqueue(q, slackOp(inc, 'slack.post', { text: `:memo: *Update* from <@${actor}>:\n${esc(text.trim())}` })),
+      (q, inc) => enqueue(q, notice(inc, { kind: 'update', actor, text: text.trim() })),
     );
   }
 
@@ -286,7 +278,7 @@ export class IncidentService {
             kind: 'runbook',
             actor,
             at: this.now(),
-            text: `Runbook: ${esc(match.section.title)} (${esc(match.document.source)})`,
+            text: `Runbook: ${match.section.title} (${match.document.source})`,
             data: { source: match.document.source, runbookId: match.section.id },
           },
         ]);
@@ -450,7 +442,7 @@ export class IncidentService {
           kind: 'alert_fired',
           actor: null,
           at: now,
-          text: `Alert ${esc(row.alertname)} firing`,
+          text: `Alert ${row.alertname} firing`,
           data: scope,
         });
         if (!created || previousStatus === 'resolved')
@@ -461,7 +453,7 @@ export class IncidentService {
           kind: 'alert_resolved',
           actor: null,
           at: now,
-          text: `Alert ${esc(row.alertname)} resolved`,
+          text: `Alert ${row.alertname} resolved`,
           data: scope,
         });
         posts.push(slackOp(inc, 'slack.alertChange', { kind: 'resolved', alertId: row.id }));
@@ -547,11 +539,4 @@ async function scheduleAutoResolve(q: Queryable, incidentId: number, now: Date, 
       data: { alertsResolvedAt: now.toISOString() },
     },
   ]);
-}
-
-function statusMessage(inc: Incident, actor: string | null): string {
-  const who = actor ? `<@${actor}>` : 'incident-bot';
-  if (inc.status === 'resolved')
-    return `:tada: ${who} resolved ${incidentRef(inc)}.${inc.summary ? `\n>${esc(inc.summary)}` : ''}`;
-  return `:arrows_counterclockwise: ${who} set the status to *${inc.status}*.`;
 }

@@ -1,22 +1,18 @@
 import {
-  cell,
+  code,
+  eventMarkdown,
   formatDate,
   formatMinutes,
   formatTime,
   formatUtc,
   mention,
   slackToMarkdown,
+  table,
   type UserName,
 } from '../incidents/markdown.js';
 import { durations, type Incident, incidentRef } from '../incidents/model.js';
-import {
-  type AlertLike,
-  fillTemplate,
-  knownValues,
-  stripFence,
-  type TemplateLike,
-  type TimelineEvent,
-} from '../statuspage/template.js';
+import type { TimelineEvent } from '../incidents/timeline.js';
+import { type AlertLike, fillTemplate, knownValues, stripFence, type TemplateLike } from '../statuspage/template.js';
 
 /**
  * Postmortem draft in Markdown. Pure: everything comes in (incident, events, alerts, `now`), a string goes out.
@@ -123,16 +119,6 @@ function timeFmt(inc: Incident, events: TimelineEvent[]): (d: Date) => string {
   const oneDay = events.every((e) => formatDate(e.at) === day);
   return oneDay ? formatTime : (d) => `${formatDate(d)} ${formatTime(d)}`;
 }
-
-function table(head: string[], rows: string[][]): string {
-  return [
-    `| ${head.join(' | ')} |`,
-    `|${head.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
-}
-
-const code = (s: string) => (s.includes('`') ? s : `\`${s}\``);
 
 /** The runbook's template (or the default), headings shifted under ours, known fields filled, the rest prompts. */
 function templateSections(input: PostmortemInput, known: Record<string, string | null>): string {
@@ -291,7 +277,7 @@ export function renderPostmortem(input: PostmortemInput): string {
   out.push(
     table(
       ['Time (UTC)', 'Who', 'Event'],
-      events.map((e) => [t(e.at), e.actor ? who(e.actor) : 'bot', md(e.text)]),
+      events.map((e) => [t(e.at), e.actor ? who(e.actor) : 'bot', eventMarkdown(e, userName)]),
     ),
     '',
   );

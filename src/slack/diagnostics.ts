@@ -60,7 +60,9 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
     const role = await deps.roleOf(user);
     const d = decide({ risk: cmd.risk, role, incidentRoles: inc.commander === user ? ['commander'] : [] });
     if (!d.allow) {
-      await service.record(inc.id, 'denied', user, `denied \`${esc(cmd.text.slice(0, 200))}\`: ${d.reason}`, {
+      await service.record(inc.id, 'denied', user, `denied ${cmd.text.slice(0, 200)}: ${d.reason}`, {
+        command: cmd.text,
+        reason: d.reason,
         commandId: cmd.id,
         risk: cmd.risk,
         role,
@@ -74,8 +76,8 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
   /** Output as a thread reply (through the outbox, so a Slack hiccup delays it instead of losing it). */
   async function report(inc: Incident, ref: RunRef, user: string, result: DiagnosticResult, label = 'ran') {
     const head = result.ok
-      ? `:white_check_mark: <@${user}> ${label} \`${esc(result.command.slice(0, 300))}\` (${result.durationMs} ms${result.rows != null ? `, ${result.rows} rows` : ''})`
-      : `:x: <@${user}> ${label} \`${esc(result.command.slice(0, 300))}\`: ${esc(result.error ?? 'failed')}`;
+      ? `:white_check_mark: <@${user}> ${esc(label)} \`${esc(result.command.slice(0, 300))}\` (${result.durationMs} ms${result.rows != null ? `, ${result.rows} rows` : ''})`
+      : `:x: <@${user}> ${esc(label)} \`${esc(result.command.slice(0, 300))}\`: ${esc(result.error ?? 'failed')}`;
     const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: head.slice(0, 3000) } }];
     if (result.ok)
       blocks.push({
@@ -113,8 +115,9 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
       inc.id,
       'diagnostic',
       user,
-      `${label} \`${esc(result.command.slice(0, 200))}\` → ${result.ok ? 'ok' : 'failed'}`,
+      `${label} ${result.command.slice(0, 200)} → ${result.ok ? 'ok' : 'failed'}`,
       {
+        label,
         command: result.command,
         executor: result.executor,
         ok: result.ok,
@@ -186,7 +189,8 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
   async function start(mode: 'read' | 'write', ref: RunRef, user: string, triggerId: string) {
     const inc = await service.get(ref.i);
     const cmd = lookup(ref);
-    await service.record(inc.id, 'click', user, `clicked Run on \`${esc(cmd.text.slice(0, 200))}\``, {
+    await service.record(inc.id, 'click', user, `clicked Run on ${cmd.text.slice(0, 200)}`, {
+      command: cmd.text,
       commandId: cmd.id,
       risk: cmd.risk,
     });
@@ -298,7 +302,7 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
       // Roles may have changed while the dialog was open: check again before touching anything.
       await authorize(inc, cmd, user);
       const result = await diagnostics.applyWrite(plan);
-      await report(inc, ref, user, result, `applied (${esc(plan.description)})`);
+      await report(inc, ref, user, result, `applied (${plan.description})`);
     } catch (err) {
       logger.error({ err, incidentId: ref.i }, 'write action failed');
     }

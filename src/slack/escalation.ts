@@ -97,7 +97,7 @@ export function registerEscalation(deps: EscalationDeps) {
         kind: timer.kind === 'reminder' || timer.kind === 'phase' ? 'timer' : 'escalation',
         actor: null,
         at: ctx.now,
-        text: `${esc(timer.text)}${ctx.late ? ' (late: it fell due while the bot was down)' : ''}`,
+        text: `${timer.text}${ctx.late ? ' (late: it fell due while the bot was down)' : ''}`,
         data: { timerId: timer.id, kind: timer.kind, target: timer.target, late: ctx.late, lagMs: ctx.lagMs },
       },
     ]);
@@ -189,7 +189,7 @@ export function registerEscalation(deps: EscalationDeps) {
           kind: 'click',
           actor: user,
           at: now(),
-          text: `snoozed "${esc(t.text)}" ${SNOOZE_MINUTES} min`,
+          text: `snoozed "${t.text}" ${SNOOZE_MINUTES} min`,
           data: { timerId },
         },
       ]);

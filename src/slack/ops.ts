@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Incident } from '../incidents/model.js';
-import { incidentRef } from '../incidents/model.js';
+import { incidentRef, Notice } from '../incidents/model.js';
 import { channelName, withSuffix } from '../incidents/naming.js';
 import type { IncidentService } from '../incidents/service.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
@@ -12,6 +12,7 @@ import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/i
 import { enqueue, type OutboxRow } from '../store/outbox.js';
 import { type NextTimer, renderHeader } from './render/header.js';
 import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
+import { renderNotice } from './render/notices.js';
 import { renderNoRunbook, renderRunbook, type ShownTimer } from './render/runbook.js';
 import { esc, humanDuration, type SlackMessage } from './render/text.js';
 import { type SlackCaller, slackErrorCode } from './web.js';
@@ -301,6 +302,12 @@ export function createSlackOps(deps: SlackOpsDeps) {
         },
         p.threadTs ? { thread_ts: p.threadTs } : {},
       );
+      return { ts: res.ts };
+    },
+
+    async 'slack.notice'(row) {
+      const inc = await load(row);
+      const res = await post(channelOf(inc), renderNotice(inc, Notice.parse(row.payload.notice)));
       return { ts: res.ts };
     },
 

@@ -1,13 +1,14 @@
 import {
+  eventMarkdown,
   formatDate,
   formatMinutes,
   formatTime,
   formatUtc,
   mention,
-  slackToMarkdown,
   type UserName,
 } from '../incidents/markdown.js';
 import { durations, type Incident, incidentRef, minutesBetween } from '../incidents/model.js';
+import type { TimelineEvent } from '../incidents/timeline.js';
 
 /**
  * Fills a runbook's communication template from an incident. Pure: no clock, no I/O.
@@ -37,14 +38,6 @@ export interface AlertLike {
 }
 
 /** A timeline event (StoredEvent from src/store/incidents.ts fits). */
-export interface TimelineEvent {
-  id?: number;
-  at: Date;
-  actor: string | null;
-  kind: string;
-  text: string;
-  data: Record<string, unknown>;
-}
 
 export interface CommunicationContext {
   incident: Incident;
@@ -432,7 +425,7 @@ export function knownValues(ctx: CommunicationContext): Record<string, string | 
     duration: formatMinutes(minutesBetween(inc.startedAt, inc.resolvedAt ?? now)),
     commander: inc.commander ? mention(inc.commander, ctx.userName) : null,
     affected: affectedOf(inc, alerts),
-    update: upd ? slackToMarkdown(upd.text, ctx.userName) : null,
+    update: upd ? eventMarkdown(upd, ctx.userName) : null,
     update_time: formatTime(upd?.at ?? now),
     summary: inc.summary ?? inc.description ?? null,
     resolved_at: inc.resolvedAt ? formatUtc(inc.resolvedAt) : null,

@@ -131,6 +131,8 @@ export async function countOpenBySeverity(q: Queryable): Promise<Record<string, 
 export interface StoredEvent extends EventDraft {
   id: number;
   incidentId: number;
+  /** 'mrkdwn' for rows written before events were plain text (migration 015); null otherwise. */
+  markup?: 'mrkdwn' | null;
 }
 
 export async function appendEvents(q: Queryable, incidentId: number, events: EventDraft[]): Promise<void> {
@@ -144,7 +146,7 @@ export async function appendEvents(q: Queryable, incidentId: number, events: Eve
 
 export async function listEvents(q: Queryable, incidentId: number): Promise<StoredEvent[]> {
   const r = await q.query<Record<string, unknown>>(
-    'SELECT id, incident_id, at, actor, kind, text, data FROM incident_events WHERE incident_id = $1 ORDER BY id',
+    'SELECT id, incident_id, at, actor, kind, text, data, markup FROM incident_events WHERE incident_id = $1 ORDER BY id',
     [incidentId],
   );
   return r.rows.map((x) => ({
@@ -155,5 +157,6 @@ export async function listEvents(q: Queryable, incidentId: number): Promise<Stor
     kind: String(x.kind),
     text: String(x.text),
     data: (x.data as Record<string, unknown>) ?? {},
+    markup: x.markup === 'mrkdwn' ? 'mrkdwn' : null,
   }));
 }

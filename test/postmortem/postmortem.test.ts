@@ -10,8 +10,8 @@ import {
   postUpdate,
   setStatus,
 } from '../../src/incidents/model.js';
+import type { TimelineEvent } from '../../src/incidents/timeline.js';
 import { exportIncident, loadExportInput, renderPostmortem } from '../../src/postmortem/index.js';
-import type { TimelineEvent } from '../../src/statuspage/template.js';
 import { appendEvents, insertIncident, updateIncident } from '../../src/store/incidents.js';
 import { backends, dropSchemas, freshDb } from '../helpers/db.js';
 import { alert, at, userName } from '../statuspage/fixtures.js';

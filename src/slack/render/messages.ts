@@ -1,5 +1,6 @@
 import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
+import { eventSegments, type Segment, type TimelineEvent } from '../../incidents/timeline.js';
 import type { StoredEvent } from '../../store/incidents.js';
 import {
   type Block,
@@ -36,13 +37,30 @@ const EVENT_EMOJI: Record<string, string> = {
   timer: ':alarm_clock:',
 };
 
+/** Segments of a timeline line as mrkdwn: words escaped, people mentioned, commands as code; legacy rows as stored. */
+export function segmentsMrkdwn(segments: Segment[]): string {
+  return segments
+    .map((s) =>
+      'text' in s
+        ? esc(s.text)
+        : 'user' in s
+          ? mention(s.user)
+          : 'code' in s
+            ? `\`${esc(s.code.replace(/`/g, "'"))}\``
+            : s.mrkdwn,
+    )
+    .join('');
+}
+
+/** What a timeline event says, as mrkdwn. */
+export const eventMrkdwn = (e: TimelineEvent) => segmentsMrkdwn(eventSegments(e));
+
 /** `/incident timeline`: every event with time and actor, split over several messages when long. Pure. */
 export function renderTimeline(inc: Incident, events: StoredEvent[]): SlackMessage[] {
   const lines = events.map((e) => {
     const t = e.at.toISOString().slice(11, 16);
     const who = e.actor ? ` ${e.actor.startsWith('U') ? mention(e.actor) : esc(e.actor)}` : '';
-    // Event texts we write ourselves may carry mentions; alert/runbook text was escaped when stored.
-    return `\`${t}\` ${EVENT_EMOJI[e.kind] ?? '•'}${who} ${truncate(e.text, 500)}`;
+    return `\`${t}\` ${EVENT_EMOJI[e.kind] ?? '•'}${who} ${truncate(eventMrkdwn(e), 500)}`;
   });
   const blocks: Block[] = [section(`*Timeline of ${incidentRef(inc)}: ${esc(inc.title)}* (UTC)`)];
   let cur = '';
