@@ -7,6 +7,7 @@ import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
 import type { Config } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
+import { createEscalation } from './escalation/setup.js';
 import { sendJson } from './http/body.js';
 import { createHttpServer, type Handler, type HttpServer } from './http/server.js';
 import { type IncidentHooks, IncidentService, type RunbookLookup } from './incidents/service.js';
@@ -171,20 +172,29 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
 
   const extensions: SlackExtensions = { commands: {} };
   registerSlackHandlers({ app: slack, service, config, logger, extensions });
-  const escalation = registerEscalation({
-    app: slack,
+  const escalation = createEscalation({
     db,
     config,
     logger,
     metrics,
     service,
+    groupIds: usergroups.ids,
+    now: opts.now,
+  });
+  hooks.push(escalation.hook);
+  const escalationSlack = registerEscalation({
+    app: slack,
+    db,
+    config,
+    logger,
+    service,
+    escalation,
     caller,
     usergroups,
     extensions,
     kick: () => sender?.kick(),
     now: opts.now,
   });
-  hooks.push(escalation.hook);
   const ops = createSlackOps({
     db,
     config,
@@ -192,7 +202,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     slack: caller,
     incidents: service,
     groupMembers,
-    nextTimer: escalation.nextTimer,
+    nextTimer: escalationSlack.nextTimer,
     runbookTimers: escalation.runbookTimers,
   });
 
@@ -245,6 +255,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       ...ops.handlers,
       ...statuspage.handlers,
       ...escalation.handlers,
+      ...escalationSlack.handlers,
       'slack.file': diag.fileHandler(slack),
     },
     logger: logger.child({ component: 'outbox' }),

@@ -1,38 +1,31 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { ConfigError, UserFacingError } from '../errors.js';
-import { createEscalationFire, ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
-import { createEscalationHooks, PAGERDUTY_OP } from '../escalation/hooks.js';
+import { UserFacingError } from '../errors.js';
+import { ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
 import { describeTimers, SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
-import { createPagerDuty } from '../escalation/paging/pagerduty.js';
-import { type DefaultTimers, parseDefaultTimers } from '../escalation/schedule.js';
+import type { Escalation } from '../escalation/setup.js';
 import { resolveTarget } from '../escalation/targets.js';
-import { createTimerWorker, type FireFn, type TimerWorker } from '../escalation/worker.js';
 import { incidentRef } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
-import type { Metrics } from '../metrics.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
-import { appendEvents, getIncident } from '../store/incidents.js';
+import { appendEvents } from '../store/incidents.js';
 import { enqueue } from '../store/outbox.js';
-import { getTimer, listTimers, nextPending, snoozeTimer } from '../store/timers.js';
+import { getTimer, listTimers, snoozeTimer } from '../store/timers.js';
 import { errorReply, type SlackExtensions } from './handlers.js';
 import type { NextTimer } from './render/header.js';
-import type { ShownTimer } from './render/runbook.js';
 import { esc, plainText as plain, slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
 import type { SlackCaller } from './web.js';
 
-const PD_SOURCE = 'incident-bot';
-
-export interface EscalationDeps {
+export interface EscalationSlackDeps {
   app: App;
   db: Db;
   config: Config;
   logger: Logger;
-  metrics?: Metrics;
   service: IncidentService;
+  escalation: Escalation;
   caller: SlackCaller;
   usergroups: UserGroups;
   extensions: SlackExtensions;
@@ -41,78 +34,18 @@ export interface EscalationDeps {
 }
 
 /**
- * The runbook's clock in Slack. Scheduling, cancelling and firing live in src/escalation (hooks, fire,
- * worker); this adds the timeline entry, posts the pings, handles their buttons and `/incident timers`.
+ * The runbook's clock in Slack. Scheduling, cancelling, firing and paging live in src/escalation
+ * (createEscalation); this posts the pings, handles their buttons and `/incident timers`.
  */
-export function registerEscalation(deps: EscalationDeps) {
+export function registerEscalation(deps: EscalationSlackDeps) {
   const { db, config, logger, service } = deps;
   const now = deps.now ?? (() => new Date());
-  let defaults: DefaultTimers;
-  try {
-    defaults = parseDefaultTimers(config.DEFAULT_TIMERS);
-  } catch (err) {
-    throw new ConfigError(`Invalid configuration:\n  ${(err as Error).message}`);
-  }
-  const pagerDuty = config.PAGERDUTY_ROUTING_KEY ? { source: PD_SOURCE } : undefined;
 
-  const hook = createEscalationHooks({
-    defaults,
-    updateReminderMinutes: config.UPDATE_REMINDER_MINUTES,
-    runbook: (inc) => service.currentRunbook(inc),
-    pagerDuty,
-    now,
-  });
-
-  // Handle -> user-group id, so pings mention <!subteam^S…>; loaded at start, read by `fire`.
+  // Handle -> user-group id, so pings mention <!subteam^S…>; loaded at start, read by the escalation `fire`.
   const groupIds = deps.usergroups.ids;
   const groupsLoaded = deps.usergroups
     .groups()
     .catch((err) => logger.warn({ err }, 'could not list user groups; pings name handles'));
-
-  const baseFire = createEscalationFire({
-    targets: config.ESCALATION_TARGETS,
-    targetOptions: { groupIds },
-    pagerDuty,
-    fallbackGroup: config.DEFAULT_ONCALL_GROUP,
-  });
-  /** Inside the worker's transaction: the timeline entry commits with the fired state and the ping. */
-  const fire: FireFn = async (q, timer, ctx) => {
-    const inc = await getIncident(q, timer.incidentId);
-    if (!inc || inc.status === 'resolved') return;
-    if (timer.kind === 'auto_resolve') {
-      // Only if nothing fired again since the timer was set.
-      if (inc.alertsResolvedAt && inc.alertsResolvedAt.toISOString() === timer.data.alertsResolvedAt) {
-        await service.setStatusIn(
-          q,
-          inc.id,
-          'resolved',
-          null,
-          `Auto-resolved: every alert stayed resolved for ${config.AUTO_RESOLVE_MINUTES} minutes`,
-        );
-      }
-      return;
-    }
-    await appendEvents(q, inc.id, [
-      {
-        kind: timer.kind === 'reminder' || timer.kind === 'phase' ? 'timer' : 'escalation',
-        actor: null,
-        at: ctx.now,
-        text: `${timer.text}${ctx.late ? ' (late: it fell due while the bot was down)' : ''}`,
-        data: { timerId: timer.id, kind: timer.kind, target: timer.target, late: ctx.late, lagMs: ctx.lagMs },
-      },
-    ]);
-    await baseFire(q, timer, ctx);
-    deps.metrics?.timersFired.inc({ kind: timer.kind, late: String(ctx.late) });
-    deps.metrics?.timerLag.observe(ctx.lagMs / 1000);
-  };
-  const worker: TimerWorker = createTimerWorker({
-    db,
-    logger,
-    metrics: deps.metrics,
-    pollMs: config.TIMER_POLL_MS,
-    now,
-    fire,
-  });
 
   function mentionOf(target: string | null): string | null {
     if (!target) return null;
@@ -148,12 +81,6 @@ export function registerEscalation(deps: EscalationDeps) {
     });
     return { ts: res.ts };
   };
-
-  const pd = config.PAGERDUTY_ROUTING_KEY
-    ? createPagerDuty({ routingKey: config.PAGERDUTY_ROUTING_KEY, apiUrl: config.PAGERDUTY_API_URL })
-    : null;
-  const page: OutboxHandler = async (row) =>
-    pd ? pd.send(row.payload as never) : { skipped: 'PAGERDUTY_ROUTING_KEY unset' };
 
   /** A ping button: the timer it belongs to and the incident. */
   const timerAction = (
@@ -226,24 +153,11 @@ export function registerEscalation(deps: EscalationDeps) {
 
   /** For the header countdown. */
   async function nextTimer(incidentId: number): Promise<NextTimer | null> {
-    const t = await nextPending(db, incidentId);
+    const t = await deps.escalation.nextTimer(incidentId);
     if (!t) return null;
     const quiet = t.kind === 'phase' || t.kind === 'reminder';
     return { kind: t.kind, dueAt: t.dueAt, target: t.target, targetMention: quiet ? null : mentionOf(t.target) };
   }
 
-  /** What the runbook message lists: the clock actually scheduled for the incident, reminders aside. */
-  async function runbookTimers(incidentId: number): Promise<ShownTimer[]> {
-    return (await listTimers(db, incidentId))
-      .filter((t) => t.status !== 'cancelled' && t.kind !== 'reminder' && t.kind !== 'auto_resolve')
-      .map((t) => ({
-        kind: t.kind,
-        afterMinutes: Number(t.data.afterMinutes ?? 0),
-        target: t.target,
-        condition: t.condition,
-        text: t.text,
-      }));
-  }
-
-  return { hook, worker, nextTimer, runbookTimers, handlers: { [ESCALATION_PING_OP]: ping, [PAGERDUTY_OP]: page } };
+  return { nextTimer, handlers: { [ESCALATION_PING_OP]: ping } };
 }
