@@ -210,6 +210,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     app: slack,
     db,
     service,
+    runbooks,
     provider: createStatusPageProvider({
       kind: config.STATUSPAGE_API_KEY ? 'atlassian' : 'log',
       apiKey: config.STATUSPAGE_API_KEY,

@@ -1,11 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
-import { IncidentService } from '../incidents/service.js';
 import { silentLogger } from '../log.js';
-import { createRunbookLookup } from '../runbooks/lookup.js';
-import { postmortemMarkdown } from '../slack/statuspage.js';
-import { openDb } from '../store/db.js';
+import { exportFromStore } from '../postmortem/export.js';
+import { createRunbookLookup, type RunbookLookup } from '../runbooks/lookup.js';
+import { type Db, openDb } from '../store/db.js';
 import { listOpenIncidents } from '../store/incidents.js';
 import { migrate } from '../store/migrate.js';
 
@@ -29,8 +28,8 @@ export function registerIncidentsCommand(program: Command): void {
         throw new UserFacingError(`"${ref}" is not an incident number (try 12 or INC-12).`);
       if (opts.format !== 'md' && opts.format !== 'json')
         throw new UserFacingError(`--format must be md or json, not "${opts.format}".`);
-      await withStore(async (db, service) => {
-        process.stdout.write(`${await postmortemMarkdown(db, service, id, opts.format as 'md' | 'json')}\n`);
+      await withStore(async (db, runbooks) => {
+        process.stdout.write(`${await exportFromStore(db, id, { format: opts.format as 'md' | 'json', runbooks })}\n`);
       });
     });
   incidents
@@ -52,14 +51,12 @@ export function registerIncidentsCommand(program: Command): void {
     });
 }
 
-async function withStore(fn: (db: Awaited<ReturnType<typeof openDb>>, service: IncidentService) => Promise<void>) {
+async function withStore(fn: (db: Db, runbooks: RunbookLookup) => Promise<void>) {
   const config = loadConfig();
   const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA });
   try {
     await migrate(db);
-    const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, silentLogger);
-    const service = new IncidentService({ db, config, logger: silentLogger, runbooks: () => runbooks });
-    await fn(db, service);
+    await fn(db, await createRunbookLookup(config.RUNBOOKS_DIR, silentLogger));
   } finally {
     await db.close();
   }

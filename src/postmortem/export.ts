@@ -1,6 +1,8 @@
 import { NotFoundError, ValidationError } from '../errors.js';
 import { durations, incidentRef } from '../incidents/model.js';
+import type { RunbookLookup } from '../runbooks/lookup.js';
 import type { AlertLike, TemplateLike } from '../statuspage/template.js';
+import { listAlerts } from '../store/alerts.js';
 import type { Queryable } from '../store/db.js';
 import { getIncident, listEvents } from '../store/incidents.js';
 import { diagnosticsFromEvents, type PostmortemInput, participantsOf, renderPostmortem } from './render.js';
@@ -48,4 +50,23 @@ export async function loadExportInput(q: Queryable, id: number, opts: LoadExport
     now: opts.now,
     userName: opts.userName,
   };
+}
+
+/**
+ * The postmortem (md) or record (json) of incident `id`, read from the store, with the post-incident
+ * template of the runbook the incident runs on when `runbooks` is given. What `/incident postmortem`
+ * posts and `incident-bot incidents export` prints. NotFoundError when there is no such incident.
+ */
+export async function exportFromStore(
+  db: Queryable,
+  id: number,
+  opts: { format?: ExportFormat; runbooks?: RunbookLookup | null; now?: Date } = {},
+): Promise<string> {
+  const input = await loadExportInput(db, id, {
+    alerts: (q, incidentId) => listAlerts(q, incidentId),
+    now: opts.now ?? new Date(),
+  });
+  const inc = input.incident;
+  const match = inc.runbookSource && inc.runbookId ? opts.runbooks?.section(inc.runbookSource, inc.runbookId) : null;
+  return exportIncident({ ...input, template: match?.document.templates.postIncident ?? null }, opts.format ?? 'md');
 }

@@ -4,7 +4,8 @@ import { type Incident, incidentRef, Status } from '../incidents/model.js';
 import type { IncidentHooks, IncidentService } from '../incidents/service.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
-import { exportIncident, loadExportInput } from '../postmortem/index.js';
+import { exportFromStore } from '../postmortem/export.js';
+import type { RunbookLookup } from '../runbooks/lookup.js';
 import {
   assertCanPublish,
   ComponentStatus,
@@ -31,6 +32,7 @@ export interface StatuspageSlackDeps {
   app: App;
   db: Db;
   service: IncidentService;
+  runbooks: RunbookLookup;
   provider: StatusPageProvider;
   logger: Logger;
   extensions: SlackExtensions;
@@ -348,7 +350,7 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
 
 /** Renders the postmortem draft and posts it as a Markdown file in the channel. */
 async function postPostmortem(deps: StatuspageSlackDeps, inc: Incident, channel: string) {
-  const md = await postmortemMarkdown(deps.db, deps.service, inc.id);
+  const md = await exportFromStore(deps.db, inc.id, { runbooks: deps.runbooks });
   await deps.app.client.filesUploadV2({
     channel_id: inc.channelId ?? channel,
     content: md,
@@ -357,19 +359,4 @@ async function postPostmortem(deps: StatuspageSlackDeps, inc: Incident, channel:
     initial_comment: `:memo: Postmortem draft for ${incidentRef(inc)}: fill in the _TODO_ parts.`,
   });
   await deps.service.record(inc.id, 'postmortem', null, 'Postmortem draft posted');
-}
-
-/** Markdown or JSON export of an incident (CLI and Slack share it). */
-export async function postmortemMarkdown(
-  db: Db,
-  service: IncidentService | null,
-  id: number,
-  format: 'md' | 'json' = 'md',
-) {
-  const input = await loadExportInput(db, id, {
-    alerts: (q, incidentId) => listAlerts(q, incidentId),
-    now: new Date(),
-  });
-  const template = service?.currentRunbook(input.incident)?.document.templates.postIncident ?? null;
-  return exportIncident({ ...input, template }, format);
 }
