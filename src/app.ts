@@ -22,7 +22,7 @@ import { redisGate } from './slack/rate-gate.js';
 import { registerStatuspage } from './slack/statuspage.js';
 import { createUserGroups, type UserGroups } from './slack/usergroups.js';
 import { createSlackCaller } from './slack/web.js';
-import { createStatusPageProvider, loadTemplateFile } from './statuspage/index.js';
+import { createStatuspage } from './statuspage/setup.js';
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
@@ -206,26 +206,21 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     runbookTimers: escalation.runbookTimers,
   });
 
-  const statuspage = registerStatuspage({
+  const statuspage = await createStatuspage({ db, config, logger, service, kick: () => sender?.kick() });
+  hooks.push(statuspage.hook);
+  const statuspageSlack = registerStatuspage({
     app: slack,
     db,
     service,
     runbooks,
-    provider: createStatusPageProvider({
-      kind: config.STATUSPAGE_API_KEY ? 'atlassian' : 'log',
-      apiKey: config.STATUSPAGE_API_KEY,
-      pageId: config.STATUSPAGE_PAGE_ID,
-      apiUrl: config.STATUSPAGE_API_URL,
-      logger: logger.child({ component: 'statuspage' }),
-    }),
+    statuspage,
     logger,
     extensions,
     incidentsChannel: config.INCIDENTS_CHANNEL,
-    reminderMinutes: config.STATUSPAGE_REMINDER_MINUTES,
-    fallbackTemplate: config.COMMUNICATION_TEMPLATE ? await loadTemplateFile(config.COMMUNICATION_TEMPLATE) : null,
     kick: () => sender?.kick(),
+    post: ops.post,
+    channelByName: ops.channelByName,
   });
-  hooks.push(statuspage.hook);
 
   const roleOf = await createRoles(config, logger, usergroups);
   const diagnostics = createDiagnostics({
@@ -255,6 +250,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     handlers: {
       ...ops.handlers,
       ...statuspage.handlers,
+      ...statuspageSlack.handlers,
       ...escalation.handlers,
       ...escalationSlack.handlers,
       'slack.file': diag.fileHandler(slack),

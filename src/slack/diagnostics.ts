@@ -13,8 +13,8 @@ import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { errorReply } from './handlers.js';
+import { input } from './render/modals.js';
 import { codeBlock, esc, plainText as plain } from './render/text.js';
-import { input } from './views.js';
 
 export interface DiagnosticsSlackDeps {
   app: App;

@@ -7,8 +7,8 @@ import { type Incident, incidentRef, type Severity, Status } from '../incidents/
 import type { IncidentService } from '../incidents/service.js';
 import { type IncidentCommand, parseIncidentCommand } from './command-parse.js';
 import { renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
+import { declareModal, resolveModal, updateModal, viewValue } from './render/modals.js';
 import { esc } from './render/text.js';
-import { declareModal, resolveModal, updateModal, viewValue } from './views.js';
 
 export interface Reply {
   text: string;

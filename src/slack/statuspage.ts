@@ -1,58 +1,52 @@
 import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { type Incident, incidentRef, Status } from '../incidents/model.js';
-import type { IncidentHooks, IncidentService } from '../incidents/service.js';
-import { PermanentError, RetryableError } from '../outbox/errors.js';
+import type { IncidentService } from '../incidents/service.js';
+import { RetryableError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import { exportFromStore } from '../postmortem/export.js';
 import type { RunbookLookup } from '../runbooks/lookup.js';
 import {
   assertCanPublish,
   ComponentStatus,
-  defaultComponentStatus,
-  deliverStatusUpdate,
   enqueueStatusUpdate,
   IMPACT_BY_SEVERITY,
   renderCommunication,
-  STATUSPAGE_PUBLISH_OP,
-  type StatusPageProvider,
-  StatuspageError,
-  type TemplateLike,
 } from '../statuspage/index.js';
+import {
+  STATUSPAGE_OFFER_OP,
+  STATUSPAGE_OUTCOME_OP,
+  type Statuspage,
+  type StatuspageOffer,
+  type StatuspageOutcome,
+} from '../statuspage/setup.js';
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
-import { enqueue } from '../store/outbox.js';
 import { errorReply, type Reply, type SlackExtensions } from './handlers.js';
-import { codeBlock, esc, plainText as plain } from './render/text.js';
-import { input, viewValue } from './views.js';
-
-const option = (v: string) => ({ text: plain(v.replace(/_/g, ' ')), value: v });
+import { viewValue } from './render/modals.js';
+import { composeModal, previewModal, renderStatuspageOffer, renderStatuspageOutcome } from './render/statuspage.js';
+import type { SlackMessage } from './render/text.js';
 
 export interface StatuspageSlackDeps {
   app: App;
   db: Db;
   service: IncidentService;
   runbooks: RunbookLookup;
-  provider: StatusPageProvider;
+  statuspage: Statuspage;
   logger: Logger;
   extensions: SlackExtensions;
   incidentsChannel: string;
   kick: () => void;
-  /** STATUSPAGE_REMINDER_MINUTES: nudge when a public incident's page has not changed for this long. */
-  reminderMinutes?: Partial<Record<string, number>>;
-  /** COMMUNICATION_TEMPLATE, loaded at start-up. */
-  fallbackTemplate?: TemplateLike | null;
+  /** Posts a message (incident-outbox.ts: text-only fallback when Slack rejects the blocks). */
+  post: (channel: string, msg: SlackMessage) => Promise<{ ts: string }>;
+  /** A channel id by name, joined (#incidents). */
+  channelByName: (name: string) => Promise<string>;
   /** Admins from the roles file may publish too. */
   isAdmin?: (userId: string) => Promise<boolean>;
 }
 
-/** The communication template for this incident: the runbook's, else COMMUNICATION_TEMPLATE, else the built-in one. */
-function templateFor(deps: StatuspageSlackDeps, inc: Incident) {
-  return deps.service.currentRunbook(inc)?.document.templates.communication ?? deps.fallbackTemplate ?? null;
-}
-
 async function render(deps: StatuspageSlackDeps, inc: Incident, values: Record<string, string> = {}) {
-  return renderCommunication(templateFor(deps, inc), {
+  return renderCommunication(deps.statuspage.templateFor(inc), {
     incident: inc,
     events: await deps.service.timeline(inc.id),
     alerts: await listAlerts(deps.db, inc.id),
@@ -61,83 +55,17 @@ async function render(deps: StatuspageSlackDeps, inc: Incident, values: Record<s
   });
 }
 
-/** Step 1: status, components and the fields the template could not fill. */
-async function composeModal(deps: StatuspageSlackDeps, inc: Incident, status: Status) {
+/** Step 1 of the dialog, with what the template still needs and the provider's components. */
+async function openCompose(deps: StatuspageSlackDeps, inc: Incident, status: Status) {
   const rendered = await render(deps, inc);
-  const components = (await deps.provider.components?.().catch(() => [])) ?? [];
-  const blocks: unknown[] = [
-    {
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)} · publishing to *${esc(deps.provider.name)}*` }],
-    },
-    input('status', 'Public status', {
-      type: 'static_select',
-      action_id: 'value',
-      initial_option: option(status),
-      options: Status.options.map(option),
-    }),
-  ];
-  if (components.length) {
-    blocks.push(
-      input(
-        'components',
-        'Affected components',
-        {
-          type: 'multi_static_select',
-          action_id: 'value',
-          options: components.slice(0, 100).map((c) => ({ text: plain(c.name), value: c.id })),
-        },
-        true,
-      ),
-      input('component_status', 'Their status', {
-        type: 'static_select',
-        action_id: 'value',
-        initial_option: option(defaultComponentStatus(inc.severity, status)),
-        options: ComponentStatus.options.map(option),
-      }),
-    );
-  }
-  for (const key of rendered.missing) {
-    blocks.push(
-      input(
-        `f:${key}`,
-        rendered.prompts[key] ?? key,
-        { type: 'plain_text_input', action_id: 'value', multiline: key === 'update' },
-        key !== 'update',
-      ),
-    );
-  }
-  return {
-    type: 'modal',
-    callback_id: 'statuspage_compose',
-    private_metadata: JSON.stringify({ incidentId: inc.id }),
-    title: plain('Status page update'),
-    submit: plain('Preview'),
-    close: plain('Cancel'),
-    blocks,
-  };
-}
-
-/** Step 2: the rendered text, editable, and Publish. */
-function previewModal(inc: Incident, text: string, meta: Record<string, unknown>) {
-  return {
-    type: 'modal',
-    callback_id: 'statuspage_publish',
-    private_metadata: JSON.stringify(meta),
-    title: plain('Preview update'),
-    submit: plain('Publish'),
-    close: plain('Back out'),
-    blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${incidentRef(inc)}* public status: *${meta.status}*` } },
-      { type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } },
-      input('body', 'Text to publish (edit if needed)', {
-        type: 'plain_text_input',
-        action_id: 'value',
-        multiline: true,
-        initial_value: text.slice(0, 3000),
-      }),
-    ],
-  };
+  const provider = deps.statuspage.provider;
+  const components = (await provider.components?.().catch(() => [])) ?? [];
+  return composeModal(inc, status, {
+    providerName: provider.name,
+    components,
+    missing: rendered.missing,
+    prompts: rendered.prompts,
+  });
 }
 
 export function registerStatuspage(deps: StatuspageSlackDeps) {
@@ -156,7 +84,7 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
 
   const open = async (inc: Incident, user: string, triggerId: string): Promise<Reply | null> => {
     await mayPublish(inc, user);
-    await app.client.views.open({ trigger_id: triggerId, view: (await composeModal(deps, inc, inc.status)) as never });
+    await app.client.views.open({ trigger_id: triggerId, view: (await openCompose(deps, inc, inc.status)) as never });
     return null;
   };
 
@@ -267,85 +195,24 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
     }
   });
 
-  /** Outbox: publish, then tell the channel and #incidents; 4xx are reported, 5xx retried. */
-  const publish: OutboxHandler = async (row) => {
-    const incidentId = row.incidentId!;
-    try {
-      const done = await deps.db.tx((q) =>
-        deliverStatusUpdate(q, deps.provider, incidentId, row.payload as never, new Date()),
-      );
-      const link = done.result.url ? ` <${done.result.url}|View>` : '';
-      const text = `:satellite_antenna: *Status page ${done.update.existingId ? 'updated' : 'incident created'}* (${done.update.status})${link}\n${codeBlock(done.update.body, 2500)}`;
-      await deps.db.tx((q) =>
-        enqueue(q, [
-          { op: 'slack.post', orderingKey: `inc:${incidentId}`, incidentId, payload: { text } },
-          {
-            op: 'slack.postIncidents',
-            orderingKey: `chan:${deps.incidentsChannel}`,
-            incidentId,
-            payload: { text: `*${incidentRef(done.incident)}* ${text}` },
-          },
-        ]),
-      );
-      deps.kick();
-      return done.result;
-    } catch (err) {
-      if (err instanceof StatuspageError && err.retryable) {
-        const after = (err as { retryAfterMs?: number | null }).retryAfterMs;
-        throw new RetryableError(err.message, after ? Math.ceil(after / 1000) : null);
-      }
-      const message = err instanceof Error ? err.message : String(err);
-      await deps.db.tx((q) =>
-        enqueue(q, {
-          op: 'slack.post',
-          orderingKey: `inc:${incidentId}`,
-          incidentId,
-          payload: { text: `:x: Status page update failed: ${esc(message)}` },
-        }),
-      );
-      deps.kick();
-      throw new PermanentError(message);
-    }
-  };
-
-  /** After a status change or resolve on an incident that is public, offer the matching update. */
-  const hook: IncidentHooks = {
-    async changed(q, before, after, events) {
-      if (!after.statuspageIncidentId || before.status === after.status) return;
-      if (!events.some((e) => e.kind === 'status' || e.kind === 'resolved' || e.kind === 'reopened')) return;
-      await enqueue(q, {
-        op: 'slack.post',
-        orderingKey: `inc:${after.id}`,
-        incidentId: after.id,
-        payload: {
-          text: `The status page still says the previous status. Update it to *${after.status}*?`,
-          blocks: [
-            {
-              type: 'section',
-              text: {
-                type: 'mrkdwn',
-                text: `:satellite_antenna: The status page still shows the previous status. Publish *${after.status}*?`,
-              },
-            },
-            {
-              type: 'actions',
-              elements: [
-                {
-                  type: 'button',
-                  text: plain('Update status page'),
-                  action_id: 'incident_statuspage',
-                  value: String(after.id),
-                  style: 'primary',
-                },
-              ],
-            },
-          ],
-        },
-      });
+  /** Outbox: the offer after a status change, and how a publish went. */
+  const handlers: Record<string, OutboxHandler> = {
+    async [STATUSPAGE_OFFER_OP](row) {
+      const inc = await service.get(row.incidentId!);
+      if (!inc.channelId) throw new RetryableError(`${incidentRef(inc)} has no channel yet`);
+      const p = row.payload as unknown as StatuspageOffer;
+      return { ts: (await deps.post(inc.channelId, renderStatuspageOffer(inc, p.status))).ts };
+    },
+    async [STATUSPAGE_OUTCOME_OP](row) {
+      const inc = await service.get(row.incidentId!);
+      const o = row.payload as unknown as StatuspageOutcome;
+      const channel = o.to === 'incidents' ? await deps.channelByName(deps.incidentsChannel) : inc.channelId;
+      if (!channel) throw new RetryableError(`${incidentRef(inc)} has no channel yet`);
+      return { ts: (await deps.post(channel, renderStatuspageOutcome(inc, o))).ts };
     },
   };
 
-  return { handlers: { [STATUSPAGE_PUBLISH_OP]: publish }, hook };
+  return { handlers };
 }
 
 /** Renders the postmortem draft and posts it as a Markdown file in the channel. */

@@ -1,6 +1,6 @@
-import type { Incident } from '../incidents/model.js';
-import { incidentRef } from '../incidents/model.js';
-import { type Block, plainText as plain } from './render/text.js';
+import type { Incident } from '../../incidents/model.js';
+import { incidentRef } from '../../incidents/model.js';
+import { type Block, plainText as plain } from './text.js';
 
 const SEVERITIES = ['P1', 'P2', 'P3', 'P4'].map((s) => ({
   text: plain({ P1: 'P1 · critical', P2: 'P2 · major', P3: 'P3 · minor', P4: 'P4 · low' }[s]!),
