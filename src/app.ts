@@ -14,14 +14,14 @@ import { type IncidentHooks, IncidentService, type RunbookLookup } from './incid
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
 import { createRunbookLookup, type RunbookSource } from './runbooks/lookup.js';
+import { createSlackCaller } from './slack/client.js';
 import { registerDiagnostics } from './slack/diagnostics.js';
 import { registerEscalation } from './slack/escalation.js';
-import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
-import { createSlackOps } from './slack/ops.js';
+import { registerSlackHandlers, type SlackExtensions } from './slack/incident.js';
+import { createSlackOps } from './slack/incident-outbox.js';
 import { redisGate } from './slack/rate-gate.js';
 import { registerStatuspage } from './slack/statuspage.js';
 import { createUserGroups, type UserGroups } from './slack/usergroups.js';
-import { createSlackCaller } from './slack/web.js';
 import { createStatuspage } from './statuspage/setup.js';
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';

@@ -12,7 +12,7 @@ import type { Command } from '../runbooks/schema.js';
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
-import { errorReply } from './handlers.js';
+import { errorReply } from './incident.js';
 import { input } from './render/modals.js';
 import { codeBlock, esc, plainText as plain } from './render/text.js';
 

@@ -13,11 +13,11 @@ import type { Db } from '../store/db.js';
 import { appendEvents } from '../store/incidents.js';
 import { enqueue } from '../store/outbox.js';
 import { getTimer, listTimers, snoozeTimer } from '../store/timers.js';
-import { errorReply, type SlackExtensions } from './handlers.js';
+import type { SlackCaller } from './client.js';
+import { errorReply, type SlackExtensions } from './incident.js';
 import type { NextTimer } from './render/header.js';
 import { esc, plainText as plain, slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
-import type { SlackCaller } from './web.js';
 
 export interface EscalationSlackDeps {
   app: App;

@@ -22,7 +22,7 @@ import {
 } from '../statuspage/setup.js';
 import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
-import { errorReply, type Reply, type SlackExtensions } from './handlers.js';
+import { errorReply, type Reply, type SlackExtensions } from './incident.js';
 import { viewValue } from './render/modals.js';
 import { composeModal, previewModal, renderStatuspageOffer, renderStatuspageOutcome } from './render/statuspage.js';
 import type { SlackMessage } from './render/text.js';

@@ -1,4 +1,4 @@
-import type { SlackCaller } from './web.js';
+import type { SlackCaller } from './client.js';
 
 interface Group {
   id: string;

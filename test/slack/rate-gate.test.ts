@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetryableError } from '../../src/outbox/errors.js';
+import { createSlackCaller } from '../../src/slack/client.js';
 import { memoryGate, redisGate } from '../../src/slack/rate-gate.js';
-import { createSlackCaller } from '../../src/slack/web.js';
 
 /** A Slack stand-in that rate-limits every call, counting how often it was knocked on. */
 let server: Server;

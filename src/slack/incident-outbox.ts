@@ -10,12 +10,12 @@ import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
 import { enqueue, type OutboxRow } from '../store/outbox.js';
+import { type SlackCaller, slackErrorCode } from './client.js';
 import { type NextTimer, renderHeader } from './render/header.js';
 import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
 import { renderNotice } from './render/notices.js';
 import { renderNoRunbook, renderRunbook, type ShownTimer } from './render/runbook.js';
 import { esc, humanDuration, type SlackMessage } from './render/text.js';
-import { type SlackCaller, slackErrorCode } from './web.js';
 
 export interface SlackOpsDeps {
   db: Db;
