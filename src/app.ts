@@ -17,8 +17,8 @@ import { createRunbookLookup, type RunbookSource } from './runbooks/lookup.js';
 import { createSlackCaller } from './slack/client.js';
 import { registerDiagnostics } from './slack/diagnostics.js';
 import { registerEscalation } from './slack/escalation.js';
-import { registerSlackHandlers, type SlackExtensions } from './slack/incident.js';
-import { createSlackOps } from './slack/incident-outbox.js';
+import { registerIncidentCommands, type SlackExtensions } from './slack/incident.js';
+import { createIncidentOutbox } from './slack/incident-outbox.js';
 import { redisGate } from './slack/rate-gate.js';
 import { registerStatuspage } from './slack/statuspage.js';
 import { createUserGroups, type UserGroups } from './slack/usergroups.js';
@@ -171,7 +171,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   };
 
   const extensions: SlackExtensions = { commands: {} };
-  registerSlackHandlers({ app: slack, service, config, logger, extensions });
+  registerIncidentCommands({ app: slack, service, config, logger, extensions });
   const escalation = createEscalation({
     db,
     config,
@@ -195,7 +195,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     kick: () => sender?.kick(),
     now: opts.now,
   });
-  const ops = createSlackOps({
+  const ops = createIncidentOutbox({
     db,
     config,
     logger,

@@ -17,7 +17,7 @@ import { renderNotice } from './render/notices.js';
 import { renderNoRunbook, renderRunbook, type ShownTimer } from './render/runbook.js';
 import { esc, humanDuration, type SlackMessage } from './render/text.js';
 
-export interface SlackOpsDeps {
+export interface IncidentOutboxDeps {
   db: Db;
   config: Config;
   logger: Logger;
@@ -32,7 +32,7 @@ export interface SlackOpsDeps {
 }
 
 /** Slack handlers of the outbox: each renders from the current incident state, so a retry sends fresh data. */
-export function createSlackOps(deps: SlackOpsDeps) {
+export function createIncidentOutbox(deps: IncidentOutboxDeps) {
   const { db, config, slack } = deps;
   let botUserId: string | null = null;
   const channelIds = new Map<string, Promise<string>>();

@@ -71,7 +71,7 @@ async function answer(
   await respond(await settled);
 }
 
-export function registerSlackHandlers(deps: HandlerDeps): void {
+export function registerIncidentCommands(deps: HandlerDeps): void {
   const { app, service, config, logger } = deps;
   const userIds = new Map<string, string>();
 
