@@ -13,8 +13,8 @@ import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { errorReply } from './incident.js';
-import { input } from './render/modals.js';
-import { codeBlock, esc, plainText as plain } from './render/text.js';
+import { confirmModal, type RunRef, valuesModal } from './render/diagnostics.js';
+import { codeBlock, esc } from './render/text.js';
 
 export interface DiagnosticsSlackDeps {
   app: App;
@@ -25,14 +25,6 @@ export interface DiagnosticsSlackDeps {
   roleOf: (userId: string) => Promise<Role>;
   logger: Logger;
   kick: () => void;
-}
-
-interface RunRef {
-  i: number;
-  s: string;
-  c: string;
-  /** Thread under the step's message. */
-  t?: string;
 }
 
 /** Slack side of diagnostics: role check, placeholder modal, run, threaded output, timeline. */
@@ -131,59 +123,6 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
   async function runRead(inc: Incident, cmd: Command, ref: RunRef, user: string, values: Record<string, string>) {
     const result = await diagnostics.run({ command: cmd, values, incidentId: inc.id });
     await report(inc, ref, user, result);
-  }
-
-  function valuesModal(ref: RunRef, cmd: Command, missing: string[], mode: 'read' | 'write') {
-    return {
-      type: 'modal',
-      callback_id: 'diag_values',
-      private_metadata: JSON.stringify({ ...ref, mode }),
-      title: plain('Fill in the command'),
-      submit: plain(mode === 'write' ? 'Review' : 'Run'),
-      blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: codeBlock(cmd.text, 2900) } },
-        ...missing.map((name) =>
-          input(
-            `p:${name}`.slice(0, 255),
-            name,
-            { type: 'plain_text_input', action_id: 'value', max_length: 253 },
-            false,
-            'Letters, digits, dashes and dots only; validated before anything runs.',
-          ),
-        ),
-      ],
-    };
-  }
-
-  function confirmModal(ref: RunRef, plan: WritePlan) {
-    return {
-      type: 'modal',
-      callback_id: 'diag_confirm',
-      private_metadata: JSON.stringify({ ref, plan }),
-      title: plain('Confirm change'),
-      submit: plain('Apply'),
-      close: plain('Cancel'),
-      blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `:warning: *${esc(plan.description)}*` } },
-        { type: 'section', text: { type: 'mrkdwn', text: codeBlock(plan.command, 1000) } },
-        {
-          type: 'section',
-          fields: [
-            { type: 'mrkdwn', text: `*Before*\n${codeBlock(JSON.stringify(plan.before, null, 1), 1900)}` },
-            { type: 'mrkdwn', text: `*After*\n${codeBlock(JSON.stringify(plan.after, null, 1), 1900)}` },
-          ],
-        },
-        {
-          type: 'context',
-          elements: [
-            {
-              type: 'mrkdwn',
-              text: 'Applied through the Kubernetes API as the bot; recorded on the incident timeline.',
-            },
-          ],
-        },
-      ],
-    };
   }
 
   async function start(mode: 'read' | 'write', ref: RunRef, user: string, triggerId: string) {
