@@ -25,7 +25,6 @@ export interface TimerView {
 }
 
 const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
-const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
 
 const HEADLINE: Record<string, string> = {
   acknowledge: 'Nobody has acknowledged this incident yet',
@@ -53,34 +52,4 @@ export function pingText(
   const late = (opts.late ?? timer.late) ? ` _(fired late: it was due at ${hhmm(timer.dueAt)})_` : '';
   const snoozed = timer.data?.snoozeOf ? ' _(snoozed reminder)_' : '';
   return `${icon} ${opts.incidentLabel} ${head}${who}: ${timer.text}${late}${snoozed}`;
-}
-
-/**
- * `/incident timers`: one line per timer, pending first (soonest first), then fired and cancelled
- * (latest first). `mention` turns a target into what to show (e.g. the resolved mention).
- */
-export function describeTimers(
-  timers: TimerView[],
-  now: Date,
-  mention: (target: string) => string = (t) => t,
-): string[] {
-  if (!timers.length) return ['No timers for this incident.'];
-  const pending = timers.filter((t) => (t.status ?? 'pending') === 'pending').sort((a, b) => +a.dueAt - +b.dueAt);
-  const done = timers
-    .filter((t) => (t.status ?? 'pending') !== 'pending')
-    .sort((a, b) => +(b.firedAt ?? b.dueAt) - +(a.firedAt ?? a.dueAt));
-  const line = (t: TimerView) => {
-    const who = t.target ? ` → ${mention(t.target)}` : '';
-    const what = `${t.kind}${who}: ${t.text}`;
-    const src = t.source ? ` _(${t.source})_` : '';
-    if ((t.status ?? 'pending') === 'pending') {
-      const ms = +t.dueAt - +now;
-      const when = ms <= 0 ? 'due now' : `in ${minutes(ms)} min`;
-      return `:hourglass: ${hhmm(t.dueAt)} (${when}) ${what}${src}`;
-    }
-    if (t.status === 'fired')
-      return `:white_check_mark: fired ${hhmm(t.firedAt ?? t.dueAt)}${t.late ? ' (late)' : ''} ${what}${src}`;
-    return `:heavy_multiplication_x: cancelled (was due ${hhmm(t.dueAt)}) ${what}${src}`;
-  };
-  return [...pending.map(line), ...done.map(line)];
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { UserFacingError } from '../errors.js';
 import { ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
-import { describeTimers, SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
+import { SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
 import type { Escalation } from '../escalation/setup.js';
 import { resolveTarget } from '../escalation/targets.js';
 import { incidentRef } from '../incidents/model.js';
@@ -15,8 +15,9 @@ import { enqueue } from '../store/outbox.js';
 import { getTimer, listTimers, snoozeTimer } from '../store/timers.js';
 import type { SlackCaller } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
+import { renderPing, renderTimers } from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
-import { esc, plainText as plain, slackDate } from './render/text.js';
+import { esc, slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
 
 export interface EscalationSlackDeps {
@@ -59,25 +60,11 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     const p = row.payload as unknown as EscalationPingPayload;
     const inc = await service.get(row.incidentId!);
     if (!inc.channelId) throw new Error(`${incidentRef(inc)} has no channel yet`);
-    const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } }];
-    const actions = p.actions.filter((a) => !(a.actionId === TIMER_ACTIONS.acknowledge && inc.ackedAt));
-    if (actions.length) {
-      blocks.push({
-        type: 'actions',
-        block_id: `timer:${p.timerId}`,
-        elements: actions.map((a) => ({
-          type: 'button',
-          text: plain(a.text),
-          action_id: a.actionId,
-          value: String(p.timerId),
-          ...(a.actionId === TIMER_ACTIONS.acknowledge ? { style: 'primary' } : {}),
-        })),
-      });
-    }
+    const msg = renderPing(p, Boolean(inc.ackedAt));
     const res = await deps.caller.call<{ ts: string }>('chat.postMessage', {
       channel: inc.channelId,
-      text: p.text.replace(/[*_]/g, ''),
-      blocks,
+      text: msg.text,
+      blocks: msg.blocks,
     });
     return { ts: res.ts };
   };
@@ -146,9 +133,8 @@ export function registerEscalation(deps: EscalationSlackDeps) {
   deps.extensions.commands.timers = async (ctx) => {
     const inc = await ctx.incident();
     await groupsLoaded;
-    const lines = describeTimers(await listTimers(db, inc.id), now(), (t) => mentionOf(t) ?? t);
-    const text = `*Timers of ${incidentRef(inc)}*\n${lines.join('\n')}`.slice(0, 2900);
-    return { response_type: 'ephemeral', text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    const msg = renderTimers(inc, await listTimers(db, inc.id), now(), (t) => mentionOf(t) ?? t);
+    return { response_type: 'ephemeral', ...msg };
   };
 
   /** For the header countdown. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describeTimers, pingText } from '../../src/escalation/messages.js';
+import { pingText } from '../../src/escalation/messages.js';
 import { reminderDraft } from '../../src/escalation/schedule.js';
+import { describeTimers } from '../../src/slack/render/escalation.js';
 
 const T0 = new Date('2026-01-05T10:00:00Z');
 const at = (min: number) => new Date(T0.getTime() + min * 60_000);

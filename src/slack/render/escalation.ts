@@ -1,0 +1,68 @@
+import type { EscalationPingPayload } from '../../escalation/fire.js';
+import { TIMER_ACTIONS, type TimerView } from '../../escalation/messages.js';
+import { incidentRef } from '../../incidents/model.js';
+import { plainText as plain, type SlackMessage } from './text.js';
+
+const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
+const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
+
+/** An escalation ping with Acknowledge / Snooze / I'm on it (Acknowledge left out once the incident is acked). */
+export function renderPing(p: EscalationPingPayload, acked: boolean): SlackMessage {
+  const blocks: SlackMessage['blocks'] = [{ type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } }];
+  const actions = p.actions.filter((a) => !(a.actionId === TIMER_ACTIONS.acknowledge && acked));
+  if (actions.length) {
+    blocks.push({
+      type: 'actions',
+      block_id: `timer:${p.timerId}`,
+      elements: actions.map((a) => ({
+        type: 'button',
+        text: plain(a.text),
+        action_id: a.actionId,
+        value: String(p.timerId),
+        ...(a.actionId === TIMER_ACTIONS.acknowledge ? { style: 'primary' } : {}),
+      })),
+    });
+  }
+  return { text: p.text.replace(/[*_]/g, ''), blocks };
+}
+
+/** `/incident timers` as one ephemeral message. */
+export function renderTimers(
+  inc: { id: number },
+  timers: TimerView[],
+  now: Date,
+  mention: (target: string) => string,
+): SlackMessage {
+  const text = `*Timers of ${incidentRef(inc)}*\n${describeTimers(timers, now, mention).join('\n')}`.slice(0, 2900);
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+}
+
+/**
+ * `/incident timers`: one line per timer, pending first (soonest first), then fired and cancelled
+ * (latest first). `mention` turns a target into what to show (e.g. the resolved mention).
+ */
+export function describeTimers(
+  timers: TimerView[],
+  now: Date,
+  mention: (target: string) => string = (t) => t,
+): string[] {
+  if (!timers.length) return ['No timers for this incident.'];
+  const pending = timers.filter((t) => (t.status ?? 'pending') === 'pending').sort((a, b) => +a.dueAt - +b.dueAt);
+  const done = timers
+    .filter((t) => (t.status ?? 'pending') !== 'pending')
+    .sort((a, b) => +(b.firedAt ?? b.dueAt) - +(a.firedAt ?? a.dueAt));
+  const line = (t: TimerView) => {
+    const who = t.target ? ` → ${mention(t.target)}` : '';
+    const what = `${t.kind}${who}: ${t.text}`;
+    const src = t.source ? ` _(${t.source})_` : '';
+    if ((t.status ?? 'pending') === 'pending') {
+      const ms = +t.dueAt - +now;
+      const when = ms <= 0 ? 'due now' : `in ${minutes(ms)} min`;
+      return `:hourglass: ${hhmm(t.dueAt)} (${when}) ${what}${src}`;
+    }
+    if (t.status === 'fired')
+      return `:white_check_mark: fired ${hhmm(t.firedAt ?? t.dueAt)}${t.late ? ' (late)' : ''} ${what}${src}`;
+    return `:heavy_multiplication_x: cancelled (was due ${hhmm(t.dueAt)}) ${what}${src}`;
+  };
+  return [...pending.map(line), ...done.map(line)];
+}
