@@ -1,6 +1,7 @@
 import { orderingKey } from '../incidents/service.js';
 import { getIncident } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { shortMinutes } from '../time-phrases.js';
 import { pagerDutyOp, repeatReminder } from './hooks.js';
 import { pingText, SNOOZE_MINUTES, TIMER_ACTIONS } from './messages.js';
 import { resolveTargets, type TargetOptions } from './targets.js';
@@ -68,7 +69,7 @@ export function createEscalationFire(opts: EscalationFireOptions): FireFn {
         ? []
         : [
             { actionId: TIMER_ACTIONS.acknowledge, text: 'Acknowledge' },
-            { actionId: TIMER_ACTIONS.snooze, text: `Snooze ${SNOOZE_MINUTES} min` },
+            { actionId: TIMER_ACTIONS.snooze, text: `Snooze ${shortMinutes(SNOOZE_MINUTES)}` },
             { actionId: TIMER_ACTIONS.onIt, text: "I'm on it" },
           ],
       snoozeMinutes: SNOOZE_MINUTES,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { Timer } from '../runbooks/schema.js';
+import { minutesPhrase, shortMinutes } from '../time-phrases.js';
 import { Severity, TimerKind } from '../vocabulary.js';
 
 /**
@@ -267,8 +268,8 @@ export function reminderDraft(
     condition: null,
     text:
       name === 'update'
-        ? `No update posted for ${minutes} minutes`
-        : `The status page has not been updated for ${minutes} minutes`,
+        ? `No update posted for ${minutesPhrase(minutes)}`
+        : `The status page has not been updated for ${minutesPhrase(minutes)}`,
     cancelOn: 'resolve',
     source: 'reminder',
     data: { reminder: name },
@@ -276,7 +277,7 @@ export function reminderDraft(
 }
 
 function defaultText(d: DefaultTimer): string {
-  const after = `${d.afterMinutes} minutes`;
+  const after = minutesPhrase(d.afterMinutes);
   switch (d.kind) {
     case 'acknowledge':
       return `Acknowledge within ${after}`;
@@ -343,11 +344,7 @@ export function formatCountdown(
   const head = who && timer.kind === 'escalate' ? `${verb} to ${who}` : who ? `${verb} (${who})` : verb;
   const ms = timer.dueAt.getTime() - now.getTime();
   if (ms <= 0) return `${head} now`;
-  const min = Math.ceil(ms / 60_000);
-  if (min < 60) return `${head} in ${min} min`;
-  const h = Math.floor(min / 60);
-  const rest = min % 60;
-  return `${head} in ${h} h${rest ? ` ${rest} min` : ''}`;
+  return `${head} in ${shortMinutes(Math.ceil(ms / 60_000))}`;
 }
 
 /**

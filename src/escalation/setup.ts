@@ -7,6 +7,7 @@ import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
 import { appendEvents, getIncident } from '../store/incidents.js';
 import { listTimers, nextPending, type TimerRow } from '../store/timers.js';
+import { minutesPhrase } from '../time-phrases.js';
 import { createEscalationFire } from './fire.js';
 import { createEscalationHooks, PAGERDUTY_OP } from './hooks.js';
 import { createPagerDuty } from './paging/pagerduty.js';
@@ -92,7 +93,7 @@ export function createEscalation(deps: EscalationDeps): Escalation {
           inc.id,
           'resolved',
           null,
-          `Auto-resolved: every alert stayed resolved for ${config.AUTO_RESOLVE_MINUTES} minutes`,
+          `Auto-resolved: every alert stayed resolved for ${minutesPhrase(config.AUTO_RESOLVE_MINUTES)}`,
         );
         log.info('auto-resolved: every alert stayed resolved');
       }

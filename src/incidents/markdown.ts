@@ -1,3 +1,4 @@
+import { shortMinutes } from '../time-phrases.js';
 import { eventSegments, type Segment, type TimelineEvent } from './timeline.js';
 
 /**
@@ -24,15 +25,9 @@ export function formatTime(d: Date): string {
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
-/** "42 min", "1 h 5 min", "2 d 3 h"; null stays null. */
+/** "42 min", "1 h 5 min", "2 d 3 h" (date-fns, see time-phrases.ts); null stays null. */
 export function formatMinutes(min: number | null): string | null {
-  if (min === null) return null;
-  if (min < 60) return `${min} min`;
-  const d = Math.floor(min / 1440);
-  const h = Math.floor((min % 1440) / 60);
-  const m = min % 60;
-  if (d) return `${d} d ${h} h`;
-  return m ? `${h} h ${m} min` : `${h} h`;
+  return min === null ? null : shortMinutes(min);
 }
 
 /** "@alice" when a name is known, else "@U0ALICE". */

@@ -25,6 +25,7 @@ import {
 } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
 import { insertTimers } from '../store/timers.js';
+import { minutesPhrase } from '../time-phrases.js';
 import {
   acknowledge,
   assignRole,
@@ -533,7 +534,7 @@ async function scheduleAutoResolve(q: Queryable, incidentId: number, now: Date, 
       target: null,
       severity: null,
       condition: 'every alert stays resolved',
-      text: `Auto-resolve: all alerts resolved for ${minutes} minutes`,
+      text: `Auto-resolve: all alerts resolved for ${minutesPhrase(minutes)}`,
       cancelOn: 'resolve',
       source: 'alerts' as never,
       data: { alertsResolvedAt: now.toISOString() },

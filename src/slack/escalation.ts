@@ -13,6 +13,7 @@ import type { Db } from '../store/db.js';
 import { appendEvents } from '../store/incidents.js';
 import { enqueue } from '../store/outbox.js';
 import { getTimer, listTimers, snoozeTimer } from '../store/timers.js';
+import { shortMinutes } from '../time-phrases.js';
 import type { SlackCaller } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
 import { renderPing, renderTimers } from './render/escalation.js';
@@ -103,7 +104,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
           kind: 'click',
           actor: user,
           at: now(),
-          text: `snoozed "${t.text}" ${SNOOZE_MINUTES} min`,
+          text: `snoozed "${t.text}" ${shortMinutes(SNOOZE_MINUTES)}`,
           data: { timerId },
         },
       ]);

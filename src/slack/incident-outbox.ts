@@ -10,12 +10,13 @@ import { listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
 import { enqueue, type OutboxRow } from '../store/outbox.js';
+import { compactDuration } from '../time-phrases.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
 import { type NextTimer, renderHeader } from './render/header.js';
 import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
 import { renderNotice } from './render/notices.js';
 import { renderNoRunbook, renderRunbook, type ShownTimer } from './render/runbook.js';
-import { esc, humanDuration, type SlackMessage } from './render/text.js';
+import { esc, type SlackMessage } from './render/text.js';
 
 export interface IncidentOutboxDeps {
   db: Db;
@@ -282,7 +283,7 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     async 'slack.announceResolved'(row) {
       const inc = await load(row);
       const channel = await channelByName(config.INCIDENTS_CHANNEL);
-      const took = humanDuration((inc.resolvedAt ?? new Date()).getTime() - inc.startedAt.getTime());
+      const took = compactDuration((inc.resolvedAt ?? new Date()).getTime() - inc.startedAt.getTime());
       const where = inc.channelId ? ` <#${inc.channelId}>` : '';
       const text = `:white_check_mark: *${incidentRef(inc)}* ${esc(inc.title)} resolved after ${took}.${where}`;
       await post(channel, {

@@ -1,10 +1,10 @@
 import type { EscalationPingPayload } from '../../escalation/fire.js';
 import { TIMER_ACTIONS, type TimerView } from '../../escalation/messages.js';
 import { incidentRef } from '../../incidents/model.js';
+import { shortMinutes } from '../../time-phrases.js';
 import { plainText as plain, type SlackMessage } from './text.js';
 
 const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
-const minutes = (ms: number) => Math.max(1, Math.round(ms / 60_000));
 
 /** An escalation ping with Acknowledge / Snooze / I'm on it (Acknowledge left out once the incident is acked). */
 export function renderPing(p: EscalationPingPayload, acked: boolean): SlackMessage {
@@ -57,7 +57,7 @@ export function describeTimers(
     const src = t.source ? ` _(${t.source})_` : '';
     if ((t.status ?? 'pending') === 'pending') {
       const ms = +t.dueAt - +now;
-      const when = ms <= 0 ? 'due now' : `in ${minutes(ms)} min`;
+      const when = ms <= 0 ? 'due now' : `in ${shortMinutes(Math.max(1, Math.round(ms / 60_000)))}`;
       return `:hourglass: ${hhmm(t.dueAt)} (${when}) ${what}${src}`;
     }
     if (t.status === 'fired')

@@ -1,11 +1,11 @@
 import { type Incident, incidentRef } from '../../incidents/model.js';
+import { compactDuration, shortMinutes } from '../../time-phrases.js';
 import {
   type Block,
   button,
   context,
   esc,
   header,
-  humanDuration,
   mention,
   SEVERITY_EMOJI,
   type SlackMessage,
@@ -50,7 +50,7 @@ export function renderHeader(inc: Incident, ctx: HeaderContext): SlackMessage {
         `*Commander*\n${mention(inc.commander)}`,
         `*Comms*\n${mention(inc.commsLead)}`,
         `*Started*\n${slackDate(inc.startedAt)}`,
-        `*${open ? 'Duration so far' : 'Duration'}*\n${humanDuration(end.getTime() - inc.startedAt.getTime())}`,
+        `*${open ? 'Duration so far' : 'Duration'}*\n${compactDuration(end.getTime() - inc.startedAt.getTime())}`,
       ].map((t) => ({ type: 'mrkdwn', text: t })),
     },
   ];
@@ -95,7 +95,7 @@ export function renderHeader(inc: Incident, ctx: HeaderContext): SlackMessage {
 export function countdown(t: NextTimer, now: Date): string {
   const mins = Math.max(0, Math.ceil((t.dueAt.getTime() - now.getTime()) / 60_000));
   const who = t.targetMention ?? (t.target ? esc(t.target) : null);
-  const when = mins === 0 ? 'now' : `in ${mins} min`;
+  const when = mins === 0 ? 'now' : `in ${shortMinutes(mins)}`;
   switch (t.kind) {
     case 'acknowledge':
       return `:alarm_clock: Acknowledge ${when}${who ? ` or ${who} is paged` : ''}`;

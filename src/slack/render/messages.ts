@@ -2,13 +2,13 @@ import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
 import { eventSegments, type Segment, type TimelineEvent } from '../../incidents/timeline.js';
 import type { StoredEvent } from '../../store/incidents.js';
+import { compactDuration, shortMinutes } from '../../time-phrases.js';
 import {
   type Block,
   button,
   chunkBlocks,
   context,
   esc,
-  humanDuration,
   mention,
   SEVERITY_EMOJI,
   type SlackMessage,
@@ -97,7 +97,7 @@ export function renderAnnouncement(inc: Incident): SlackMessage {
 /** `/incident list` and App Home rows. */
 export function incidentLine(inc: Incident, now: Date): string {
   const where = inc.channelId ? `<#${inc.channelId}>` : '';
-  const age = humanDuration(now.getTime() - inc.startedAt.getTime());
+  const age = compactDuration(now.getTime() - inc.startedAt.getTime());
   return `${SEVERITY_EMOJI[inc.severity]} *${incidentRef(inc)}* ${esc(inc.title)} · ${STATUS_LABEL[inc.status]} · ${age} · commander ${mention(inc.commander)} ${where}`;
 }
 
@@ -176,7 +176,9 @@ export function renderAlertChange(
 
 export function renderAllResolved(inc: Incident, autoResolveMinutes: number): SlackMessage {
   const auto =
-    autoResolveMinutes > 0 ? ` The incident resolves itself in ${autoResolveMinutes} min if nothing fires again.` : '';
+    autoResolveMinutes > 0
+      ? ` The incident resolves itself in ${shortMinutes(autoResolveMinutes)} if nothing fires again.`
+      : '';
   return {
     text: 'All alerts resolved',
     blocks: [

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Incident } from '../../incidents/model.js';
 import type { Command, RunbookDocument, RunbookSection, Timer } from '../../runbooks/schema.js';
+import { shortMinutes } from '../../time-phrases.js';
 import {
   type Block,
   button,
@@ -37,18 +38,18 @@ export const blockIdFor = (commandId: string) =>
 export type ShownTimer = Pick<Timer, 'afterMinutes' | 'target' | 'condition' | 'text'> & { kind: string };
 
 export function describeTimer(t: ShownTimer): string {
-  const at = `+${t.afterMinutes} min`;
+  const at = `+${shortMinutes(t.afterMinutes)}`;
   const cond = t.condition ? ` (if ${esc(t.condition)})` : '';
   const who = t.target ? ` to ${esc(t.target)}` : '';
   switch (t.kind) {
     case 'acknowledge':
-      return `Acknowledge within ${t.afterMinutes} min`;
+      return `Acknowledge within ${shortMinutes(t.afterMinutes)}`;
     case 'escalate':
       return `Escalates${who} at ${at}${cond}`;
     case 'resolve':
-      return `Resolve within ${t.afterMinutes} min${cond}`;
+      return `Resolve within ${shortMinutes(t.afterMinutes)}${cond}`;
     case 'update':
-      return `Status update every ${t.afterMinutes} min`;
+      return `Status update every ${shortMinutes(t.afterMinutes)}`;
     case 'declare':
       return `Declare${who} at ${at}${cond}`;
     default:

@@ -41,16 +41,6 @@ export function slackDate(d: Date, format = '{date_short_pretty} {time}'): strin
   return `<!date^${secs}^${format}|${d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
 }
 
-/** "1h 5m", "12m", "<1m". */
-export function humanDuration(ms: number): string {
-  const m = Math.floor(ms / 60_000);
-  if (m < 1) return '<1m';
-  const d = Math.floor(m / 1440);
-  const h = Math.floor((m % 1440) / 60);
-  const mm = m % 60;
-  return [d ? `${d}d` : '', h ? `${h}h` : '', mm ? `${mm}m` : ''].filter(Boolean).join(' ');
-}
-
 export const SEVERITY_EMOJI: Record<string, string> = {
   P1: ':red_circle:',
   P2: ':large_orange_circle:',
