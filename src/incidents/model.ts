@@ -156,7 +156,7 @@ export function declare(d: Declaration, now: Date): Change {
 export function acknowledge(inc: Incident, actor: string, now: Date): Change {
   if (inc.status === 'resolved')
     throw new TransitionError(`INC-${inc.id} is resolved; reopen it before acknowledging.`);
-  if (inc.ackedAt) throw new TransitionError(`INC-${inc.id} was already acknowledged by <@${inc.ackedBy}>.`);
+  if (inc.ackedAt) throw new TransitionError(`INC-${inc.id} was already acknowledged by @${inc.ackedBy}.`);
   const incident = { ...inc, ackedAt: now, ackedBy: actor, commander: inc.commander ?? actor };
   const events = [ev('acknowledged', actor, now, 'Acknowledged')];
   if (!inc.commander) events.push(roleEvent('commander', actor, actor, now));
@@ -204,7 +204,7 @@ export function setSeverity(inc: Incident, to: Severity, actor: string | null, n
 
 export function assignRole(inc: Incident, role: IncidentRole, user: string, actor: string | null, now: Date): Change {
   const key = role === 'commander' ? 'commander' : role === 'comms' ? 'commsLead' : 'scribe';
-  if (inc[key] === user) throw new TransitionError(`<@${user}> is already ${role} of INC-${inc.id}.`);
+  if (inc[key] === user) throw new TransitionError(`@${user} is already ${role} of INC-${inc.id}.`);
   return {
     incident: { ...inc, [key]: user },
     events: [roleEvent(role, user, actor, now, inc[key])],

@@ -45,9 +45,12 @@ const ephemeral = (text: string, blocks?: unknown[]): Reply => ({
   ...(blocks ? { blocks } : {}),
 });
 
+/** Domain messages name people as `@U012AB`; in Slack they become mentions. */
+export const mentionUsers = (text: string) => text.replace(/(^|[\s(])@([UW][A-Z0-9]{2,})\b/g, '$1<@$2>');
+
 /** Turns an error into what the person sees; only our own user-facing messages are shown verbatim. */
 export function errorReply(err: unknown, logger: Logger): Reply {
-  if (err instanceof UserFacingError) return ephemeral(`:warning: ${err.message}`);
+  if (err instanceof UserFacingError) return ephemeral(`:warning: ${mentionUsers(err.message)}`);
   logger.error({ err }, 'slack handler failed');
   return ephemeral(
     ':x: Something went wrong on our side; it is logged. Try again, or use the buttons in the incident channel.',

@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
+import { AlertmanagerWebhook, storable } from '../alerts/alertmanager.js';
 import { formatZodIssues } from '../errors.js';
-import { PayloadTooLargeError, readBody, sendJson } from '../http/body.js';
-import type { Handler } from '../http/server.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { Metrics } from '../metrics.js';
-import { AlertmanagerWebhook, storable } from './alertmanager.js';
+import { PayloadTooLargeError, readBody, sendJson } from './body.js';
+import type { Handler } from './server.js';
 
 export const MAX_ALERT_BODY = 1024 * 1024;
 
