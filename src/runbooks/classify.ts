@@ -1,3 +1,4 @@
+import { checkSql } from '../diagnostics/guards/sql.js';
 import type { Executor, Risk } from './schema.js';
 import { isSqlStart, parseShell, type ShellParse, type SimpleCommand } from './shell.js';
 
@@ -570,35 +571,10 @@ function psqlFinding(args: string[], inputFile: string | null): Finding {
   return f('postgres', 'exec', 'opens an interactive psql session');
 }
 
-/** Classifies SQL by its statements; terminating backends counts as a write ("kill connections"). */
+/** Classifies SQL with the diagnostics SQL policy (PostgreSQL's parser; see diagnostics/guards/sql.ts). */
 function sqlFinding(sql: string): Finding {
-  const query = sql.trim();
-  const statements = query
-    .replace(/--[^\n]*/g, '')
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  let worst: Finding = f('postgres', 'read', 'runs a read-only SQL query', null, query);
-  for (const st of statements) {
-    const kw = /^\s*(\w+)(?:\s+(\w+))?/.exec(st);
-    const first = (kw?.[1] ?? '').toUpperCase();
-    const second = (kw?.[2] ?? '').toUpperCase();
-    let found: Finding;
-    if (/^(DELETE|DROP|TRUNCATE)$/.test(first)) {
-      found = f('postgres', 'destructive', `deletes data (${first})`, null, query);
-    } else if (/\bpg_(terminate|cancel)_backend\s*\(/i.test(st)) {
-      found = f('postgres', 'write', 'kills database connections (pg_terminate_backend)', null, query);
-    } else if (first === 'EXPLAIN' && /\bANALYZE\b/i.test(st) && /\b(INSERT|UPDATE|DELETE)\b/i.test(st)) {
-      found = f('postgres', 'write', 'runs a data-changing statement under EXPLAIN ANALYZE', null, query);
-    } else if (/^(SELECT|WITH|SHOW|EXPLAIN|TABLE|VALUES)$/.test(first)) {
-      found = f('postgres', 'read', 'runs a read-only SQL query', null, query);
-    } else {
-      const what = first === 'CREATE' && second === 'INDEX' ? 'creates an index' : `changes the database (${first})`;
-      found = f('postgres', 'write', what, null, query);
-    }
-    if (RISK_ORDER[found.risk] > RISK_ORDER[worst.risk]) worst = found;
-  }
-  return worst;
+  const v = checkSql(sql);
+  return f('postgres', v.risk, v.what, null, sql.trim());
 }
 
 const REDIS_READ = new Set([
