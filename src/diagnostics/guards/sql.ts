@@ -64,6 +64,11 @@ export const ALLOWED_VOLATILE: ReadonlySet<string> = new Set([
 const EVALUATES_OR_ESCAPES =
   /^(ts_stat|ts_rewrite|\w*_to_xml\w*|cursor_to_\w+|dblink\w*|lo_\w+|loread|lowrite|pg_read_\w+|pg_ls_\w+|pg_stat_file|pg_file_\w+|pg_logdir_ls|pg_current_logfile|pg_hba_file_rules|pg_ident_file_mappings|pg_show_all_file_settings|postgres_fdw\w*|\w*_fdw_handler|pg_logical_\w+|pg_replication_\w+|pg_import_system_collations|pg_execute_server_program|pgp_\w+|xmlparse)$/;
 
+/** True for a function refused whatever its volatility (evaluates SQL text or reaches outside the database). */
+export function evaluatesOrEscapes(name: string): boolean {
+  return EVALUATES_OR_ESCAPES.test(name.toLowerCase());
+}
+
 /** Functions whose effect is on connections; classified as a write (kills a session), never run. */
 const KILLS_SESSIONS = /^(pg_terminate_backend|pg_cancel_backend)$/;
 
