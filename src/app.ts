@@ -24,6 +24,7 @@ import { createSlackCaller } from './slack/web.js';
 import { createStatusPageProvider, loadTemplateFile } from './statuspage/index.js';
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
+import { StoreInUseError } from './store/lock.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
 
@@ -107,6 +108,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     ready: async () => slackListener !== null && (await db.query('SELECT 1').then(() => true)),
   });
   const { url, port } = await http.listen(opts.port ?? config.PORT, config.HOST);
+  db.lock?.update({ port });
   const base = config.PUBLIC_URL ?? url;
 
   if (localMode) {
@@ -335,13 +337,16 @@ async function createRoles(config: Config, logger: Logger, usergroups: UserGroup
 }
 
 async function openStore(config: Config): Promise<Db> {
-  return openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA }).catch((err) => {
-    throw new Error(
-      config.DATABASE_URL
-        ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
-        : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
-    );
-  });
+  return openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA, command: 'serve' }).catch(
+    (err) => {
+      if (err instanceof StoreInUseError) throw err;
+      throw new Error(
+        config.DATABASE_URL
+          ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
+          : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
+      );
+    },
+  );
 }
 
 /** Bolt logs through our pino instance, so its lines carry the same context and redaction. */
