@@ -51,7 +51,11 @@ program
   .description('Apply database migrations (the bot also does this at start-up).')
   .action(async () => {
     const config = loadConfig();
-    const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA, command: 'migrate' });
+    const db = await openDb({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.INCIDENT_BOT_DATA,
+      command: 'migrate',
+    });
     try {
       const r = await migrate(db);
       console.log(JSON.stringify({ store: db.kind, ...r }));

@@ -54,7 +54,11 @@ export function registerIncidentsCommand(program: Command): void {
 
 async function withStore(fn: (db: Awaited<ReturnType<typeof openDb>>, service: IncidentService) => Promise<void>) {
   const config = loadConfig();
-  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA, command: 'incidents' });
+  const db = await openDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.INCIDENT_BOT_DATA,
+    command: 'incidents',
+  });
   try {
     await migrate(db);
     const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, silentLogger);
