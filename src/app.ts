@@ -4,10 +4,11 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { alertmanagerHandler } from './alerts/receiver.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
-import type { Config } from './config.js';
+import { type Config, webhookAuthMode } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
 import { sendJson } from './http/body.js';
+import { createRejectLog } from './http/reject-log.js';
 import { createHttpServer, type Handler, type HttpServer } from './http/server.js';
 import { createRunbookLookup, type RunbookSource } from './incidents/runbook-lookup.js';
 import { type IncidentHooks, IncidentService, type RunbookLookup } from './incidents/service.js';
@@ -65,6 +66,8 @@ export interface Worker {
 /** Wires every part and starts serving. Order: store, runbooks, HTTP, Slack (or the local workspace), workers. */
 export async function startBot(config: Config, opts: StartOptions): Promise<Bot> {
   const { logger } = opts;
+  // Before anything is opened: a real workspace with an open alert webhook is refused (rt-07).
+  const webhookAuth = webhookAuthMode(config);
   const metrics = createMetrics();
   const db = opts.db ?? (await openStore(config));
   const migrations = await migrate(db);
@@ -223,6 +226,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     kubeconfig: config.KUBECONFIG,
     prometheusUrl: config.PROMETHEUS_URL,
     postgresTargets: config.DIAG_POSTGRES_URLS,
+    allowSuperuser: config.DIAG_POSTGRES_ALLOW_SUPERUSER,
     redisTargets: config.DIAG_REDIS_URLS,
     timeoutMs: config.DIAG_TIMEOUT_MS,
     maxConcurrent: config.DIAG_MAX_CONCURRENT,
@@ -256,7 +260,17 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     now: opts.now,
   });
 
-  alerts = alertmanagerHandler({ service, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
+  alerts = alertmanagerHandler({
+    service,
+    token: config.ALERT_WEBHOOK_TOKEN,
+    logger,
+    metrics,
+    onReject: createRejectLog(logger.child({ component: 'alerts' })),
+  });
+  if (webhookAuth === 'none' && !localMode)
+    logger.warn(
+      'ALERT_WEBHOOK_AUTH=none: /alerts/alertmanager accepts alerts from anyone who can reach this port; set ALERT_WEBHOOK_TOKEN',
+    );
   if (receiver instanceof HTTPReceiver) {
     slackListener = (req, res) => {
       receiver.requestListener(req, res);
