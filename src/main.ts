@@ -6,6 +6,7 @@ import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
 import { UserFacingError } from './errors.js';
 import { createLogger } from './log.js';
+import { installProcessGuards } from './process-guard.js';
 import { openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -26,6 +27,8 @@ program
   .action(async (opts: { port?: number }) => {
     const config = loadConfig();
     const logger = createLogger(config.LOG_LEVEL);
+    // An unexpected throw in a socket handler or a forgotten promise is logged, not a crash of every incident.
+    installProcessGuards(logger);
     const bot: Bot = await startBot(config, { logger, port: opts.port });
     let signals = 0;
     const shutdown = (sig: string) => {
