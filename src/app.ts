@@ -19,6 +19,7 @@ import { registerEscalation } from './slack/escalation.js';
 import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
 import { createSlackOps } from './slack/ops.js';
 import { redisGate } from './slack/rate-gate.js';
+import { guardSlackRequests } from './slack/request-guard.js';
 import { registerStatuspage } from './slack/statuspage.js';
 import { createUserGroups, type UserGroups } from './slack/usergroups.js';
 import { createSlackCaller } from './slack/web.js';
@@ -28,6 +29,7 @@ import { countOpenBySeverity } from './store/incidents.js';
 import { StoreInUseError } from './store/lock.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
+import { dbSeenStore } from './store/seen.js';
 
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
 export interface Bot {
@@ -66,6 +68,7 @@ export interface Worker {
 /** Wires every part and starts serving. Order: store, runbooks, HTTP, Slack (or the local workspace), workers. */
 export async function startBot(config: Config, opts: StartOptions): Promise<Bot> {
   const { logger } = opts;
+  const rejectLog = createRejectLog(logger.child({ component: 'http' }));
   // Before anything is opened: a real workspace with an open alert webhook is refused (rt-07).
   const webhookAuth = webhookAuthMode(config);
   const metrics = createMetrics();
@@ -265,17 +268,21 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     token: config.ALERT_WEBHOOK_TOKEN,
     logger,
     metrics,
-    onReject: createRejectLog(logger.child({ component: 'alerts' })),
+    onReject: rejectLog,
   });
   if (webhookAuth === 'none' && !localMode)
     logger.warn(
       'ALERT_WEBHOOK_AUTH=none: /alerts/alertmanager accepts alerts from anyone who can reach this port; set ALERT_WEBHOOK_TOKEN',
     );
   if (receiver instanceof HTTPReceiver) {
-    slackListener = (req, res) => {
-      receiver.requestListener(req, res);
-      return true;
-    };
+    // Timestamps both ways, replays and Slack retries are settled before Bolt sees a request (real clock, as Slack's).
+    slackListener = guardSlackRequests(
+      { signingSecret, logger, seen: dbSeenStore(db), onReject: rejectLog },
+      (req, res) => {
+        receiver.requestListener(req, res);
+        return true;
+      },
+    );
   } else {
     await receiver.start();
     logger.info('connected to Slack in Socket Mode');
