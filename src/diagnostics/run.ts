@@ -12,7 +12,7 @@ import { createLimiter } from './limits.js';
 import { parseCommandLine } from './parse-command.js';
 import { canonical, fill, findPlaceholders, lookup, validateValue, valuesFromLabels } from './placeholders.js';
 import { extractSql, type PgConnect, runPostgres } from './postgres.js';
-import { extractPromQL, runPrometheus } from './prometheus.js';
+import { extractPromQL, extractPromRequest, runPrometheus } from './prometheus.js';
 import { checkRedisCommand, extractRedis, runRedis } from './redis.js';
 import { pickTarget } from './targets.js';
 import {
@@ -298,12 +298,15 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       }
       case 'prometheus': {
         if (!opts.prometheusUrl) throw new RefusedError('Prometheus is not configured (set PROMETHEUS_URL).');
-        const query = r.argv.length ? extractPromQL(r.argv, r.query, r.display) : extractPromQL([], r.query, r.display);
+        const { query, range } = r.argv.length
+          ? extractPromRequest(r.argv, r.query, r.display)
+          : { query: extractPromQL([], r.query, r.display), range: null };
         return withTimeout(
           'Prometheus',
           runPrometheus({
             baseUrl: opts.prometheusUrl,
             query,
+            range,
             timeoutMs: opts.timeoutMs,
             now: now(),
             trend: opts.promTrend,
