@@ -3,12 +3,13 @@ import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
-import type { Config } from './config.js';
+import { type Config, webhookAuthMode } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
 import { createEscalation } from './escalation/setup.js';
 import { alertmanagerHandler } from './http/alertmanager.js';
 import { sendJson } from './http/body.js';
+import { createRejectLog } from './http/reject-log.js';
 import { createHttpServer, type Handler, type HttpServer } from './http/server.js';
 import { type IncidentHooks, IncidentService, type RunbookLookup } from './incidents/service.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -20,13 +21,16 @@ import { registerEscalation } from './slack/escalation.js';
 import { registerIncidentCommands, type SlackExtensions } from './slack/incident.js';
 import { createIncidentOutbox } from './slack/incident-outbox.js';
 import { redisGate } from './slack/rate-gate.js';
+import { guardSlackRequests } from './slack/request-guard.js';
 import { registerStatuspage } from './slack/statuspage.js';
 import { createUserGroups, type UserGroups } from './slack/usergroups.js';
 import { createStatuspage } from './statuspage/setup.js';
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
+import { StoreInUseError } from './store/lock.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
+import { dbSeenStore } from './store/seen.js';
 
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
 export interface Bot {
@@ -65,6 +69,9 @@ export interface Worker {
 /** Wires every part and starts serving. Order: store, runbooks, HTTP, Slack (or the local workspace), workers. */
 export async function startBot(config: Config, opts: StartOptions): Promise<Bot> {
   const { logger } = opts;
+  const rejectLog = createRejectLog(logger.child({ component: 'http' }));
+  // Before anything is opened: a real workspace with an open alert webhook is refused (rt-07).
+  const webhookAuth = webhookAuthMode(config);
   const metrics = createMetrics();
   const db = opts.db ?? (await openStore(config));
   const migrations = await migrate(db);
@@ -108,6 +115,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     ready: async () => slackListener !== null && (await db.query('SELECT 1').then(() => true)),
   });
   const { url, port } = await http.listen(opts.port ?? config.PORT, config.HOST);
+  db.lock?.update({ port });
   const base = config.PUBLIC_URL ?? url;
 
   if (localMode) {
@@ -227,6 +235,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     kubeconfig: config.KUBECONFIG,
     prometheusUrl: config.PROMETHEUS_URL,
     postgresTargets: config.DIAG_POSTGRES_URLS,
+    allowSuperuser: config.DIAG_POSTGRES_ALLOW_SUPERUSER,
     redisTargets: config.DIAG_REDIS_URLS,
     timeoutMs: config.DIAG_TIMEOUT_MS,
     maxConcurrent: config.DIAG_MAX_CONCURRENT,
@@ -262,12 +271,26 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     now: opts.now,
   });
 
-  alerts = alertmanagerHandler({ service, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
+  alerts = alertmanagerHandler({
+    service,
+    token: config.ALERT_WEBHOOK_TOKEN,
+    logger,
+    metrics,
+    onReject: rejectLog,
+  });
+  if (webhookAuth === 'none' && !localMode)
+    logger.warn(
+      'ALERT_WEBHOOK_AUTH=none: /alerts/alertmanager accepts alerts from anyone who can reach this port; set ALERT_WEBHOOK_TOKEN',
+    );
   if (receiver instanceof HTTPReceiver) {
-    slackListener = (req, res) => {
-      receiver.requestListener(req, res);
-      return true;
-    };
+    // Timestamps both ways, replays and Slack retries are settled before Bolt sees a request (real clock, as Slack's).
+    slackListener = guardSlackRequests(
+      { signingSecret, logger, seen: dbSeenStore(db), onReject: rejectLog },
+      (req, res) => {
+        receiver.requestListener(req, res);
+        return true;
+      },
+    );
   } else {
     await receiver.start();
     logger.info('connected to Slack in Socket Mode');
@@ -343,13 +366,16 @@ async function createRoles(config: Config, logger: Logger, usergroups: UserGroup
 }
 
 async function openStore(config: Config): Promise<Db> {
-  return openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA }).catch((err) => {
-    throw new Error(
-      config.DATABASE_URL
-        ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
-        : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
-    );
-  });
+  return openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA, command: 'serve' }).catch(
+    (err) => {
+      if (err instanceof StoreInUseError) throw err;
+      throw new Error(
+        config.DATABASE_URL
+          ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
+          : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
+      );
+    },
+  );
 }
 
 /** Bolt logs through our pino instance, so its lines carry the same context and redaction. */

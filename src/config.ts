@@ -97,12 +97,21 @@ export const ConfigSchema = z.object({
   ),
   ROLES_FILE: optionalString.describe('YAML roles file (users and user groups -> viewer/responder/operator/admin).'),
   ALERT_WEBHOOK_TOKEN: optionalString.describe(
-    'Bearer token Alertmanager must send to /alerts/alertmanager. Unset: no auth (local only).',
+    'Bearer token Alertmanager must send to /alerts/alertmanager. Required with SLACK_BOT_TOKEN unless ALERT_WEBHOOK_AUTH=none.',
   ),
+  ALERT_WEBHOOK_AUTH: z
+    .enum(['token', 'none'])
+    .optional()
+    .describe(
+      'none: accept unauthenticated alerts even with SLACK_BOT_TOKEN set (warned at start). Default: token when SLACK_BOT_TOKEN is set.',
+    ),
   PROMETHEUS_URL: url.describe('Prometheus base URL for diagnostics.'),
   KUBECONFIG: optionalString.describe('Kubeconfig path for diagnostics; in-cluster config when running in Kubernetes.'),
   DIAG_POSTGRES_URLS: keyValueList.describe('Diagnostic PostgreSQL targets: name=url,...'),
   DIAG_REDIS_URLS: keyValueList.describe('Diagnostic Redis targets: name=url,...'),
+  DIAG_POSTGRES_ALLOW_SUPERUSER: bool
+    .default('false')
+    .describe('Run PostgreSQL diagnostics even when a target role is a superuser (use a pg_monitor role instead).'),
   STATUSPAGE_API_KEY: optionalString.describe(
     'Atlassian Statuspage API key. Unset: the log provider only records updates.',
   ),
@@ -187,6 +196,21 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * How /alerts/alertmanager is protected: 'token' (ALERT_WEBHOOK_TOKEN) or 'none'. With a Slack token (a real
+ * workspace) and no webhook token, serving is refused unless ALERT_WEBHOOK_AUTH=none says so explicitly:
+ * anyone reaching the Service could otherwise open incidents and page people. Throws ConfigError.
+ */
+export function webhookAuthMode(cfg: Config): 'token' | 'none' {
+  if (cfg.ALERT_WEBHOOK_TOKEN) return 'token';
+  if (cfg.ALERT_WEBHOOK_AUTH === 'none' || !cfg.SLACK_BOT_TOKEN) return 'none';
+  throw new ConfigError(
+    'Invalid configuration:\n  ALERT_WEBHOOK_TOKEN: required when SLACK_BOT_TOKEN is set, so that only Alertmanager can open incidents ' +
+      '(set ALERT_WEBHOOK_AUTH=none to accept unauthenticated alerts on purpose)',
+    { variables: ['ALERT_WEBHOOK_TOKEN'] },
+  );
+}
 
 /** Reads the environment once; a bad value throws a ConfigError naming each variable and what was expected. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

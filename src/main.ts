@@ -6,6 +6,7 @@ import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
 import { UserFacingError } from './errors.js';
 import { createLogger } from './log.js';
+import { installProcessGuards } from './process-guard.js';
 import { openDb } from './store/db.js';
 import { migrate } from './store/migrate.js';
 
@@ -26,6 +27,8 @@ program
   .action(async (opts: { port?: number }) => {
     const config = loadConfig();
     const logger = createLogger(config.LOG_LEVEL);
+    // An unexpected throw in a socket handler or a forgotten promise is logged, not a crash of every incident.
+    installProcessGuards(logger);
     const bot: Bot = await startBot(config, { logger, port: opts.port });
     let signals = 0;
     const shutdown = (sig: string) => {
@@ -51,7 +54,11 @@ program
   .description('Apply database migrations (the bot also does this at start-up).')
   .action(async () => {
     const config = loadConfig();
-    const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA });
+    const db = await openDb({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.INCIDENT_BOT_DATA,
+      command: 'migrate',
+    });
     try {
       const r = await migrate(db);
       console.log(JSON.stringify({ store: db.kind, ...r }));

@@ -53,7 +53,11 @@ export function registerIncidentsCommand(program: Command): void {
 
 async function withStore(fn: (db: Db, runbooks: RunbookLookup) => Promise<void>) {
   const config = loadConfig();
-  const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA });
+  const db = await openDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.INCIDENT_BOT_DATA,
+    command: 'incidents',
+  });
   try {
     await migrate(db);
     await fn(db, await createRunbookLookup(config.RUNBOOKS_DIR, silentLogger));

@@ -1,27 +1,52 @@
 import axios, { type AxiosInstance } from 'axios';
 import { sparkline, table } from './format.js';
-import { takeOption } from './parse-command.js';
 import { RefusedError } from './types.js';
 
 const MAX_SERIES = 50;
+
+/** start/end/step of a `query_range` call as written in the runbook (strings; any may be missing). */
+export interface RangeSpec {
+  start?: string;
+  end?: string;
+  step?: string;
+}
+
+/**
+ * PromQL and, for `/api/v1/query_range` lines, the range asked for: from `curl ...api/v1/query_range?query=...&start=..`,
+ * `--data-urlencode` pairs, or bare PromQL (instant). Throws RefusedError when no query is found.
+ */
+export function extractPromRequest(
+  argv: string[],
+  query: string | null,
+  text: string,
+): { query: string; range: RangeSpec | null } {
+  const tool = argv[0] ?? '';
+  if (/^(curl|wget|http|https)$/.test(tool)) {
+    const isRange = argv.some((a) => /\/api\/v1\/query_range\b/.test(a));
+    const pairs = new Map<string, string>();
+    for (const a of argv) {
+      const m = /\/api\/v1\/query(?:_range)?\?(.*)$/s.exec(a);
+      if (m) for (const k of ['query', 'start', 'end', 'step']) pairs.set(k, pairs.get(k) ?? param(m[1], k) ?? '');
+    }
+    for (let i = 0; i < argv.length - 1; i++) {
+      if (!['--data-urlencode', '-d', '--data', '--data-raw'].includes(argv[i])) continue;
+      const v = argv[i + 1];
+      const eq = v.indexOf('=');
+      if (eq > 0) pairs.set(v.slice(0, eq), argv[i] === '--data-urlencode' ? v.slice(eq + 1) : decode(v.slice(eq + 1)));
+    }
+    const q = query?.trim() || pairs.get('query');
+    if (!q) throw new RefusedError('No Prometheus query (query=...) found in this command.');
+    const pick = (k: string) => pairs.get(k) || undefined;
+    return { query: q, range: isRange ? { start: pick('start'), end: pick('end'), step: pick('step') } : null };
+  }
+  return { query: extractPromQL(argv, query, text), range: null };
+}
 
 /** PromQL from a runbook line: `curl ...api/v1/query?query=...`, `--data-urlencode 'query=...'`, or bare PromQL. */
 export function extractPromQL(argv: string[], query: string | null, text: string): string {
   if (query) return query.trim();
   const tool = argv[0] ?? '';
-  if (/^(curl|wget|http|https)$/.test(tool)) {
-    for (const a of argv) {
-      const m = /\/api\/v1\/query(?:_range)?\?(.*)$/s.exec(a);
-      if (!m) continue;
-      const q = param(m[1], 'query');
-      if (q) return q;
-    }
-    const d = takeOption(argv, ['--data-urlencode']);
-    if (d.value?.startsWith('query=')) return d.value.slice('query='.length);
-    const dd = takeOption(argv, ['-d', '--data', '--data-raw']);
-    if (dd.value?.startsWith('query=')) return decode(dd.value.slice('query='.length));
-    throw new RefusedError('No Prometheus query (query=...) found in this command.');
-  }
+  if (/^(curl|wget|http|https)$/.test(tool)) return extractPromRequest(argv, null, text).query;
   return text
     .split('\n')
     .filter((l) => !l.trim().startsWith('#'))
@@ -58,9 +83,88 @@ interface PromResponse {
   error?: string;
 }
 
+/** Longest range a diagnostic reads, seconds (7 days). */
+export const MAX_RANGE_SEC = 7 * 24 * 3600;
+/** Most points per series a range query may return. */
+export const MAX_POINTS = 1000;
+/** Bytes of Prometheus response read at most; larger answers are refused, not buffered. */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+/** Characters of rendered output kept. */
+export const PROM_OUTPUT_MAX = 64 * 1024;
+
+const UNIT_SEC: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+
+/** A Prometheus duration (`30s`, `1h30m`) or plain seconds; null when it is neither. */
+export function parseDuration(v: string): number | null {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const parts = [...v.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== v) return null;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_SEC[p[2]] ?? 0), 0);
+}
+
+/** A time as the Prometheus API takes it (unix seconds or RFC 3339), or `now` / `now-1h`; seconds, or null. */
+function parseTime(v: string, nowSec: number): number | null {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
+  const rel = /^now(?:-(.+))?$/.exec(v);
+  if (rel) {
+    if (!rel[1]) return nowSec;
+    const d = parseDuration(rel[1]);
+    return d === null ? null : nowSec - d;
+  }
+  if (/^\d{4}-\d{2}-\d{2}T/.test(v)) {
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? null : t / 1000;
+  }
+  return null;
+}
+
+/**
+ * The range a `query_range` runs over, bounded: end defaults to now, start to end - 1h, step to what gives about
+ * 240 points. Refused (RefusedError naming the parameter) when a value cannot be read, when start is after end,
+ * when the range exceeds {@link MAX_RANGE_SEC}, or when it would return more than {@link MAX_POINTS} points per series.
+ */
+export function resolveRange(spec: RangeSpec, now: Date): { start: number; end: number; step: number } {
+  const nowSec = Math.floor(now.getTime() / 1000);
+  const read = (name: 'start' | 'end', fallback: number) => {
+    const v = spec[name];
+    if (v === undefined) return fallback;
+    const t = parseTime(v, nowSec);
+    if (t === null)
+      throw new RefusedError(
+        `query_range ${name}="${v}" is not a time the bot can read (unix seconds, RFC 3339, or now-1h); the range query is not run.`,
+      );
+    return t;
+  };
+  const end = read('end', nowSec);
+  const start = read('start', end - 3600);
+  if (start >= end) throw new RefusedError('query_range start is not before end; the range query is not run.');
+  const span = end - start;
+  if (span > MAX_RANGE_SEC)
+    throw new RefusedError(
+      `query_range covers ${Math.round(span / 3600)} h; the bot reads at most ${MAX_RANGE_SEC / 86400} days. Narrow start/end.`,
+    );
+  let step: number;
+  if (spec.step !== undefined) {
+    const d = parseDuration(spec.step);
+    if (d === null || d <= 0)
+      throw new RefusedError(
+        `query_range step="${spec.step}" is not a duration (e.g. 30s, 5m); the range query is not run.`,
+      );
+    step = d;
+  } else step = Math.max(1, Math.ceil(span / 240));
+  const points = Math.floor(span / step) + 1;
+  if (points > MAX_POINTS)
+    throw new RefusedError(
+      `query_range with step ${step} s over ${Math.round(span / 60)} min gives ${points} points per series; the bot reads at most ${MAX_POINTS}. Use step=${Math.ceil(span / (MAX_POINTS - 1))}s or more.`,
+    );
+  return { start, end, step };
+}
+
 export interface PromRunOptions {
   baseUrl: string;
   query: string;
+  /** Run as a range query over these bounds (from the runbook's query_range line). */
+  range?: RangeSpec | null;
   timeoutMs: number;
   now: Date;
   /** Adds a TREND column from a 1h range query when the result is a small vector. */
@@ -68,18 +172,43 @@ export interface PromRunOptions {
   http?: AxiosInstance;
 }
 
-/** Instant query, rendered as a small table; a failed trend lookup never fails the run. */
+/**
+ * Instant query (or, with `range`, a bounded range query), rendered as a small table; responses over
+ * {@link MAX_RESPONSE_BYTES} are refused without being buffered, and the rendered output is capped.
+ * Prometheus is asked to stop evaluating after `timeoutMs` too. A failed trend lookup never fails the run.
+ */
 export async function runPrometheus(opts: PromRunOptions): Promise<{ output: string; rows: number }> {
+  const out = await runPrometheusUncapped(opts);
+  return out.output.length > PROM_OUTPUT_MAX
+    ? { ...out, output: `${out.output.slice(0, PROM_OUTPUT_MAX)}\n… output cut at ${PROM_OUTPUT_MAX / 1024} KiB` }
+    : out;
+}
+
+async function runPrometheusUncapped(opts: PromRunOptions): Promise<{ output: string; rows: number }> {
   if (!opts.query) throw new RefusedError('The Prometheus query is empty.');
   if (opts.query.length > 4000) throw new RefusedError('The Prometheus query is longer than 4000 characters.');
   const http = opts.http ?? axios.create();
   const base = opts.baseUrl.replace(/\/+$/, '');
   const time = opts.now.getTime() / 1000;
-  const res = await http.get<PromResponse>(`${base}/api/v1/query`, {
-    params: { query: opts.query, time },
-    timeout: opts.timeoutMs,
-    validateStatus: () => true,
-  });
+  const range = opts.range ? resolveRange(opts.range, opts.now) : null;
+  const res = await http
+    .get<PromResponse>(`${base}/api/v1/${range ? 'query_range' : 'query'}`, {
+      params: {
+        query: opts.query,
+        ...(range ? range : { time }),
+        timeout: `${Math.max(1, Math.floor(opts.timeoutMs))}ms`,
+      },
+      timeout: opts.timeoutMs,
+      maxContentLength: MAX_RESPONSE_BYTES,
+      validateStatus: () => true,
+    })
+    .catch((e: Error) => {
+      if (/maxContentLength/.test(e.message))
+        throw new RefusedError(
+          `The Prometheus answer is larger than ${MAX_RESPONSE_BYTES / 1024 / 1024} MiB; narrow the query (fewer series, a larger step).`,
+        );
+      throw e;
+    });
   const body = res.data;
   if (!body || typeof body !== 'object' || body.status !== 'success' || !body.data) {
     const why =
@@ -95,14 +224,22 @@ export async function runPrometheus(opts: PromRunOptions): Promise<{ output: str
   }
   if (resultType === 'matrix') {
     const series = result as { metric: Labels; values: [number, string][] }[];
-    const rows = series
-      .slice(0, MAX_SERIES)
-      .map((s) => [
+    // The last values as numbers and the whole range as a sparkline: a 1000-point series stays one line.
+    const rows = series.slice(0, MAX_SERIES).map((s) => {
+      const shown = s.values.slice(-12).map((v) => formatValue(v[1]));
+      return [
         seriesName(s.metric),
-        s.values.map((v) => formatValue(v[1])).join(' '),
+        `${s.values.length > 12 ? '… ' : ''}${shown.join(' ')}`,
         sparkline(s.values.map((v) => Number(v[1]))),
-      ]);
-    return { output: withMore(table(['series', 'values', 'trend'], rows), series.length), rows: series.length };
+      ];
+    });
+    const header = range
+      ? `range ${new Date(range.start * 1000).toISOString()} – ${new Date(range.end * 1000).toISOString()}, step ${range.step} s\n`
+      : '';
+    return {
+      output: header + withMore(table(['series', 'values', 'trend'], rows), series.length),
+      rows: series.length,
+    };
   }
   const vector = result as { metric: Labels; value: [number, string] }[];
   if (!vector.length) return { output: 'No data: the query returned an empty result.', rows: 0 };

@@ -1,54 +1,17 @@
 import { Redis } from 'ioredis';
+import { checkRedis } from './guards/redis.js';
 import { RefusedError } from './types.js';
 
-const INFO_SECTIONS =
-  /^(server|clients|memory|persistence|stats|replication|cpu|commandstats|latencystats|errorstats|cluster|modules|keyspace|all|default|everything)$/i;
-const CONFIG_PARAM = /^[a-z0-9*?_.-]{1,64}$/i;
+/** Bytes of rendered Redis output kept (CLIENT LIST on a busy server runs to megabytes). */
+export const REDIS_OUTPUT_MAX = 256 * 1024;
 
 /**
- * The allow-list: returns the normalised command, or throws naming why. Only commands that read server
- * state; never keys' contents, never anything that writes, blocks, or changes config.
+ * The allow-list (diagnostics/guards/redis.ts): returns the normalised command, or throws RefusedError naming why.
  */
 export function checkRedisCommand(words: string[]): string[] {
-  if (!words.length) throw new RefusedError('There is no Redis command to run.');
-  const [cmd, ...args] = words;
-  const name = cmd.toUpperCase();
-  const sub = args[0]?.toUpperCase();
-  const refuse = (why = 'is not on the read-only allow-list') =>
-    new RefusedError(
-      `Redis ${[name, sub].filter(Boolean).join(' ')} ${why}; allowed: INFO [section], SLOWLOG GET [n], SLOWLOG LEN, CLIENT LIST, DBSIZE, MEMORY STATS, LATENCY LATEST, PING, CONFIG GET parameter.`,
-    );
-  switch (name) {
-    case 'PING':
-    case 'DBSIZE':
-      if (args.length) throw refuse('takes no arguments here');
-      return [name];
-    case 'INFO':
-      if (args.length > 1 || (args[0] && !INFO_SECTIONS.test(args[0]))) throw refuse('takes one known section');
-      return args[0] ? [name, args[0].toLowerCase()] : [name];
-    case 'SLOWLOG':
-      if (sub === 'GET') {
-        if (args.length > 2 || (args[1] !== undefined && !/^\d{1,3}$/.test(args[1])))
-          throw refuse('takes a count up to 999');
-        return ['SLOWLOG', 'GET', ...(args[1] ? [args[1]] : [])];
-      }
-      if (sub === 'LEN' && args.length === 1) return ['SLOWLOG', 'LEN'];
-      throw refuse();
-    case 'CLIENT':
-      if (sub === 'LIST' && args.length === 1) return ['CLIENT', 'LIST'];
-      throw refuse();
-    case 'MEMORY':
-      if (sub === 'STATS' && args.length === 1) return ['MEMORY', 'STATS'];
-      throw refuse();
-    case 'LATENCY':
-      if (sub === 'LATEST' && args.length === 1) return ['LATENCY', 'LATEST'];
-      throw refuse();
-    case 'CONFIG':
-      if (sub === 'GET' && args.length === 2 && CONFIG_PARAM.test(args[1])) return ['CONFIG', 'GET', args[1]];
-      throw refuse();
-    default:
-      throw refuse();
-  }
+  const v = checkRedis(words);
+  if (!v.allowed) throw new RefusedError(v.reasons.join(' '));
+  return v.command;
 }
 
 const VALUE_FLAGS = new Set([
@@ -124,7 +87,13 @@ export async function runRedis(opts: { url: string; words: string[]; timeoutMs: 
       throw socketError ?? e;
     });
     const reply = await client.call(words[0], ...words.slice(1));
-    return { output: renderReply(reply) };
+    const output = renderReply(reply);
+    return {
+      output:
+        output.length > REDIS_OUTPUT_MAX
+          ? `${output.slice(0, REDIS_OUTPUT_MAX)}\n… output cut at ${REDIS_OUTPUT_MAX / 1024} KiB`
+          : output,
+    };
   } finally {
     client.disconnect();
   }

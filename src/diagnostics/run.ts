@@ -7,13 +7,13 @@ import { UserFacingError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { sha256, truncate } from './format.js';
+import { assertSqlAllowed, type PgCatalog } from './guards/sql.js';
 import { createLimiter } from './limits.js';
 import { parseCommandLine } from './parse-command.js';
 import { canonical, fill, findPlaceholders, lookup, validateValue, valuesFromLabels } from './placeholders.js';
 import { extractSql, type PgConnect, runPostgres } from './postgres.js';
-import { extractPromQL, runPrometheus } from './prometheus.js';
+import { extractPromQL, extractPromRequest, runPrometheus } from './prometheus.js';
 import { checkRedisCommand, extractRedis, runRedis } from './redis.js';
-import { checkReadOnlySql } from './sql-guard.js';
 import { pickTarget } from './targets.js';
 import {
   BusyError,
@@ -52,6 +52,10 @@ export interface DiagnosticsOptions {
   pgConnect?: PgConnect;
   /** Adds a 1h sparkline column to small Prometheus results (default true). */
   promTrend?: boolean;
+  /** Bytes a PostgreSQL result may hold (cells cut server-side to fit; default 256 KiB). */
+  maxResultBytes?: number;
+  /** Run PostgreSQL diagnostics even when the target role is a superuser (default false). */
+  allowSuperuser?: boolean;
 }
 
 export interface RunRequest {
@@ -130,6 +134,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     maxPerIncident: opts.maxPerIncident,
     queueMs: opts.queueMs ?? 2000,
   });
+  const pgCatalogs = new Map<string, { at: number; catalog: PgCatalog }>();
   const previewMax = Math.min(opts.maxOutputChars ?? PREVIEW_MAX, PREVIEW_MAX);
   let kc: KubeConfig | null | undefined = opts.kubeClient;
   let kubeLoadError: string | null = null;
@@ -222,6 +227,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
         query: query ?? display,
         dropped: null,
         values: filled,
+        template: { argv: [], query: command.query ?? text },
       };
     }
     const parsed = parseCommandLine(text);
@@ -233,6 +239,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       query,
       dropped: parsed.dropped ? f(parsed.dropped) : null,
       values: filled,
+      template: { argv: parsed.argv, query: command.query ?? null },
     };
   }
 
@@ -291,12 +298,15 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       }
       case 'prometheus': {
         if (!opts.prometheusUrl) throw new RefusedError('Prometheus is not configured (set PROMETHEUS_URL).');
-        const query = r.argv.length ? extractPromQL(r.argv, r.query, r.display) : extractPromQL([], r.query, r.display);
+        const { query, range } = r.argv.length
+          ? extractPromRequest(r.argv, r.query, r.display)
+          : { query: extractPromQL([], r.query, r.display), range: null };
         return withTimeout(
           'Prometheus',
           runPrometheus({
             baseUrl: opts.prometheusUrl,
             query,
+            range,
             timeoutMs: opts.timeoutMs,
             now: now(),
             trend: opts.promTrend,
@@ -305,10 +315,11 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
         );
       }
       case 'postgres': {
-        const { sql, host } = r.argv.length
-          ? extractSql(r.argv, r.query)
-          : { sql: r.query ?? r.display, host: undefined };
-        checkReadOnlySql(sql); // refuse for the real reason before any complaint about targets
+        // The SQL as written (placeholders unfilled): values are bound as parameters, never spliced.
+        const tpl = r.template ?? { argv: r.argv, query: r.query ?? r.display };
+        const { host } = r.argv.length ? extractSql(r.argv, r.query) : { host: undefined };
+        const { sql } = tpl.argv.length ? extractSql(tpl.argv, tpl.query) : { sql: tpl.query ?? r.display };
+        assertSqlAllowed(sql); // refuse for the real reason before any complaint about targets
         const t = pickTarget(opts.postgresTargets, {
           explicit: target,
           host,
@@ -321,8 +332,12 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
             runPostgres({
               url: t.url,
               sql,
+              values: r.values,
               timeoutMs: opts.timeoutMs,
               rowCap: opts.rowCap ?? 50,
+              maxResultBytes: opts.maxResultBytes,
+              allowSuperuser: opts.allowSuperuser,
+              catalogs: pgCatalogs,
               connect: opts.pgConnect,
             }),
             opts.timeoutMs + 1500,

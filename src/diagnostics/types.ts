@@ -19,6 +19,8 @@ export interface ResolvedCommand {
   dropped: string | null;
   /** The placeholder values used, by placeholder name as written. */
   values: Record<string, string>;
+  /** argv and query before placeholders were filled: SQL binds its placeholders as parameters instead. */
+  template?: { argv: string[]; query: string | null };
 }
 
 export interface DiagnosticResult {

@@ -24,6 +24,8 @@ export function alertmanagerHandler(deps: {
   token?: string;
   logger: Logger;
   metrics?: Metrics;
+  /** Called for each request refused for its token (rate-limited logging of the sender). */
+  onReject?: (req: import('node:http').IncomingMessage, route: string, reason: string) => void;
 }): Handler {
   const log = deps.logger.child({ component: 'alerts' });
   return async (req, res, url) => {
@@ -38,6 +40,7 @@ export function alertmanagerHandler(deps: {
       return true;
     }
     if (deps.token && !tokenMatches(req.headers.authorization, deps.token)) {
+      deps.onReject?.(req, url.pathname, req.headers.authorization ? 'wrong bearer token' : 'no bearer token');
       req.resume();
       sendJson(res, 401, {
         ok: false,

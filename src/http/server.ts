@@ -74,6 +74,9 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     }
   });
   server.keepAliveTimeout = 5000;
+  // Bodies are bounded in time as well as bytes: a sender trickling a webhook body is cut off after 30 s.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
 
   return {
     server,

@@ -1,3 +1,5 @@
+import { checkRedis, REDIS_KNOWN } from '../diagnostics/guards/redis.js';
+import { checkSql } from '../diagnostics/guards/sql.js';
 import type { Executor, Risk } from './schema.js';
 import { isSqlStart, parseShell, type ShellParse, type SimpleCommand } from './shell.js';
 
@@ -570,94 +572,13 @@ function psqlFinding(args: string[], inputFile: string | null): Finding {
   return f('postgres', 'exec', 'opens an interactive psql session');
 }
 
-/** Classifies SQL by its statements; terminating backends counts as a write ("kill connections"). */
+/** Classifies SQL with the diagnostics SQL policy (PostgreSQL's parser; see diagnostics/guards/sql.ts). */
 function sqlFinding(sql: string): Finding {
-  const query = sql.trim();
-  const statements = query
-    .replace(/--[^\n]*/g, '')
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  let worst: Finding = f('postgres', 'read', 'runs a read-only SQL query', null, query);
-  for (const st of statements) {
-    const kw = /^\s*(\w+)(?:\s+(\w+))?/.exec(st);
-    const first = (kw?.[1] ?? '').toUpperCase();
-    const second = (kw?.[2] ?? '').toUpperCase();
-    let found: Finding;
-    if (/^(DELETE|DROP|TRUNCATE)$/.test(first)) {
-      found = f('postgres', 'destructive', `deletes data (${first})`, null, query);
-    } else if (/\bpg_(terminate|cancel)_backend\s*\(/i.test(st)) {
-      found = f('postgres', 'write', 'kills database connections (pg_terminate_backend)', null, query);
-    } else if (first === 'EXPLAIN' && /\bANALYZE\b/i.test(st) && /\b(INSERT|UPDATE|DELETE)\b/i.test(st)) {
-      found = f('postgres', 'write', 'runs a data-changing statement under EXPLAIN ANALYZE', null, query);
-    } else if (/^(SELECT|WITH|SHOW|EXPLAIN|TABLE|VALUES)$/.test(first)) {
-      found = f('postgres', 'read', 'runs a read-only SQL query', null, query);
-    } else {
-      const what = first === 'CREATE' && second === 'INDEX' ? 'creates an index' : `changes the database (${first})`;
-      found = f('postgres', 'write', what, null, query);
-    }
-    if (RISK_ORDER[found.risk] > RISK_ORDER[worst.risk]) worst = found;
-  }
-  return worst;
+  const v = checkSql(sql);
+  return f('postgres', v.risk, v.what, null, sql.trim());
 }
 
-const REDIS_READ = new Set([
-  'INFO',
-  'PING',
-  'DBSIZE',
-  'GET',
-  'MGET',
-  'HGET',
-  'HGETALL',
-  'HLEN',
-  'HKEYS',
-  'LRANGE',
-  'LLEN',
-  'SCARD',
-  'SMEMBERS',
-  'ZRANGE',
-  'ZCARD',
-  'TTL',
-  'PTTL',
-  'TYPE',
-  'EXISTS',
-  'KEYS',
-  'SCAN',
-  'XLEN',
-  'XINFO',
-  'LATENCY',
-  'ROLE',
-  'TIME',
-  'LASTSAVE',
-  'OBJECT',
-  'STRLEN',
-  'MEMORY',
-]);
-const REDIS_DESTRUCTIVE = new Set(['FLUSHDB', 'FLUSHALL', 'DEL', 'UNLINK']);
-const REDIS_EXEC = new Set(['EVAL', 'EVALSHA', 'SCRIPT', 'FUNCTION', 'MODULE', 'DEBUG']);
-const REDIS_STREAMING = new Set(['MONITOR', 'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE']);
-const REDIS_ALL = new Set([
-  ...REDIS_READ,
-  ...REDIS_DESTRUCTIVE,
-  ...REDIS_EXEC,
-  ...REDIS_STREAMING,
-  'CONFIG',
-  'CLIENT',
-  'SLOWLOG',
-  'CLUSTER',
-  'BGSAVE',
-  'SAVE',
-  'BGREWRITEAOF',
-  'SHUTDOWN',
-  'EXPIRE',
-  'PERSIST',
-  'HSET',
-  'HDEL',
-  'LPUSH',
-  'RPUSH',
-  'SADD',
-  'ZADD',
-]);
+const REDIS_ALL = REDIS_KNOWN;
 
 /** A bare upper-case Redis command such as `CONFIG GET maxmemory` or `SLOWLOG GET 10`. */
 function isRedisCommand(text: string): boolean {
@@ -685,31 +606,11 @@ function redisCliFinding(args: string[]): Finding {
   return redisFinding(pos);
 }
 
+/** Classifies a Redis command with the diagnostics Redis policy (see diagnostics/guards/redis.ts). */
 function redisFinding(words: string[]): Finding {
-  const cmd = (words[0] ?? '').toUpperCase();
-  const sub = (words[1] ?? '').toUpperCase();
-  const query = words.join(' ');
-  const r = (risk: Risk, what: string, blocker: string | null = null) =>
-    f('redis', risk, `${what} (${[cmd, sub].filter(Boolean).join(' ').slice(0, 40)})`, blocker, query);
-  if (REDIS_DESTRUCTIVE.has(cmd))
-    return r('destructive', cmd.startsWith('FLUSH') ? 'deletes every key' : 'deletes keys');
-  if (REDIS_EXEC.has(cmd)) return r('exec', 'runs server-side code');
-  if (REDIS_STREAMING.has(cmd)) return r('read', 'streams server activity', 'it streams until you stop it');
-  if (cmd === 'CONFIG')
-    return /^(GET)$/.test(sub) ? r('read', 'reads configuration') : r('write', 'changes configuration');
-  if (cmd === 'CLIENT')
-    return /^(LIST|INFO|GETNAME|ID)$/.test(sub)
-      ? r('read', 'lists clients')
-      : r('write', 'changes or kills client connections');
-  if (cmd === 'SLOWLOG') return sub === 'RESET' ? r('write', 'clears the slow log') : r('read', 'reads the slow log');
-  if (cmd === 'CLUSTER')
-    return /^(INFO|NODES|SLOTS|SHARDS|MYID)$/.test(sub)
-      ? r('read', 'reads cluster state')
-      : r('write', 'changes the cluster');
-  if (cmd === 'SHUTDOWN') return r(sub === 'NOSAVE' ? 'destructive' : 'write', 'stops the Redis server');
-  if (REDIS_READ.has(cmd))
-    return r('read', cmd === 'KEYS' ? 'lists keys (blocks the server on big keyspaces)' : 'reads data or stats');
-  return r('write', 'changes data');
+  const v = checkRedis(words);
+  const streams = /streams server activity/.test(v.what) ? 'it streams until you stop it' : null;
+  return f('redis', v.risk, v.what, streams, words.join(' '));
 }
 
 const OPEN_TO_WORLD = /(^|[\s=,])(0\.0\.0\.0\/0|::\/0)(\s|,|$)/;

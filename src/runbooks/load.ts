@@ -8,6 +8,9 @@ export type { MatchResult, RunbookLibrary } from './match.js';
 import { parseRunbook } from './parse.js';
 import type { RunbookDocument } from './schema.js';
 
+/** Largest runbook file read (bytes); bigger files become a read-error warning instead of being loaded. */
+export const MAX_RUNBOOK_BYTES = 1024 * 1024;
+
 /** File names the loader reads as runbooks. `.txt` is included because teams export runbooks from wikis as text. */
 export const RUNBOOK_EXTENSIONS = ['.md', '.markdown', '.txt'] as const;
 
@@ -38,6 +41,12 @@ async function readAll(files: { file: string; source: string }[]): Promise<Loade
   const results = await Promise.all(
     files.map(async ({ file, source }) => {
       try {
+        // Bounded before it is held in memory: a runbook is a page, not a log dump.
+        const size = (await stat(file)).size;
+        if (size > MAX_RUNBOOK_BYTES)
+          throw new Error(
+            `the file is ${Math.ceil(size / 1024)} KiB; runbooks are read up to ${MAX_RUNBOOK_BYTES / 1024} KiB`,
+          );
         return parseRunbook(await readFile(file, 'utf8'), source);
       } catch (err) {
         const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;

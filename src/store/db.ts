@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { lockDataDir, type StoreLock } from './lock.js';
 
 export type Row = Record<string, unknown>;
 export interface QueryResult<T> {
@@ -22,6 +23,8 @@ export interface Db extends Queryable {
   /** Runs several statements at once (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /** The embedded store's single-writer lock (null for PostgreSQL and in-memory stores). */
+  readonly lock?: StoreLock | null;
 }
 
 export interface OpenDbOptions {
@@ -32,11 +35,13 @@ export interface OpenDbOptions {
   max?: number;
   /** PostgreSQL schema to use (created when missing); tests get one each so they can run side by side. */
   schema?: string;
+  /** What this process is (`serve`, `incidents list`); recorded in the embedded store's lock file. */
+  command?: string;
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.max ?? 10, opts.schema);
-  return openPglite(opts.dataDir ?? './.incident-bot');
+  return openPglite(opts.dataDir ?? './.incident-bot', opts.command ?? 'process');
 }
 
 // pg returns int8 and numeric as strings; counts and ids here fit in a double.
@@ -81,14 +86,36 @@ async function openPostgres(url: string, max: number, schema?: string): Promise<
   };
 }
 
-async function openPglite(dataDir: string): Promise<Db> {
+async function openPglite(dataDir: string, command: string): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   let db: PGlite;
+  let lock: StoreLock | null = null;
   if (dataDir.startsWith('memory://')) db = new PGlite(dataDir);
   else {
     const dir = resolve(dataDir);
     mkdirSync(dir, { recursive: true });
-    db = new PGlite(dir);
+    // One writer per data directory: a second process would overwrite the first one's data on close (rt-06).
+    // PostgreSQL's initdb wants an empty directory, so a new one is locked from beside it until initialised.
+    const initialised = existsSync(join(dir, 'PG_VERSION'));
+    let beside: StoreLock | null = null;
+    if (initialised) lock = lockDataDir(dir, command);
+    else {
+      try {
+        beside = lockDataDir(dir, command, `${dir}.incident-bot.lock`);
+      } catch (e) {
+        if (!['EACCES', 'EROFS', 'EPERM'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      }
+    }
+    try {
+      db = new PGlite(dir);
+      await db.waitReady;
+      if (!initialised) lock = lockDataDir(dir, command);
+    } catch (e) {
+      lock?.release();
+      throw e;
+    } finally {
+      beside?.release();
+    }
   }
   await db.waitReady;
   const adapt = <T>(r: { rows: unknown[]; affectedRows?: number }) => ({
@@ -98,6 +125,7 @@ async function openPglite(dataDir: string): Promise<Db> {
   let closed = false;
   return {
     kind: 'pglite',
+    lock,
     query: async (sql, params) => adapt(await db.query(sql, params as unknown[])),
     tx: (fn) =>
       db.transaction((t) => fn({ query: async (sql, params) => adapt(await t.query(sql, params as unknown[])) })),
@@ -107,7 +135,11 @@ async function openPglite(dataDir: string): Promise<Db> {
     async close() {
       if (closed) return;
       closed = true;
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -14,8 +14,8 @@ const pgliteConnect: PgConnect = async () => {
   lite ??= await PGlite.create();
   const db = lite;
   return {
-    async query(sql) {
-      const r = await db.query<unknown[]>(sql, [], { rowMode: 'array' });
+    async query(sql, params) {
+      const r = await db.query<unknown[]>(sql, params ?? [], { rowMode: 'array' });
       return { fields: r.fields.map((f) => f.name), rows: r.rows };
     },
     end: async () => {},
@@ -44,7 +44,8 @@ afterAll(async () => {
     const pg = (await import('pg')).default;
     const c = new pg.Client({ connectionString: URL });
     await c.connect();
-    await c.query(`DROP TABLE IF EXISTS ${TABLE}`);
+    await c.query(`DROP TABLE IF EXISTS ${TABLE} CASCADE`);
+    await c.query(`DROP FUNCTION IF EXISTS ${TABLE}_touch(), ${TABLE}_sneak()`);
     await c.end();
   }
   await lite?.close();
@@ -59,6 +60,8 @@ const diag = (targets: Record<string, string> = { orders: URL ?? 'pglite://order
     maxPerIncident: 4,
     logger: silentLogger,
     rowCap: 50,
+    // DATABASE_URL is the superuser `postgres` on CI; the superuser refusal has its own test.
+    allowSuperuser: true,
     pgConnect: URL ? undefined : pgliteConnect,
   });
 
@@ -105,7 +108,7 @@ describe(`postgres executor (${URL ? 'PostgreSQL' : 'PGlite'})`, () => {
   });
 
   it.each([
-    ['SET statement_timeout = 0', /starts with SET/],
+    ['SET statement_timeout = 0', /this is SET/],
     [`SELECT 1; DELETE FROM ${'t'}`, /single SQL statement/],
     ['SELECT pg_terminate_backend(pid) FROM pg_stat_activity', /pg_terminate_backend/],
     ['psql -f dump.sql', /-f/],
@@ -116,9 +119,11 @@ describe(`postgres executor (${URL ? 'PostgreSQL' : 'PGlite'})`, () => {
     expect(r.error).toMatch(why);
   });
 
-  it('still blocks writes in the READ ONLY transaction when a function writes', async () => {
-    // A user-defined function the guard cannot see into: the transaction stops it.
-    const setup = `CREATE OR REPLACE FUNCTION ${TABLE}_touch() RETURNS int LANGUAGE sql AS $$ UPDATE ${TABLE} SET name = 'x' WHERE id = 1 RETURNING 1 $$`;
+  it('refuses a volatile user function, and a writing function declared STABLE still cannot write', async () => {
+    // The policy refuses what the target marks volatile; a function that lies about its volatility is
+    // stopped by PostgreSQL (read-only transaction / non-volatile function).
+    const setup = `CREATE OR REPLACE FUNCTION ${TABLE}_touch() RETURNS int LANGUAGE sql AS $$ UPDATE ${TABLE} SET name = 'x' WHERE id = 1 RETURNING 1 $$;
+      CREATE OR REPLACE FUNCTION ${TABLE}_sneak() RETURNS int LANGUAGE plpgsql STABLE AS $$ BEGIN EXECUTE 'UPDATE ${TABLE} SET name = ''x'' WHERE id = 1'; RETURN 1; END $$`;
     if (URL) {
       const pg = (await import('pg')).default;
       const c = new pg.Client({ connectionString: URL });
@@ -128,7 +133,11 @@ describe(`postgres executor (${URL ? 'PostgreSQL' : 'PGlite'})`, () => {
     } else await lite?.exec(setup);
     const r = await run(`SELECT ${TABLE}_touch()`);
     expect(r.ok).toBe(false);
-    expect(r.error).toMatch(/read-only transaction/);
+    expect(r.error).toMatch(/volatile/);
+    const s = await run(`SELECT ${TABLE}_sneak()`);
+    expect(s.ok).toBe(false);
+    expect(s.error).toMatch(/read-only transaction|non-volatile function/);
+    expect((await run(`SELECT count(*) FROM ${TABLE} WHERE name = 'x'`)).output).toContain(' 0');
   });
 
   it.runIf(URL)('stops a long query at statement_timeout', async () => {

@@ -67,6 +67,8 @@ export function botEnv(emulator: Emulator, storage: Record<string, string>): Rec
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: emulator.apiUrl,
+    // The suite posts alerts without a token; a real workspace requires saying so.
+    ALERT_WEBHOOK_AUTH: 'none',
     RUNBOOKS_DIR: tempDir('ib-rel-runbooks-'),
     DEFAULT_TIMERS: 'P1=ack:0.05@On-call',
     OUTBOX_POLL_MS: '50',
