@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AlertIngest } from './alerts/ingest.js';
 import { alertmanagerHandler } from './alerts/receiver.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
 import type { Config } from './config.js';
@@ -254,7 +255,8 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     now: opts.now,
   });
 
-  alerts = alertmanagerHandler({ service, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
+  const ingest = new AlertIngest({ db, config, service, runbooks: lookup, kick: () => sender?.kick(), now: opts.now });
+  alerts = alertmanagerHandler({ ingest, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
   if (receiver instanceof HTTPReceiver) {
     slackListener = (req, res) => {
       receiver.requestListener(req, res);

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { formatZodIssues } from '../errors.js';
 import { PayloadTooLargeError, readBody, sendJson } from '../http/body.js';
 import type { Handler } from '../http/server.js';
-import type { IncidentService } from '../incidents/service.js';
 import type { Metrics } from '../metrics.js';
 import { AlertmanagerWebhook, storable } from './alertmanager.js';
+import type { AlertIngest } from './ingest.js';
 
 export const MAX_ALERT_BODY = 1024 * 1024;
 
@@ -20,7 +20,7 @@ function tokenMatches(header: string | undefined, token: string): boolean {
  * 200 only after the notification and its effects are committed.
  */
 export function alertmanagerHandler(deps: {
-  service: IncidentService;
+  ingest: AlertIngest;
   token?: string;
   logger: Logger;
   metrics?: Metrics;
@@ -78,7 +78,7 @@ export function alertmanagerHandler(deps: {
       });
       return true;
     }
-    const result = await deps.service.ingest(parsed.data, json);
+    const result = await deps.ingest.ingest(parsed.data, json);
     for (const a of parsed.data.alerts) deps.metrics?.alertsReceived.inc({ status: a.status, outcome: 'stored' });
     log.debug({ groupKey: parsed.data.groupKey, ...result }, 'alert notification stored');
     sendJson(res, 200, { ok: true, ...result });
