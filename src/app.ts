@@ -14,6 +14,7 @@ import { createRunbookLookup, type RunbookSource } from './incidents/runbook-loo
 import { type IncidentHooks, IncidentService, type RunbookLookup } from './incidents/service.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
+import { createAlertSlackOps, registerAlertActions } from './slack/alerts.js';
 import { registerDiagnostics } from './slack/diagnostics.js';
 import { registerEscalation } from './slack/escalation.js';
 import { registerSlackHandlers, type SlackExtensions } from './slack/handlers.js';
@@ -240,10 +241,13 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     kick: () => sender?.kick(),
   });
 
+  registerAlertActions(slack);
+  const alertOps = createAlertSlackOps({ db, config, post: ops.post, channelByName: ops.channelByName, now: opts.now });
   sender = createOutboxSender({
     db,
     handlers: {
       ...ops.handlers,
+      ...alertOps.handlers,
       ...statuspage.handlers,
       ...escalation.handlers,
       'slack.file': diag.fileHandler(slack),
@@ -255,8 +259,24 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     now: opts.now,
   });
 
-  const ingest = new AlertIngest({ db, config, service, runbooks: lookup, kick: () => sender?.kick(), now: opts.now });
-  alerts = alertmanagerHandler({ ingest, token: config.ALERT_WEBHOOK_TOKEN, logger, metrics });
+  const ingest = new AlertIngest({
+    db,
+    config,
+    service,
+    runbooks: lookup,
+    logger: logger.child({ component: 'alerts' }),
+    metrics,
+    kick: () => sender?.kick(),
+    now: opts.now,
+  });
+  alerts = alertmanagerHandler({
+    ingest,
+    maxBodyBytes: config.ALERT_MAX_BODY_BYTES,
+    now: opts.now,
+    token: config.ALERT_WEBHOOK_TOKEN,
+    logger,
+    metrics,
+  });
   if (receiver instanceof HTTPReceiver) {
     slackListener = (req, res) => {
       receiver.requestListener(req, res);
