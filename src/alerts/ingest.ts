@@ -525,8 +525,9 @@ export class AlertIngest {
         }),
       );
     }
-    // A new incident's header is posted after this with fresh data; refreshing it would be a wasted call.
-    await enqueue(q, created ? posts : [...posts, slackOp(inc, 'slack.updateHeader')]);
+    // A new incident's header is posted with fresh data, unless it went out while later batches were stored.
+    const refresh = !created || g.alerts.length > this.config.ALERT_BATCH_SIZE;
+    await enqueue(q, refresh ? [...posts, slackOp(inc, 'slack.updateHeader')] : posts);
     if (after !== inc) await this.deps.service.changedIn(q, inc, after, severityEvents);
   }
 
