@@ -13,7 +13,7 @@ import { alertCountLine } from '../../src/slack/render/alerts.js';
 const now = new Date('2026-11-29T12:00:00Z');
 const fixture = (name: string) =>
   JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/alerts', name), 'utf8')) as unknown;
-export const CASES_DIR = resolve(import.meta.dirname, '../../../shared/cases');
+const CASES_DIR = resolve(import.meta.dirname, '../../../shared/cases');
 const caseJson = (name: string) =>
   existsSync(join(CASES_DIR, name)) ? (JSON.parse(readFileSync(join(CASES_DIR, name), 'utf8')) as unknown) : null;
 if (!existsSync(CASES_DIR))
