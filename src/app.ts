@@ -28,6 +28,7 @@ import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
+import { createRetentionWorker } from './store/retention.js';
 
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
 export interface Bot {
@@ -304,7 +305,14 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   gaugeTimer.unref();
   void refreshGauges();
 
-  const workers: Worker[] = [sender, escalation.worker];
+  const retention = createRetentionWorker({
+    db,
+    days: config.RETENTION_DAYS,
+    logger: logger.child({ component: 'retention' }),
+    metrics,
+    now: opts.now,
+  });
+  const workers: Worker[] = [sender, escalation.worker, retention];
   for (const w of workers) w.start();
   if (localMode) {
     logger.warn(`SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser`);
