@@ -11,7 +11,6 @@ import {
   alertHistory,
   alertSummary,
   findAlerts,
-  getAlertGroup,
   insertAlerts,
   insertDeadLetters,
   insertNotification,
@@ -289,11 +288,28 @@ export class AlertIngest {
     }
     result.incidents.push({ id: inc.id, created });
     const tally: Tally = { fired: [], resolved: [], firedCount: 0, resolvedCount: 0 };
-    for (const batch of this.batches(g.alerts)) {
-      await this.commit((q) => this.applyBatch(q, n, inc!.id, g.key, batch, now, tally, result));
+    const batches = this.batches(g.alerts);
+    const id = inc.id;
+    if (batches.length === 1) {
+      // The usual notification: one transaction for its alerts and their effects.
+      await this.commit(async (q) => {
+        const locked = await getIncident(q, id, true);
+        await this.applyBatch(q, n, id, g.key, batches[0]!, now, tally, result);
+        if (locked) await this.finish(q, n, g, locked, notificationId, created, now, tally);
+      });
+      return;
+    }
+    for (const batch of batches) {
+      await this.commit(async (q) => {
+        await q.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [id]);
+        await this.applyBatch(q, n, id, g.key, batch, now, tally, result);
+      });
       await yieldLoop();
     }
-    await this.commit((q) => this.finish(q, n, g, inc!.id, notificationId, created, now, tally));
+    await this.commit(async (q) => {
+      const locked = await getIncident(q, id, true);
+      if (locked) await this.finish(q, n, g, locked, notificationId, created, now, tally);
+    });
   }
 
   /** Opens the group's incident (or joins the one another replica just opened). */
@@ -379,7 +395,6 @@ export class AlertIngest {
     tally: Tally,
     result: IngestResult,
   ): Promise<void> {
-    await q.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [incidentId]);
     const existing = await findAlerts(
       q,
       { incidentId },
@@ -438,34 +453,28 @@ export class AlertIngest {
     q: Queryable,
     n: IntakeNotification,
     g: GroupWork,
-    incidentId: number,
+    inc: Incident,
     notificationId: number,
     created: boolean,
     now: Date,
     tally: Tally,
   ): Promise<void> {
-    const inc = await getIncident(q, incidentId, true);
-    if (!inc) return;
     await linkNotification(q, notificationId, inc.id);
-    const group = await getAlertGroup(q, inc.id);
-    if (group && (group.truncatedAlerts !== n.truncatedAlerts || (n.title && n.title !== group.title)))
-      await saveAlertGroup(q, { ...group, truncatedAlerts: n.truncatedAlerts, title: n.title }, now);
-    else if (!group)
-      await saveAlertGroup(
-        q,
-        {
-          incidentId: inc.id,
-          sender: n.sender,
-          groupKey: n.groupKey ?? '',
-          externalUrl: n.externalUrl,
-          cluster: g.cluster,
-          receiver: n.receiver,
-          truncatedAlerts: n.truncatedAlerts,
-          title: n.title,
-          previousIncidentId: null,
-        },
-        now,
-      );
+    await saveAlertGroup(
+      q,
+      {
+        incidentId: inc.id,
+        sender: n.sender,
+        groupKey: n.groupKey ?? '',
+        externalUrl: n.externalUrl,
+        cluster: g.cluster,
+        receiver: n.receiver,
+        truncatedAlerts: n.truncatedAlerts,
+        title: n.title,
+        previousIncidentId: null,
+      },
+      now,
+    );
     const changes = tally.firedCount + tally.resolvedCount;
     if (changes > LISTED_CHANGES) {
       const parts = [

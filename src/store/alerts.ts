@@ -264,14 +264,16 @@ export interface AlertGroup {
   updatedAt: Date;
 }
 
-/** Records or refreshes where an incident's alerts come from. */
+/** Records where an incident's alerts come from, or refreshes what changes (truncated count, title); one statement. */
 export async function saveAlertGroup(q: Queryable, g: Omit<AlertGroup, 'updatedAt'>, now: Date): Promise<void> {
   await q.query(
     `INSERT INTO alert_groups (incident_id, sender, group_key, external_url, cluster, receiver, truncated_alerts, title,
        previous_incident_id, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (incident_id) DO UPDATE SET truncated_alerts = EXCLUDED.truncated_alerts,
-       title = COALESCE(EXCLUDED.title, alert_groups.title), updated_at = EXCLUDED.updated_at`,
+       title = COALESCE(EXCLUDED.title, alert_groups.title), updated_at = EXCLUDED.updated_at
+     WHERE alert_groups.truncated_alerts IS DISTINCT FROM EXCLUDED.truncated_alerts
+       OR (EXCLUDED.title IS NOT NULL AND alert_groups.title IS DISTINCT FROM EXCLUDED.title)`,
     [
       g.incidentId,
       g.sender,
