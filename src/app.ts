@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AlertIngest } from './alerts/ingest.js';
+
 import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
 import { type Config, webhookAuthMode } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
@@ -15,6 +17,7 @@ import { type IncidentHooks, IncidentService, type RunbookLookup } from './incid
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
 import { createRunbookLookup, type RunbookSource } from './runbooks/lookup.js';
+import { createAlertSlackOps, registerAlertActions } from './slack/alerts.js';
 import { createSlackCaller } from './slack/client.js';
 import { registerDiagnostics } from './slack/diagnostics.js';
 import { registerEscalation } from './slack/escalation.js';
@@ -30,6 +33,7 @@ import { countOpenBySeverity } from './store/incidents.js';
 import { StoreInUseError } from './store/lock.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
+import { createRetentionWorker } from './store/retention.js';
 import { dbSeenStore } from './store/seen.js';
 
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
@@ -254,10 +258,13 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     kick: () => sender?.kick(),
   });
 
+  registerAlertActions(slack);
+  const alertOps = createAlertSlackOps({ db, config, post: ops.post, channelByName: ops.channelByName, now: opts.now });
   sender = createOutboxSender({
     db,
     handlers: {
       ...ops.handlers,
+      ...alertOps.handlers,
       ...statuspage.handlers,
       ...statuspageSlack.handlers,
       ...escalation.handlers,
@@ -271,17 +278,29 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     now: opts.now,
   });
 
-  alerts = alertmanagerHandler({
+  if (webhookAuth === 'none' && !localMode)
+    logger.warn(
+      'ALERT_WEBHOOK_AUTH=none: /alerts/* accepts alerts from anyone who can reach this port; set ALERT_WEBHOOK_TOKEN',
+    );
+  const ingest = new AlertIngest({
+    db,
+    config,
     service,
+    runbooks: lookup,
+    logger: logger.child({ component: 'alerts' }),
+    metrics,
+    kick: () => sender?.kick(),
+    now: opts.now,
+  });
+  alerts = alertmanagerHandler({
+    ingest,
+    maxBodyBytes: config.ALERT_MAX_BODY_BYTES,
+    now: opts.now,
     token: config.ALERT_WEBHOOK_TOKEN,
     logger,
     metrics,
     onReject: rejectLog,
   });
-  if (webhookAuth === 'none' && !localMode)
-    logger.warn(
-      'ALERT_WEBHOOK_AUTH=none: /alerts/alertmanager accepts alerts from anyone who can reach this port; set ALERT_WEBHOOK_TOKEN',
-    );
   if (receiver instanceof HTTPReceiver) {
     // Timestamps both ways, replays and Slack retries are settled before Bolt sees a request (real clock, as Slack's).
     slackListener = guardSlackRequests(
@@ -313,7 +332,14 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   gaugeTimer.unref();
   void refreshGauges();
 
-  const workers: Worker[] = [sender, escalation.worker];
+  const retention = createRetentionWorker({
+    db,
+    days: config.RETENTION_DAYS,
+    logger: logger.child({ component: 'retention' }),
+    metrics,
+    now: opts.now,
+  });
+  const workers: Worker[] = [sender, escalation.worker, retention];
   for (const w of workers) w.start();
   if (localMode) {
     logger.warn(`SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser`);

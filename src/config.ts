@@ -97,7 +97,7 @@ export const ConfigSchema = z.object({
   ),
   ROLES_FILE: optionalString.describe('YAML roles file (users and user groups -> viewer/responder/operator/admin).'),
   ALERT_WEBHOOK_TOKEN: optionalString.describe(
-    'Bearer token Alertmanager must send to /alerts/alertmanager. Required with SLACK_BOT_TOKEN unless ALERT_WEBHOOK_AUTH=none.',
+    'Bearer token senders must send to /alerts/alertmanager, /alerts/grafana and /alerts/generic. Required with SLACK_BOT_TOKEN unless ALERT_WEBHOOK_AUTH=none.',
   ),
   ALERT_WEBHOOK_AUTH: z
     .enum(['token', 'none'])
@@ -129,6 +129,44 @@ export const ConfigSchema = z.object({
   SEVERITY_MAP: keyValueList
     .default('critical=P1,high=P2,error=P2,warning=P3,medium=P3,info=P4,low=P4')
     .describe('Alert severity label -> P-level.'),
+  ALERT_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(32 * 1024 * 1024)
+    .describe('Largest alert notification accepted (bytes; default 32 MiB: a storm of 10,000+ alerts).'),
+  ALERT_CLUSTER_LABELS: z
+    .string()
+    .default('cluster,prometheus')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .describe(
+      'Alert labels naming the cluster an alert comes from; with the sender externalURL they are part of the incident key and shown in channel and header.',
+    ),
+  ALERT_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(200)
+    .describe('Alerts stored per transaction when a notification is large (the event loop is yielded between).'),
+  ALERT_REPEAT_NOTE_MINUTES: z.coerce
+    .number()
+    .min(1)
+    .default(240)
+    .describe(
+      "At most one note per this many minutes when a resolved incident's unchanged alert is repeated (Alertmanager repeat_interval).",
+    ),
+  RETENTION_DAYS: z.coerce
+    .number()
+    .min(0)
+    .default(30)
+    .describe(
+      'Delete finished outbox rows and raw alert notification payloads older than this (0: keep forever). Incidents, alerts and timelines are kept.',
+    ),
   INFO_TO_DIGEST: bool
     .default('true')
     .describe('P4/info alerts go to a digest in INCIDENTS_CHANNEL instead of opening a channel.'),

@@ -12,6 +12,35 @@ export function createMetrics() {
       labelNames: ['status', 'outcome'] as const,
       registers: [registry],
     }),
+    alertsRejected: new Counter({
+      name: 'incident_bot_alert_notifications_rejected_total',
+      help: 'Alert notifications answered 4xx (the sender does not retry them), by sender and reason.',
+      labelNames: ['sender', 'reason'] as const,
+      registers: [registry],
+    }),
+    alertsDeadLettered: new Counter({
+      name: 'incident_bot_alerts_dead_lettered_total',
+      help: 'Alerts (or whole groups) kept in the dead-letter table instead of an incident, by sender.',
+      labelNames: ['sender'] as const,
+      registers: [registry],
+    }),
+    deadLetters: new Gauge({
+      name: 'incident_bot_alert_dead_letters',
+      help: 'Rows in the alert dead-letter table (`incident-bot alerts dead-letter` lists them).',
+      registers: [registry],
+    }),
+    tableBytes: new Gauge({
+      name: 'incident_bot_table_bytes',
+      help: 'Size of store tables on disk (including indexes and TOAST), by table.',
+      labelNames: ['table'] as const,
+      registers: [registry],
+    }),
+    retentionDeleted: new Counter({
+      name: 'incident_bot_retention_deleted_total',
+      help: 'Rows deleted or payloads dropped by retention (RETENTION_DAYS), by table.',
+      labelNames: ['table'] as const,
+      registers: [registry],
+    }),
     incidentsOpen: new Gauge({
       name: 'incident_bot_incidents_open',
       help: 'Open incidents by severity.',

@@ -1,13 +1,67 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
+import { listDeadLetters } from '../store/alerts.js';
+import { openDb } from '../store/db.js';
+import { migrate } from '../store/migrate.js';
 
 /** `incident-bot alert send FILE`: posts a sample Alertmanager payload, e.g. to try the bot locally. */
 export function registerAlertCommand(program: Command): void {
-  const alert = program.command('alert').description('Work with Alertmanager webhooks.');
+  const alert = program
+    .command('alert')
+    .alias('alerts')
+    .description('Work with alert webhooks (Alertmanager, Grafana, generic) and what they left behind.');
+  alert
+    .command('dead-letter')
+    .alias('dead-letters')
+    .description(
+      'List alerts (or whole groups) that could not become an incident, newest first, with the reason and the raw alert as received.',
+    )
+    .option('-n, --limit <n>', 'how many to show', '20')
+    .option('--since <time>', 'only those received at or after this time (ISO 8601, e.g. 2026-11-29T10:00Z)')
+    .option('--json', 'one JSON object per line (id, receivedAt, sender, notificationId, reason, payload)')
+    .addHelpText(
+      'after',
+      '\nReads the same store as serve (DATABASE_URL, or INCIDENT_BOT_DATA for the embedded one; stop serve first\n' +
+        'when it uses the embedded store). The metric incident_bot_alert_dead_letters counts the rows.\n\n' +
+        'Examples:\n  incident-bot alerts dead-letter\n  incident-bot alerts dead-letter --since 2026-11-29T00:00Z --json | jq .reason',
+    )
+    .action(async (opts: { limit: string; since?: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UserFacingError(`--limit must be a positive number, not "${opts.limit}".`);
+      const since = opts.since ? new Date(opts.since) : null;
+      if (since && Number.isNaN(since.getTime()))
+        throw new UserFacingError(`--since must be a time like 2026-11-29T10:00Z, not "${opts.since}".`);
+      const config = loadConfig();
+      const db = await openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA });
+      try {
+        await migrate(db);
+        const rows = await listDeadLetters(db, { limit, since });
+        if (opts.json) {
+          for (const r of rows) console.log(JSON.stringify(r));
+          return;
+        }
+        if (!rows.length) {
+          console.log('No dead letters: every alert received became (part of) an incident.');
+          return;
+        }
+        for (const r of rows) {
+          const raw = JSON.stringify(r.payload);
+          console.log(
+            `#${r.id}  ${r.receivedAt.toISOString()}  ${r.sender}${r.notificationId ? `  notification ${r.notificationId}` : ''}\n` +
+              `    reason: ${r.reason}\n    raw:    ${raw.length > 300 ? `${raw.slice(0, 300)}… (${raw.length} chars; --json for all)` : raw}`,
+          );
+        }
+      } finally {
+        await db.close();
+      }
+    });
   alert
     .command('send')
     .description('POST an Alertmanager webhook payload (JSON file, or - for stdin) to the bot.')
+    .option('--sender <sender>', 'webhook to post to: alertmanager, grafana or generic', 'alertmanager')
     .argument('<file>', 'payload file, e.g. examples/alert-crashloop.json')
     .option('--url <url>', 'bot base URL or full webhook URL', `http://localhost:${process.env.PORT ?? 3000}`)
     .option('--token <token>', 'bearer token (default: ALERT_WEBHOOK_TOKEN)')
@@ -16,7 +70,7 @@ export function registerAlertCommand(program: Command): void {
       'after',
       '\nExample:\n  incident-bot alert send examples/alert-crashloop.json --url http://localhost:3000',
     )
-    .action(async (file: string, opts: { url: string; token?: string; resolve?: boolean }) => {
+    .action(async (file: string, opts: { url: string; token?: string; resolve?: boolean; sender: string }) => {
       let text: string;
       try {
         text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
@@ -36,7 +90,9 @@ export function registerAlertCommand(program: Command): void {
           a.endsAt = new Date().toISOString();
         }
       }
-      const url = opts.url.includes('/alerts/') ? opts.url : `${opts.url.replace(/\/$/, '')}/alerts/alertmanager`;
+      if (!['alertmanager', 'grafana', 'generic'].includes(opts.sender))
+        throw new UserFacingError(`--sender must be alertmanager, grafana or generic, not "${opts.sender}".`);
+      const url = opts.url.includes('/alerts/') ? opts.url : `${opts.url.replace(/\/$/, '')}/alerts/${opts.sender}`;
       const token = opts.token ?? process.env.ALERT_WEBHOOK_TOKEN;
       let res: Response;
       try {

@@ -1,13 +1,31 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { AlertmanagerWebhook, storable } from '../alerts/alertmanager.js';
-import { formatZodIssues } from '../errors.js';
-import type { IncidentService } from '../incidents/service.js';
+import { parseAlertmanager } from '../alerts/alertmanager.js';
+import { parseGeneric } from '../alerts/generic.js';
+import { parseGrafana } from '../alerts/grafana.js';
+import type { AlertIngest } from '../alerts/ingest.js';
+import { type IntakeNotification, NotANotificationError, type Sender, storable } from '../alerts/intake.js';
+import { InvalidJsonError, parseJsonBody } from '../alerts/json.js';
 import type { Metrics } from '../metrics.js';
 import { PayloadTooLargeError, readBody, sendJson } from './body.js';
+import { createRejectLog } from './reject-log.js';
 import type { Handler } from './server.js';
 
-export const MAX_ALERT_BODY = 1024 * 1024;
+/** Default largest body (ALERT_MAX_BODY_BYTES): a 10,000-alert storm is about 8 MB. */
+export const MAX_ALERT_BODY = 32 * 1024 * 1024;
+
+const PARSERS: Record<Sender, (json: unknown, now: Date) => Promise<IntakeNotification>> = {
+  alertmanager: parseAlertmanager,
+  grafana: parseGrafana,
+  generic: parseGeneric,
+};
+
+const ROUTES: Record<string, Sender> = {
+  '/alerts/alertmanager': 'alertmanager',
+  '/alerts/grafana': 'grafana',
+  '/alerts/generic': 'generic',
+};
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   const got = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '');
@@ -16,74 +34,85 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 }
 
 /**
- * POST /alerts/alertmanager: 401 without the bearer token, 413 over 1 MiB, 400 naming the bad field,
- * 200 only after the notification and its effects are committed.
+ * POST /alerts/alertmanager, /alerts/grafana, /alerts/generic. Answers 4xx only when the sender is not
+ * allowed (401, bearer token ALERT_WEBHOOK_TOKEN), the body is over ALERT_MAX_BODY_BYTES (413), or it is
+ * not a notification at all (400: not JSON, no alerts list); each is logged at warn (rate-limited) and
+ * counted. Everything else is stored, and answered 200 only after it is committed.
  */
 export function alertmanagerHandler(deps: {
-  service: IncidentService;
+  ingest: AlertIngest;
   token?: string;
   logger: Logger;
   metrics?: Metrics;
   /** Called for each request refused for its token (rate-limited logging of the sender). */
-  onReject?: (req: import('node:http').IncomingMessage, route: string, reason: string) => void;
+  onReject?: (req: IncomingMessage, route: string, reason: string) => void;
+  maxBodyBytes?: number;
+  now?: () => Date;
 }): Handler {
   const log = deps.logger.child({ component: 'alerts' });
+  const warn = deps.onReject ?? createRejectLog(log);
+  const limit = deps.maxBodyBytes ?? MAX_ALERT_BODY;
+  const now = deps.now ?? (() => new Date());
   return async (req, res, url) => {
-    if (url.pathname !== '/alerts/alertmanager') return false;
+    const sender = ROUTES[url.pathname];
+    if (!sender) return false;
+    const reject = (status: number, reason: string, message: string) => {
+      warn(req, url.pathname, `${reason}: ${message}`);
+      deps.metrics?.alertsRejected.inc({ sender, reason });
+      deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: reason });
+      sendJson(res, status, { ok: false, error: reason, message });
+    };
     if (req.method !== 'POST') {
       sendJson(
         res,
         405,
-        { ok: false, error: 'method_not_allowed', message: 'POST an Alertmanager webhook here' },
+        { ok: false, error: 'method_not_allowed', message: `POST a ${sender} webhook notification here` },
         { allow: 'POST' },
       );
       return true;
     }
     if (deps.token && !tokenMatches(req.headers.authorization, deps.token)) {
-      deps.onReject?.(req, url.pathname, req.headers.authorization ? 'wrong bearer token' : 'no bearer token');
       req.resume();
-      sendJson(res, 401, {
-        ok: false,
-        error: 'unauthorized',
-        message: 'missing or wrong bearer token (ALERT_WEBHOOK_TOKEN)',
-      });
+      reject(
+        401,
+        'unauthorized',
+        `${req.headers.authorization ? 'wrong' : 'missing'} bearer token (ALERT_WEBHOOK_TOKEN)`,
+      );
       return true;
     }
     let body: Buffer;
     try {
-      body = await readBody(req, MAX_ALERT_BODY);
+      body = await readBody(req, limit);
     } catch (err) {
       if (err instanceof PayloadTooLargeError) {
-        deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: 'too_large' });
-        sendJson(res, 413, { ok: false, error: 'payload_too_large', message: err.message });
+        reject(413, 'payload_too_large', `${err.message} (raise ALERT_MAX_BODY_BYTES to accept it)`);
         return true;
       }
       throw err;
     }
+    const text = body.toString('utf8');
     let json: unknown;
+    let notification: IntakeNotification;
     try {
-      json = storable(JSON.parse(body.toString('utf8')));
+      json = await parseJsonBody(text);
+      notification = await PARSERS[sender](json, now());
     } catch (err) {
-      deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: 'bad_json' });
-      sendJson(res, 400, { ok: false, error: 'invalid_json', message: `body is not JSON: ${(err as Error).message}` });
-      return true;
+      if (err instanceof InvalidJsonError) {
+        reject(400, 'invalid_json', `body is not JSON: ${err.message}`);
+        return true;
+      }
+      if (err instanceof NotANotificationError) {
+        reject(400, 'not_a_notification', err.reason);
+        return true;
+      }
+      throw err;
     }
-    const parsed = AlertmanagerWebhook.safeParse(json);
-    if (!parsed.success) {
-      const message = formatZodIssues(parsed.error.issues);
-      log.warn({ message }, 'rejected Alertmanager payload');
-      deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: 'invalid' });
-      sendJson(res, 400, {
-        ok: false,
-        error: 'invalid_payload',
-        message,
-        fields: parsed.error.issues.map((i) => i.path.join('.')),
-      });
-      return true;
-    }
-    const result = await deps.service.ingest(parsed.data, json);
-    for (const a of parsed.data.alerts) deps.metrics?.alertsReceived.inc({ status: a.status, outcome: 'stored' });
-    log.debug({ groupKey: parsed.data.groupKey, ...result }, 'alert notification stored');
+    const small = text.length <= 256 * 1024;
+    const result = await deps.ingest.ingest(notification, { json: small ? storable(json) : json, text });
+    for (const a of notification.alerts) deps.metrics?.alertsReceived.inc({ status: a.status, outcome: 'stored' });
+    if (notification.rejected.length)
+      deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: 'dead_letter' }, notification.rejected.length);
+    log.debug({ sender, groupKey: notification.groupKey, ...result }, 'alert notification stored');
     sendJson(res, 200, { ok: true, ...result });
     return true;
   };

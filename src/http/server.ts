@@ -23,7 +23,15 @@ export interface HttpServer {
 }
 
 const routeLabel = (path: string) =>
-  ['/slack/events', '/alerts/alertmanager', '/healthz', '/readyz', '/metrics'].includes(path)
+  [
+    '/slack/events',
+    '/alerts/alertmanager',
+    '/alerts/grafana',
+    '/alerts/generic',
+    '/healthz',
+    '/readyz',
+    '/metrics',
+  ].includes(path)
     ? path
     : path.startsWith('/_emulator')
       ? '/_emulator'

@@ -1,31 +1,20 @@
 import type { Logger } from 'pino';
-import {
-  type AlertmanagerWebhook,
-  type AmAlert,
-  fingerprintOf,
-  groupKeyOf,
-  parseAmTime,
-} from '../alerts/alertmanager.js';
-import { maxSeverity, severityFromLabels } from '../alerts/severity.js';
 import type { Config } from '../config.js';
 import { NotFoundError, TransitionError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RunbookLookup, RunbookMatch } from '../runbooks/lookup.js';
-import { insertNotification, linkNotification, listAlerts, upsertAlert } from '../store/alerts.js';
+import { listAlerts } from '../store/alerts.js';
 import type { Db, Queryable } from '../store/db.js';
 import {
   appendEvents,
   getIncident,
   getIncidentByChannel,
-  getOpenIncidentByGroup,
   insertIncident,
   listEvents,
   listOpenIncidents,
   updateIncident,
 } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
-import { insertTimers } from '../store/timers.js';
-import { minutesPhrase } from '../time-phrases.js';
 import {
   acknowledge,
   assignRole,
@@ -70,14 +59,6 @@ export interface DeclareInput {
   commander?: string | null;
 }
 
-export interface IngestResult {
-  notificationId: number;
-  incidents: { id: number; created: boolean }[];
-  digest: number;
-  newAlerts: number;
-  resolvedAlerts: number;
-}
-
 export type { RunbookLookup, RunbookMatch };
 
 export const orderingKey = (incidentId: number) => `inc:${incidentId}`;
@@ -85,7 +66,8 @@ export const orderingKey = (incidentId: number) => `inc:${incidentId}`;
 /** Tells the incident channel about a change; the Slack side words it (slack/render/notices.ts). */
 const notice = (inc: Pick<Incident, 'id'>, n: Notice): OutboxDraft => slackOp(inc, 'slack.notice', { notice: n });
 
-const slackOp = (inc: Pick<Incident, 'id'>, op: string, payload: Record<string, unknown> = {}): OutboxDraft => ({
+/** An outbox row of Slack work for one incident, in that incident's order. */
+export const slackOp = (inc: Pick<Incident, 'id'>, op: string, payload: Record<string, unknown> = {}): OutboxDraft => ({
   op,
   orderingKey: orderingKey(inc.id),
   incidentId: inc.id,
@@ -138,7 +120,8 @@ export class IncidentService {
     });
   }
 
-  private async opened(
+  /** Stores what a new incident starts with (events, Slack work, hook work); the caller owns the transaction. */
+  async opened(
     q: Queryable,
     inc: Incident,
     events: EventDraft[],
@@ -168,6 +151,11 @@ export class IncidentService {
     for (const h of this.deps.hooks ?? []) await h.opened?.(q, inc, match);
     this.deps.metrics?.incidentsDeclared.inc({ severity: inc.severity, source: inc.source });
     this.log.info({ incidentId: inc.id, severity: inc.severity, source: inc.source }, 'incident opened');
+  }
+
+  /** Runs the `changed` hooks (escalation, status page) for a change made inside `q`. */
+  async changedIn(q: Queryable, before: Incident, after: Incident, events: EventDraft[]): Promise<void> {
+    for (const h of this.deps.hooks ?? []) await h.changed?.(q, before, after, events);
   }
 
   private oncallGroup(team: string | undefined): string {
@@ -318,226 +306,8 @@ export class IncidentService {
     return listAlerts(this.deps.db, id);
   }
 
-  /**
-   * Takes one Alertmanager notification: stores it and every alert, opens or joins incidents by
-   * group, and queues the Slack work — all in one transaction, so a 2xx means nothing is lost.
-   */
-  async ingest(payload: AlertmanagerWebhook, raw: unknown): Promise<IngestResult> {
-    const now = this.now();
-    const byGroup = new Map<string, AmAlert[]>();
-    for (const a of payload.alerts) {
-      const key = groupKeyOf(payload, a);
-      byGroup.set(key, [...(byGroup.get(key) ?? []), a]);
-    }
-    return this.commit(async (q) => {
-      const firstKey = byGroup.keys().next().value as string;
-      const notificationId = await insertNotification(q, {
-        receivedAt: now,
-        groupKey: firstKey,
-        status: payload.status,
-        payload: raw,
-      });
-      const result: IngestResult = { notificationId, incidents: [], digest: 0, newAlerts: 0, resolvedAlerts: 0 };
-      for (const [groupKey, alerts] of byGroup) await this.ingestGroup(q, payload, groupKey, alerts, now, result);
-      return result;
-    });
-  }
-
-  private async ingestGroup(
-    q: Queryable,
-    payload: AlertmanagerWebhook,
-    groupKey: string,
-    alerts: AmAlert[],
-    now: Date,
-    result: IngestResult,
-  ): Promise<void> {
-    const map = this.deps.config.SEVERITY_MAP;
-    const firing = alerts.filter((a) => a.status === 'firing');
-    let inc = await getOpenIncidentByGroup(q, groupKey, true);
-    let created = false;
-    if (!inc) {
-      if (!firing.length) {
-        // Resolved alerts of a group we have no open incident for: keep them, announce nothing.
-        for (const a of alerts) await upsertAlert(q, this.alertInput(a, null, groupKey, map), now);
-        return;
-      }
-      const severity = maxSeverity(
-        firing.map((a) => severityFromLabels({ ...payload.commonLabels, ...a.labels }, map)),
-      );
-      if (severity === 'P4' && this.deps.config.INFO_TO_DIGEST) {
-        result.digest += await this.digest(q, groupKey, firing, map, now);
-        return;
-      }
-      const lead = firing[0]!;
-      const labels = { ...payload.commonLabels, ...lead.labels };
-      const annotations = { ...payload.commonAnnotations, ...lead.annotations };
-      const match = this.deps.runbooks().match(lead.labels.alertname!, labels, annotations);
-      const { incident, events } = declare(
-        {
-          title: alertTitle(lead, annotations),
-          severity,
-          source: 'alert',
-          groupKey,
-          description: annotations.description ?? null,
-          runbookSource: match?.document.source ?? null,
-          runbookId: match?.section.id ?? null,
-          labels,
-        },
-        now,
-      );
-      inc = await insertIncident(q, incident);
-      if (inc) {
-        created = true;
-        await this.opened(q, inc, events, match, {
-          inviteUsers: [],
-          alertname: lead.labels.alertname,
-          team: labels.team ?? labels.service,
-        });
-      } else {
-        // Another replica opened it between our read and insert: join that one.
-        inc = await getOpenIncidentByGroup(q, groupKey, true);
-        if (!inc) throw new Error(`incident for group ${groupKey} vanished`);
-      }
-    }
-    result.incidents.push({ id: inc.id, created });
-    await linkNotification(q, result.notificationId, inc.id);
-    await this.applyAlerts(q, inc, alerts, groupKey, created, now, result);
-  }
-
-  private alertInput(a: AmAlert, incidentId: number | null, groupKey: string, map: Record<string, string>) {
-    return {
-      incidentId,
-      groupKey,
-      fingerprint: fingerprintOf(a),
-      alertname: a.labels.alertname!,
-      status: a.status,
-      severity: severityFromLabels(a.labels, map),
-      labels: a.labels,
-      annotations: a.annotations,
-      startsAt: parseAmTime(a.startsAt),
-      endsAt: parseAmTime(a.endsAt),
-      generatorUrl: a.generatorURL || null,
-    };
-  }
-
-  private async applyAlerts(
-    q: Queryable,
-    inc: Incident,
-    alerts: AmAlert[],
-    groupKey: string,
-    created: boolean,
-    now: Date,
-    result: IngestResult,
-  ): Promise<void> {
-    const map = this.deps.config.SEVERITY_MAP;
-    const events: EventDraft[] = [];
-    const posts: OutboxDraft[] = [];
-    for (const a of alerts) {
-      const { row, previousStatus } = await upsertAlert(q, this.alertInput(a, inc.id, groupKey, map), now);
-      if (previousStatus === row.status) continue; // redelivery or repeat: nothing new
-      if (previousStatus === null && row.status === 'resolved') continue;
-      const scope = { alertname: row.alertname, fingerprint: row.fingerprint, labels: row.labels };
-      if (row.status === 'firing') {
-        result.newAlerts++;
-        events.push({
-          kind: 'alert_fired',
-          actor: null,
-          at: now,
-          text: `Alert ${row.alertname} firing`,
-          data: scope,
-        });
-        if (!created || previousStatus === 'resolved')
-          posts.push(slackOp(inc, 'slack.alertChange', { kind: 'fired', alertId: row.id }));
-      } else {
-        result.resolvedAlerts++;
-        events.push({
-          kind: 'alert_resolved',
-          actor: null,
-          at: now,
-          text: `Alert ${row.alertname} resolved`,
-          data: scope,
-        });
-        posts.push(slackOp(inc, 'slack.alertChange', { kind: 'resolved', alertId: row.id }));
-      }
-    }
-    if (!events.length) return;
-    await appendEvents(q, inc.id, events);
-    const all = await listAlerts(q, inc.id);
-    const allResolved = all.length > 0 && all.every((x) => x.status === 'resolved');
-    let after = inc;
-    if (allResolved && !inc.alertsResolvedAt) {
-      after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: now });
-      posts.push(slackOp(inc, 'slack.allResolved'));
-      const quiet = this.deps.config.AUTO_RESOLVE_MINUTES;
-      if (quiet > 0 && inc.status !== 'resolved') await scheduleAutoResolve(q, inc.id, now, quiet);
-    } else if (!allResolved && inc.alertsResolvedAt) {
-      after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: null });
-    }
-    // A more severe alert joining raises the incident's severity.
-    const firingSev = all.filter((x) => x.status === 'firing').map((x) => (x.severity ?? 'P3') as Severity);
-    if (firingSev.length && inc.status !== 'resolved') {
-      const top = maxSeverity(firingSev);
-      if (top < after.severity) {
-        const change = setSeverity(after, top, null, now);
-        after = await updateIncident(q, after, change.incident);
-        await appendEvents(q, inc.id, change.events);
-        for (const h of this.deps.hooks ?? []) await h.changed?.(q, inc, after, change.events);
-      }
-    }
-    // A new incident's header is posted after this with fresh data; refreshing it would be a wasted call.
-    await enqueue(q, created ? posts : [...posts, slackOp(inc, 'slack.updateHeader')]);
-    for (const h of this.deps.hooks ?? []) await h.changed?.(q, inc, after, events);
-  }
-
-  /** P4/info alerts: one digest line in #incidents per alert start, not a channel. */
-  private async digest(
-    q: Queryable,
-    groupKey: string,
-    firing: AmAlert[],
-    map: Record<string, string>,
-    now: Date,
-  ): Promise<number> {
-    let n = 0;
-    for (const a of firing) {
-      const { row, previousStatus } = await upsertAlert(q, this.alertInput(a, null, groupKey, map), now);
-      if (previousStatus === 'firing') continue;
-      n += await enqueue(q, {
-        op: 'slack.digest',
-        orderingKey: `chan:${this.deps.config.INCIDENTS_CHANNEL}`,
-        payload: { alertId: row.id },
-        dedupeKey: `digest:${row.fingerprint}:${row.startsAt?.toISOString() ?? row.firstSeenAt.toISOString()}`,
-      });
-    }
-    return n;
-  }
-
   /** Ensures an incident can still change (used by buttons on old messages). */
   static assertOpen(inc: Incident): void {
     if (inc.status === 'resolved') throw new TransitionError(`${incidentRef(inc)} is resolved.`);
   }
-}
-
-function alertTitle(a: AmAlert, annotations: Record<string, string>): string {
-  const summary = annotations.summary ?? annotations.title;
-  if (summary) return summary.slice(0, 200);
-  const scope = a.labels.namespace ?? a.labels.service ?? a.labels.job;
-  return `${a.labels.alertname}${scope ? ` in ${scope}` : ''}`;
-}
-
-/** AUTO_RESOLVE_MINUTES: resolve when every alert stays resolved this long (the worker checks again when it fires). */
-async function scheduleAutoResolve(q: Queryable, incidentId: number, now: Date, minutes: number): Promise<void> {
-  await insertTimers(q, incidentId, [
-    {
-      kind: 'auto_resolve',
-      afterMinutes: minutes,
-      dueAt: new Date(now.getTime() + minutes * 60_000),
-      target: null,
-      severity: null,
-      condition: 'every alert stays resolved',
-      text: `Auto-resolve: all alerts resolved for ${minutesPhrase(minutes)}`,
-      cancelOn: 'resolve',
-      source: 'alerts' as never,
-      data: { alertsResolvedAt: now.toISOString() },
-    },
-  ]);
 }

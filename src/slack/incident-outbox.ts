@@ -6,12 +6,13 @@ import { channelName, withSuffix } from '../incidents/naming.js';
 import type { IncidentService } from '../incidents/service.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
-import { listAlerts } from '../store/alerts.js';
+import { alertSummary, getAlertGroup, listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
 import { enqueue, type OutboxRow } from '../store/outbox.js';
 import { compactDuration } from '../time-phrases.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
+import { recurrenceText } from './render/alerts.js';
 import { type NextTimer, renderHeader } from './render/header.js';
 import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
 import { renderNotice } from './render/notices.js';
@@ -137,11 +138,17 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
   }
 
   async function headerMessage(inc: Incident): Promise<SlackMessage> {
-    const alerts = await listAlerts(db, inc.id);
+    const alerts = await alertSummary(db, inc.id, 10);
+    const group = await getAlertGroup(db, inc.id);
+    const previous = group?.previousIncidentId ? await getIncident(db, group.previousIncidentId) : null;
     const match = deps.incidents.currentRunbook(inc);
     return renderHeader(inc, {
       now: new Date(),
-      alerts: alerts.map((a) => ({ alertname: a.alertname, status: a.status, generatorUrl: a.generatorUrl })),
+      alerts: alerts.shown,
+      alertCounts: { firing: alerts.firing, total: alerts.total },
+      truncatedAlerts: group?.truncatedAlerts ?? 0,
+      source: group,
+      recurrence: previous ? recurrenceText(previous, new Date()) : null,
       runbookTitle: match?.section.title ?? null,
       nextTimer: (await deps.nextTimer?.(inc.id)) ?? null,
     });

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AlertmanagerWebhook, fingerprintOf, groupKeyOf, parseAmTime } from '../../src/alerts/alertmanager.js';
+import { parseAlertmanager, parseAmTime } from '../../src/alerts/alertmanager.js';
+import { identityKey, NotANotificationError } from '../../src/alerts/intake.js';
 import { parseSeverity, severityFromLabels } from '../../src/alerts/severity.js';
 import { loadConfig } from '../../src/config.js';
 import { channelName, slugify, withSuffix } from '../../src/incidents/naming.js';
 
 const map = loadConfig({}).SEVERITY_MAP;
+const now = new Date('2026-11-29T12:00:00Z');
 
 describe('alert intake rules', () => {
   it('maps severity labels through the configured map, P-levels as written', () => {
@@ -19,24 +21,27 @@ describe('alert intake rules', () => {
     expect(parseSeverity('bogus', map)).toBeNull();
   });
 
-  it('groups by groupKey, else by alertname and namespace/service', () => {
-    const base = {
-      status: 'firing' as const,
-      labels: { alertname: 'A', namespace: 'ns' },
-      annotations: {},
-      generatorURL: '',
-    };
-    const withKey = AlertmanagerWebhook.parse({ status: 'firing', groupKey: 'k1', alerts: [base] });
-    expect(groupKeyOf(withKey, withKey.alerts[0]!)).toBe('k1');
-    const without = AlertmanagerWebhook.parse({ status: 'firing', alerts: [base] });
-    expect(groupKeyOf(without, without.alerts[0]!)).toBe('A/ns');
+  it('keys incidents by sender identity and groupKey, else by alertname and namespace/service', async () => {
+    const base = { status: 'firing', labels: { alertname: 'A', namespace: 'ns' }, annotations: {} };
+    const withKey = await parseAlertmanager({ status: 'firing', groupKey: 'k1', alerts: [base] }, now);
+    expect(identityKey(withKey, withKey.alerts[0]!, '')).toBe('k1');
+    const without = await parseAlertmanager({ status: 'firing', alerts: [base] }, now);
+    expect(identityKey(without, without.alerts[0]!, '')).toBe('A/ns');
+    const prod = await parseAlertmanager(
+      { status: 'firing', groupKey: 'k1', externalURL: 'http://am-prod:9093', alerts: [base] },
+      now,
+    );
+    expect(identityKey(prod, prod.alerts[0]!, 'cluster=prod')).toBe('http://am-prod:9093[cluster=prod]|k1');
   });
 
-  it('derives a stable fingerprint from labels when Alertmanager sent none', () => {
-    const a = { status: 'firing' as const, labels: { alertname: 'A', b: '1' }, annotations: {}, generatorURL: '' };
+  it('derives a stable fingerprint from labels when Alertmanager sent none', async () => {
+    const a = { status: 'firing', labels: { alertname: 'A', b: '1' } };
     const b = { ...a, labels: { b: '1', alertname: 'A' } };
-    expect(fingerprintOf(a)).toBe(fingerprintOf(b));
-    expect(fingerprintOf({ ...a, fingerprint: 'abc' })).toBe('abc');
+    const [x, y, z] = (await parseAlertmanager({ alerts: [a, b, { ...a, fingerprint: 'abc' }] }, now)).alerts.map(
+      (r) => r.fingerprint,
+    );
+    expect(x).toBe(y);
+    expect(z).toBe('abc');
   });
 
   it('reads Alertmanager zero times as "not ended"', () => {
@@ -44,14 +49,19 @@ describe('alert intake rules', () => {
     expect(parseAmTime('2026-11-23T03:00:00Z')?.toISOString()).toBe('2026-11-23T03:00:00.000Z');
   });
 
-  it('never accepts a payload without alerts or with a bad status (property: validation never throws)', () => {
-    fc.assert(
-      fc.property(fc.anything(), (x) => {
-        const r = AlertmanagerWebhook.safeParse(x);
-        expect(typeof r.success).toBe('boolean');
+  it('reads anything JSON without throwing, and refuses only what has no alerts list (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.anything(), async (x) => {
+        try {
+          const n = await parseAlertmanager(x, now);
+          expect(n.alerts.length + n.rejected.length).toBe((x as { alerts: unknown[] }).alerts.length);
+        } catch (err) {
+          expect(err).toBeInstanceOf(NotANotificationError);
+        }
       }),
     );
-    expect(AlertmanagerWebhook.safeParse({ status: 'firing', alerts: [] }).success).toBe(false);
+    await expect(parseAlertmanager({ status: 'firing' }, now)).rejects.toThrow(NotANotificationError);
+    expect((await parseAlertmanager({ status: 'firing', alerts: [] }, now)).alerts).toEqual([]);
   });
 });
 

@@ -73,6 +73,8 @@ export function amPayload(
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     fingerprint?: string;
+    /** Default 2026-11-23T03:00:00.000Z; a new value is a new firing of the same alert. */
+    startsAt?: string;
   }[],
   opts: { groupKey?: string; status?: 'firing' | 'resolved' } = {},
 ) {
@@ -92,7 +94,7 @@ export function amPayload(
       status: a.status ?? 'firing',
       labels: { alertname: a.alertname, severity: 'critical', ...(a.labels ?? {}) },
       annotations: a.annotations ?? {},
-      startsAt: '2026-11-23T03:00:00.000Z',
+      startsAt: a.startsAt ?? '2026-11-23T03:00:00.000Z',
       endsAt: a.status === 'resolved' ? '2026-11-23T03:20:00.000Z' : '0001-01-01T00:00:00Z',
       generatorURL: 'http://prometheus.example:9090/graph?g0.expr=up',
       fingerprint: a.fingerprint ?? `fp${++seq}`,

@@ -1,5 +1,6 @@
 import { type Incident, incidentRef } from '../../incidents/model.js';
 import { compactDuration, shortMinutes } from '../../time-phrases.js';
+import { alertCountLine, alertLinkButtons, alertLinksText, sourceLine } from './alerts.js';
 import {
   type Block,
   button,
@@ -18,6 +19,9 @@ export interface HeaderAlert {
   alertname: string;
   status: 'firing' | 'resolved';
   generatorUrl: string | null;
+  /** runbook / generator / silence / dashboard / panel links of the alert. */
+  links?: Record<string, string>;
+  labels?: Record<string, string>;
 }
 
 export interface NextTimer {
@@ -33,6 +37,14 @@ export interface HeaderContext {
   alerts: HeaderAlert[];
   runbookTitle: string | null;
   nextTimer: NextTimer | null;
+  /** All alerts of the incident, when `alerts` lists only some of them. */
+  alertCounts?: { firing: number; total: number };
+  /** Alerts the sender left out of its last notification (Alertmanager truncatedAlerts). */
+  truncatedAlerts?: number;
+  /** Where the alerts come from: cluster and sender. */
+  source?: { sender: string; externalUrl: string; cluster: string } | null;
+  /** "Recurrence of INC-12, resolved 20 minutes ago". */
+  recurrence?: string | null;
 }
 
 /** The pinned incident header, kept current with chat.update. Pure. */
@@ -62,18 +74,29 @@ export function renderHeader(inc: Incident, ctx: HeaderContext): SlackMessage {
     facts.push(`:white_check_mark: Acknowledged by ${mention(inc.ackedBy)} ${slackDate(inc.ackedAt, '{time}')}`);
   else if (open) facts.push(':warning: *Not acknowledged yet*');
   if (ctx.runbookTitle) facts.push(`:book: Runbook: ${esc(ctx.runbookTitle)}`);
-  if (ctx.alerts.length) {
-    const firing = ctx.alerts.filter((a) => a.status === 'firing').length;
-    facts.push(`:rotating_light: Alerts: ${firing} firing / ${ctx.alerts.length}`);
+  if (ctx.alerts.length || ctx.alertCounts?.total) {
+    const firing = ctx.alertCounts?.firing ?? ctx.alerts.filter((a) => a.status === 'firing').length;
+    facts.push(alertCountLine(firing, ctx.alertCounts?.total ?? ctx.alerts.length, ctx.truncatedAlerts ?? 0));
   }
   if (open && ctx.nextTimer) facts.push(countdown(ctx.nextTimer, ctx.now));
   if (facts.length) blocks.push(context(...facts));
+  const origin = [
+    ctx.source ? sourceLine(ctx.source) : '',
+    ctx.recurrence ? `:leftwards_arrow_with_hook: ${ctx.recurrence}` : '',
+  ].filter(Boolean);
+  if (origin.length) blocks.push(context(...origin));
 
+  // Every alert's runbook, source and silence links, for the first few alerts.
   const links = ctx.alerts
-    .filter((a) => a.generatorUrl && /^https?:\/\//.test(a.generatorUrl))
     .slice(0, 5)
-    .map((a) => `<${a.generatorUrl!.replace(/[|>]/g, '')}|${esc(a.alertname).replace(/\|/g, '')}>`);
-  if (links.length) blocks.push(context(`Sources: ${links.join(' · ')}`));
+    .map((a) => ({ a, text: alertLinksText(a) }))
+    .filter((x) => x.text)
+    .map((x) => `${esc(x.a.alertname).replace(/\|/g, '')}: ${x.text}`);
+  if (links.length) blocks.push(context(...links));
+  // The first alert's links as buttons too (Grafana's dashboard and panel, the silence form).
+  const first = ctx.alerts[0];
+  const buttons = first ? alertLinkButtons(first, `alert_links:${inc.id}`) : null;
+  if (buttons) blocks.push(buttons);
   if (inc.summary && !open) blocks.push(context(`*Summary:* ${esc(inc.summary)}`));
 
   const v = String(inc.id);

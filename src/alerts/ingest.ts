@@ -1,0 +1,680 @@
+import { setImmediate as yieldLoop } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { declare, type EventDraft, type Incident, type Severity, setSeverity } from '../incidents/model.js';
+import { type IncidentService, type RunbookLookup, slackOp } from '../incidents/service.js';
+import type { Metrics } from '../metrics.js';
+import {
+  type AlertInput,
+  type AlertRow,
+  alertHistory,
+  alertSummary,
+  findAlerts,
+  insertAlerts,
+  insertDeadLetters,
+  insertNotification,
+  insertNotificationPart,
+  lastResolvedIncidentId,
+  linkNotification,
+  saveAlertGroup,
+  touchAlerts,
+  updateAlerts,
+} from '../store/alerts.js';
+import type { Db, Queryable } from '../store/db.js';
+import {
+  appendEvents,
+  getIncident,
+  getOpenIncidentByGroup,
+  insertIncident,
+  updateIncident,
+} from '../store/incidents.js';
+import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { insertTimers } from '../store/timers.js';
+import { minutesPhrase } from '../time-phrases.js';
+import { clusterOf, type IntakeAlert, type IntakeNotification, identityKey, storable } from './intake.js';
+import { decideAlert, planGroup, repeatWindow } from './lifecycle.js';
+import { maxSeverity, severityFromLabels } from './severity.js';
+
+/** What one notification did, as answered to the sender. */
+export interface IngestResult {
+  notificationId: number;
+  incidents: { id: number; created: boolean }[];
+  digest: number;
+  newAlerts: number;
+  resolvedAlerts: number;
+  /** Alerts repeated unchanged after their incident was resolved (noted there, nothing opened). */
+  repeats: number;
+  /** Old copies that changed nothing. */
+  stale: number;
+  /** Alerts kept in the dead-letter table instead. */
+  deadLetters: number;
+}
+
+/** The body as received, kept raw: the parsed value when small, the text in slices when large. */
+export interface RawBody {
+  json: unknown;
+  text: string;
+}
+
+export interface AlertIngestDeps {
+  db: Db;
+  config: Config;
+  service: IncidentService;
+  runbooks: () => RunbookLookup;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Wakes the outbox sender after a commit. */
+  kick?: () => void;
+  now?: () => Date;
+}
+
+/** Bodies above this are stored as raw text slices instead of one jsonb value. */
+const INLINE_PAYLOAD_BYTES = 256 * 1024;
+const PART_CHARS = 1024 * 1024;
+/** Alert changes listed one by one (timeline events, channel message); beyond it, a summary. */
+const LISTED_CHANGES = 10;
+
+interface GroupWork {
+  key: string;
+  cluster: string;
+  alerts: IntakeAlert[];
+}
+
+interface Tally {
+  fired: AlertRow[];
+  resolved: AlertRow[];
+  firedCount: number;
+  resolvedCount: number;
+}
+
+/**
+ * Alert intake: stores each notification as received, then its alerts in batches (a transaction per
+ * batch, the event loop yielded between), opening or joining one incident per sender identity and group.
+ * Everything is committed before the caller answers 2xx; a redelivery finds it all stored and changes nothing.
+ */
+export class AlertIngest {
+  private readonly now: () => Date;
+  constructor(private readonly deps: AlertIngestDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private get config(): Config {
+    return this.deps.config;
+  }
+
+  private async commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const out = await this.deps.db.tx(fn);
+    this.deps.kick?.();
+    return out;
+  }
+
+  /**
+   * Takes one notification of any sender. Throws only on store failures (the caller answers 5xx and the
+   * sender retries); anything unreadable in it goes to the dead-letter table.
+   */
+  async ingest(n: IntakeNotification, raw: RawBody): Promise<IngestResult> {
+    const now = this.now();
+    const groups = this.groupsOf(n);
+    const firstKey = groups.keys().next().value ?? identityKey(n, { alertname: '', labels: {} }, '');
+    const notificationId = await this.storeRaw(n, raw, firstKey, now);
+    const result: IngestResult = {
+      notificationId,
+      incidents: [],
+      digest: 0,
+      newAlerts: 0,
+      resolvedAlerts: 0,
+      repeats: 0,
+      stale: 0,
+      deadLetters: 0,
+    };
+    if (n.rejected.length) {
+      result.deadLetters += await insertDeadLetters(
+        this.deps.db,
+        n.rejected.map((r) => ({
+          receivedAt: now,
+          sender: n.sender,
+          notificationId,
+          reason: `alerts[${r.index}]: ${r.reason}`,
+          payload: r.raw,
+        })),
+      );
+      this.deps.metrics?.alertsDeadLettered?.inc({ sender: n.sender }, n.rejected.length);
+    }
+    for (const g of groups.values()) {
+      try {
+        await this.ingestGroup(n, g, notificationId, now, result);
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        // A group that cannot become an incident (a bug, data PostgreSQL refuses) is kept whole, not retried forever.
+        this.deps.logger?.error({ err, groupKey: g.key }, 'alert group could not be stored as an incident');
+        result.deadLetters += await insertDeadLetters(this.deps.db, [
+          {
+            receivedAt: now,
+            sender: n.sender,
+            notificationId,
+            reason: `group ${g.key}: ${(err as Error).message}`,
+            payload: { groupKey: g.key, alerts: g.alerts.slice(0, 1000) },
+          },
+        ]);
+        this.deps.metrics?.alertsDeadLettered?.inc({ sender: n.sender });
+      }
+    }
+    return result;
+  }
+
+  /** Alerts by incident key (sender identity + group), in order of first appearance. */
+  private groupsOf(n: IntakeNotification): Map<string, GroupWork> {
+    const groups = new Map<string, GroupWork & { seen: Map<string, number> }>();
+    for (const a of n.alerts) {
+      const cluster = clusterOf({ ...n.commonLabels, ...a.labels }, this.config.ALERT_CLUSTER_LABELS);
+      const key = identityKey(n, a, cluster);
+      let g = groups.get(key);
+      if (!g) {
+        g = { key, cluster, alerts: [], seen: new Map() };
+        groups.set(key, g);
+      }
+      // The same alert twice in one notification: the later copy wins.
+      const at = g.seen.get(a.fingerprint);
+      if (at === undefined) {
+        g.seen.set(a.fingerprint, g.alerts.length);
+        g.alerts.push(a);
+      } else g.alerts[at] = a;
+    }
+    return groups;
+  }
+
+  /** Stores the notification as received: one jsonb value when small, raw text slices when large. */
+  private async storeRaw(n: IntakeNotification, raw: RawBody, key: string, now: Date): Promise<number> {
+    const inline = raw.text.length <= INLINE_PAYLOAD_BYTES;
+    const envelope = inline
+      ? raw.json
+      : storable({
+          ...(raw.json as Record<string, unknown>),
+          alerts: `${n.alerts.length + n.rejected.length} alerts: raw body in alert_notification_parts`,
+        });
+    return this.deps.db.tx(async (q) => {
+      const id = await insertNotification(q, {
+        receivedAt: now,
+        sender: n.sender,
+        groupKey: key,
+        status: n.status,
+        payload: envelope,
+        alertCount: n.alerts.length + n.rejected.length,
+      });
+      if (!inline) {
+        for (let seq = 0; seq * PART_CHARS < raw.text.length; seq++) {
+          await insertNotificationPart(q, id, seq, raw.text.slice(seq * PART_CHARS, (seq + 1) * PART_CHARS));
+          await yieldLoop();
+        }
+      }
+      return id;
+    });
+  }
+
+  private severityOf(n: IntakeNotification, a: IntakeAlert): Severity {
+    return severityFromLabels({ ...n.commonLabels, ...a.labels }, this.config.SEVERITY_MAP);
+  }
+
+  private alertInput(n: IntakeNotification, a: IntakeAlert, incidentId: number | null, key: string): AlertInput {
+    return {
+      incidentId,
+      groupKey: key,
+      fingerprint: a.fingerprint,
+      alertname: a.alertname,
+      nameDerived: a.nameDerived,
+      status: a.status,
+      severity: this.severityOf(n, a),
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      endsAt: a.endsAt,
+      generatorUrl: a.generatorUrl,
+      links: Object.fromEntries(Object.entries(a.links).filter(([, v]) => v)) as Record<string, string>,
+    };
+  }
+
+  private batches<T>(list: T[]): T[][] {
+    const size = this.config.ALERT_BATCH_SIZE;
+    const out: T[][] = [];
+    for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+    return out;
+  }
+
+  private async ingestGroup(
+    n: IntakeNotification,
+    g: GroupWork,
+    notificationId: number,
+    now: Date,
+    result: IngestResult,
+  ): Promise<void> {
+    const db = this.deps.db;
+    const firing = g.alerts.filter((a) => a.status === 'firing');
+    let inc = await getOpenIncidentByGroup(db, g.key);
+    let created = false;
+    if (!inc) {
+      if (!firing.length) {
+        await this.storeUnassigned(n, g, g.alerts, now, result);
+        return;
+      }
+      // Earlier incidents of this group tell repeats (same startsAt) from recurrences (new startsAt).
+      const previousId = await lastResolvedIncidentId(db, g.key);
+      let plan: ReturnType<typeof planGroup> = { kind: 'open', live: firing };
+      if (previousId !== null) {
+        const history = new Map<string, AlertRow>();
+        for (const batch of this.batches(firing)) {
+          for (const [fp, row] of await alertHistory(
+            db,
+            g.key,
+            batch.map((a) => a.fingerprint),
+          ))
+            history.set(fp, row);
+          await yieldLoop();
+        }
+        plan = planGroup(firing, history, now);
+        if (plan.kind !== 'open') {
+          await this.repeated(n, g, plan.kind === 'repeat' ? plan.repeats : [], history, previousId, now, result);
+          result.stale += firing.length - (plan.kind === 'repeat' ? plan.repeats.length : 0);
+          return;
+        }
+      }
+      const severity = maxSeverity(plan.live.map((a) => this.severityOf(n, a)));
+      if (severity === 'P4' && this.config.INFO_TO_DIGEST) {
+        await this.storeUnassigned(n, g, g.alerts, now, result);
+        return;
+      }
+      const opened = await this.open(n, g, plan.live, severity, previousId, notificationId, now);
+      inc = opened.incident;
+      created = opened.created;
+    }
+    result.incidents.push({ id: inc.id, created });
+    const tally: Tally = { fired: [], resolved: [], firedCount: 0, resolvedCount: 0 };
+    const batches = this.batches(g.alerts);
+    const id = inc.id;
+    if (batches.length === 1) {
+      // The usual notification: one transaction for its alerts and their effects.
+      await this.commit(async (q) => {
+        const locked = await getIncident(q, id, true);
+        await this.applyBatch(q, n, id, g.key, batches[0]!, now, tally, result);
+        if (locked) await this.finish(q, n, g, locked, notificationId, created, now, tally);
+      });
+      return;
+    }
+    for (const batch of batches) {
+      await this.commit(async (q) => {
+        await q.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [id]);
+        await this.applyBatch(q, n, id, g.key, batch, now, tally, result);
+      });
+      await yieldLoop();
+    }
+    await this.commit(async (q) => {
+      const locked = await getIncident(q, id, true);
+      if (locked) await this.finish(q, n, g, locked, notificationId, created, now, tally);
+    });
+  }
+
+  /** Opens the group's incident (or joins the one another replica just opened). */
+  private async open(
+    n: IntakeNotification,
+    g: GroupWork,
+    live: IntakeAlert[],
+    severity: Severity,
+    previousId: number | null,
+    notificationId: number,
+    now: Date,
+  ): Promise<{ incident: Incident; created: boolean }> {
+    const lead = live.find((a) => this.severityOf(n, a) === severity) ?? live[0]!;
+    const labels = { ...n.commonLabels, ...lead.labels };
+    const annotations = { ...n.commonAnnotations, ...lead.annotations };
+    const match = this.deps.runbooks().match(lead.alertname, { ...labels, alertname: lead.alertname }, annotations);
+    return this.commit(async (q) => {
+      const { incident, events } = declare(
+        {
+          title: alertTitle(lead, labels, annotations, n.title, this.config.ALERT_CLUSTER_LABELS),
+          severity,
+          source: 'alert',
+          groupKey: g.key,
+          description: n.message ?? annotations.description ?? null,
+          runbookSource: match?.document.source ?? null,
+          runbookId: match?.section.id ?? null,
+          labels,
+        },
+        now,
+      );
+      const stored = await insertIncident(q, incident);
+      if (!stored) {
+        // Another replica opened it between our read and insert: join that one.
+        const other = await getOpenIncidentByGroup(q, g.key, true);
+        if (!other) throw new Error(`incident for group ${g.key} vanished`);
+        return { incident: other, created: false };
+      }
+      await saveAlertGroup(
+        q,
+        {
+          incidentId: stored.id,
+          sender: n.sender,
+          groupKey: n.groupKey ?? '',
+          externalUrl: n.externalUrl,
+          cluster: g.cluster,
+          receiver: n.receiver,
+          truncatedAlerts: n.truncatedAlerts,
+          title: n.title,
+          previousIncidentId: previousId,
+        },
+        now,
+      );
+      const recurrence: EventDraft[] = previousId
+        ? [
+            {
+              kind: 'recurrence',
+              actor: null,
+              at: now,
+              text: `Recurrence of INC-${previousId}`,
+              data: { previousIncidentId: previousId },
+            },
+          ]
+        : [];
+      await this.deps.service.opened(q, stored, [...events, ...recurrence], match, {
+        inviteUsers: [],
+        alertname: lead.alertname,
+        team: labels.team ?? labels.service,
+      });
+      if (previousId) await enqueue(q, slackOp(stored, 'slack.alertRecurrence', { previousIncidentId: previousId }));
+      await linkNotification(q, notificationId, stored.id);
+      return { incident: stored, created: true };
+    });
+  }
+
+  /** Stores one batch of a group's alerts in its incident; the incident row is locked for the batch. */
+  private async applyBatch(
+    q: Queryable,
+    n: IntakeNotification,
+    incidentId: number,
+    key: string,
+    batch: IntakeAlert[],
+    now: Date,
+    tally: Tally,
+    result: IngestResult,
+  ): Promise<void> {
+    const existing = await findAlerts(
+      q,
+      { incidentId },
+      batch.map((a) => a.fingerprint),
+    );
+    const inserts: AlertInput[] = [];
+    const updates: (AlertInput & { id: number })[] = [];
+    const touched: number[] = [];
+    const kinds = new Map<string, 'fired' | 'resolved' | null>();
+    for (const a of batch) {
+      const prev = existing.get(a.fingerprint) ?? null;
+      const d = decideAlert(a, prev, now);
+      if (d === 'stale') {
+        result.stale++;
+        continue;
+      }
+      const input = this.alertInput(n, a, incidentId, key);
+      if (!prev) {
+        inserts.push(input);
+        kinds.set(a.fingerprint, d === 'new' ? 'fired' : null);
+      } else if (d === 'unchanged' && sameDetails(prev, input)) touched.push(prev.id);
+      else {
+        updates.push({ ...input, id: prev.id });
+        kinds.set(a.fingerprint, d === 'fired' ? 'fired' : d === 'resolved' ? 'resolved' : null);
+      }
+    }
+    const rows = [...(await insertAlerts(q, inserts, now)), ...(await updateAlerts(q, updates, now))];
+    await touchAlerts(q, touched, now);
+    const events: EventDraft[] = [];
+    for (const row of rows) {
+      const kind = kinds.get(row.fingerprint);
+      if (!kind) continue;
+      const list = kind === 'fired' ? tally.fired : tally.resolved;
+      if (kind === 'fired') {
+        tally.firedCount++;
+        result.newAlerts++;
+      } else {
+        tally.resolvedCount++;
+        result.resolvedAlerts++;
+      }
+      if (list.length < LISTED_CHANGES) list.push(row);
+      if (tally.firedCount + tally.resolvedCount <= LISTED_CHANGES)
+        events.push({
+          kind: kind === 'fired' ? 'alert_fired' : 'alert_resolved',
+          actor: null,
+          at: now,
+          text: `Alert ${row.alertname} ${kind === 'fired' ? 'firing' : 'resolved'}`,
+          data: { alertname: row.alertname, fingerprint: row.fingerprint, labels: row.labels },
+        });
+    }
+    if (events.length) await appendEvents(q, incidentId, events);
+  }
+
+  /** After the batches: summary event, all-resolved and severity checks, Slack work, header refresh. */
+  private async finish(
+    q: Queryable,
+    n: IntakeNotification,
+    g: GroupWork,
+    inc: Incident,
+    notificationId: number,
+    created: boolean,
+    now: Date,
+    tally: Tally,
+  ): Promise<void> {
+    await linkNotification(q, notificationId, inc.id);
+    await saveAlertGroup(
+      q,
+      {
+        incidentId: inc.id,
+        sender: n.sender,
+        groupKey: n.groupKey ?? '',
+        externalUrl: n.externalUrl,
+        cluster: g.cluster,
+        receiver: n.receiver,
+        truncatedAlerts: n.truncatedAlerts,
+        title: n.title,
+        previousIncidentId: null,
+      },
+      now,
+    );
+    const changes = tally.firedCount + tally.resolvedCount;
+    if (changes > LISTED_CHANGES) {
+      const parts = [
+        tally.firedCount ? `${tally.firedCount} alerts firing` : '',
+        tally.resolvedCount ? `${tally.resolvedCount} alerts resolved` : '',
+      ].filter(Boolean);
+      await appendEvents(q, inc.id, [
+        {
+          kind: 'alerts_changed',
+          actor: null,
+          at: now,
+          text: parts.join(', '),
+          data: { fired: tally.firedCount, resolved: tally.resolvedCount },
+        },
+      ]);
+    }
+    if (!changes && !created) return;
+    const posts: OutboxDraft[] = [];
+    // A new incident's header lists its alerts; a message per alert would repeat it.
+    const firedToPost = created ? [] : tally.fired;
+    if (firedToPost.length || tally.resolved.length) {
+      posts.push(
+        slackOp(inc, 'slack.alertChanges', {
+          fired: firedToPost.map((r) => r.id),
+          resolved: tally.resolved.map((r) => r.id),
+          firedCount: created ? 0 : tally.firedCount,
+          resolvedCount: tally.resolvedCount,
+        }),
+      );
+    }
+    const summary = await alertSummary(q, inc.id, 0);
+    const allResolved = summary.total > 0 && summary.firing === 0;
+    let after = inc;
+    if (allResolved && !inc.alertsResolvedAt) {
+      after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: now });
+      posts.push(slackOp(inc, 'slack.allResolved'));
+      const quiet = this.config.AUTO_RESOLVE_MINUTES;
+      if (quiet > 0 && inc.status !== 'resolved') await scheduleAutoResolve(q, inc.id, now, quiet);
+    } else if (!allResolved && inc.alertsResolvedAt) {
+      after = await updateIncident(q, inc, { ...inc, alertsResolvedAt: null });
+    }
+    // A more severe alert joining raises the incident's severity, announced where people look.
+    const top = summary.topFiringSeverity as Severity | null;
+    const severityEvents: EventDraft[] = [];
+    if (top && inc.status !== 'resolved' && top < after.severity) {
+      const before = after;
+      const change = setSeverity(after, top, null, now);
+      after = await updateIncident(q, after, change.incident);
+      const joined = tally.fired.find((r) => r.severity === top) ?? tally.fired[0];
+      await appendEvents(q, inc.id, change.events);
+      severityEvents.push(...change.events);
+      posts.push(
+        slackOp(inc, 'slack.severityRaised', {
+          from: before.severity,
+          to: top,
+          alertId: joined?.id ?? null,
+        }),
+      );
+    }
+    // A new incident's header is posted with fresh data, unless it went out while later batches were stored.
+    const refresh = !created || g.alerts.length > this.config.ALERT_BATCH_SIZE;
+    await enqueue(q, refresh ? [...posts, slackOp(inc, 'slack.updateHeader')] : posts);
+    if (after !== inc) await this.deps.service.changedIn(q, inc, after, severityEvents);
+  }
+
+  /**
+   * Alerts of a group without an open incident that open none: resolved ones we never saw fire, and
+   * info alerts (INFO_TO_DIGEST: one digest line per alert start).
+   */
+  private async storeUnassigned(
+    n: IntakeNotification,
+    g: GroupWork,
+    alerts: IntakeAlert[],
+    now: Date,
+    result: IngestResult,
+  ): Promise<void> {
+    for (const batch of this.batches(alerts)) {
+      result.digest += await this.commit(async (q) => {
+        const existing = await findAlerts(
+          q,
+          { groupKey: g.key },
+          batch.map((a) => a.fingerprint),
+        );
+        const inserts: AlertInput[] = [];
+        const updates: (AlertInput & { id: number })[] = [];
+        for (const a of batch) {
+          const prev = existing.get(a.fingerprint);
+          const input = this.alertInput(n, a, null, g.key);
+          if (prev) updates.push({ ...input, id: prev.id });
+          else inserts.push(input);
+        }
+        const rows = [...(await insertAlerts(q, inserts, now)), ...(await updateAlerts(q, updates, now))];
+        let posted = 0;
+        for (const row of rows) {
+          if (row.status !== 'firing' || row.severity !== 'P4' || !this.config.INFO_TO_DIGEST) continue;
+          posted += await enqueue(q, {
+            op: 'slack.digest',
+            orderingKey: `chan:${this.config.INCIDENTS_CHANNEL}`,
+            payload: { alertId: row.id },
+            dedupeKey: `digest:${row.fingerprint}:${row.startsAt?.toISOString() ?? row.firstSeenAt.toISOString()}`,
+          });
+        }
+        return posted;
+      });
+      await yieldLoop();
+    }
+  }
+
+  /**
+   * Repeats of alerts a resolved incident already had (same fingerprint and startsAt): counted on those
+   * alerts, and at most one note per ALERT_REPEAT_NOTE_MINUTES in that incident's channel, with Reopen.
+   */
+  private async repeated(
+    n: IntakeNotification,
+    g: GroupWork,
+    repeats: IntakeAlert[],
+    history: Map<string, AlertRow>,
+    previousId: number,
+    now: Date,
+    result: IngestResult,
+  ): Promise<void> {
+    result.repeats += repeats.length;
+    if (!repeats.length) return;
+    await this.commit(async (q) => {
+      const ids = repeats.map((a) => history.get(a.fingerprint)?.id).filter((x): x is number => x !== undefined);
+      await touchAlerts(q, ids, now);
+      const window = repeatWindow(now, this.config.ALERT_REPEAT_NOTE_MINUTES);
+      await enqueue(q, {
+        ...slackOp({ id: previousId }, 'slack.alertRepeat', {
+          alertIds: ids.slice(0, LISTED_CHANGES),
+          count: repeats.length,
+          sender: n.sender,
+        }),
+        dedupeKey: `repeat:${previousId}:${window}`,
+      });
+    });
+    this.deps.logger?.info(
+      { incidentId: previousId, repeats: repeats.length, groupKey: g.key },
+      'unchanged alerts repeated after their incident was resolved: noted, nothing opened',
+    );
+  }
+}
+
+/** True when stored details equal what arrived (a pure repeat: nothing to rewrite). */
+function sameDetails(prev: AlertRow, next: AlertInput): boolean {
+  return (
+    prev.status === next.status &&
+    prev.alertname === next.alertname &&
+    (prev.startsAt?.getTime() ?? null) === (next.startsAt?.getTime() ?? prev.startsAt?.getTime() ?? null) &&
+    (prev.endsAt?.getTime() ?? null) === (next.endsAt?.getTime() ?? null) &&
+    prev.generatorUrl === next.generatorUrl &&
+    prev.severity === next.severity &&
+    JSON.stringify(prev.labels) === JSON.stringify(next.labels) &&
+    JSON.stringify(prev.annotations) === JSON.stringify(next.annotations) &&
+    JSON.stringify(prev.links) === JSON.stringify(next.links)
+  );
+}
+
+/**
+ * PostgreSQL errors worth a retry by the sender (5xx): connection loss, serialization failures, lack of
+ * resources, shutdown. Anything else is a property of the data and goes to the dead-letter table.
+ */
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string') return true;
+  return /^(08|40|53|57|58)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
+}
+
+/** The incident title: Grafana's title, else summary, else alertname and scope; the cluster leads when known. */
+function alertTitle(
+  a: IntakeAlert,
+  labels: Record<string, string>,
+  annotations: Record<string, string>,
+  senderTitle: string | null,
+  clusterLabels: string[],
+): string {
+  const summary = annotations.summary ?? annotations.title;
+  const scope = labels.namespace ?? labels.service ?? labels.job;
+  const base = summary ?? `${a.alertname}${scope ? ` in ${scope}` : ''}`;
+  const title = senderTitle && senderTitle.length < 120 ? senderTitle.replace(/^\[[A-Z]+(:\d+)?\]\s*/, '') : base;
+  // The first cluster label (by default `cluster`) names where; the others only keep senders apart.
+  const where = clusterLabels[0] ? labels[clusterLabels[0]]?.trim() : undefined;
+  const name = where && !title.includes(where) ? `${where}: ${title}` : title;
+  return name.replace(/\s+/g, ' ').trim().slice(0, 200) || a.alertname;
+}
+
+/** AUTO_RESOLVE_MINUTES: resolve when every alert stays resolved this long (the worker checks again when it fires). */
+async function scheduleAutoResolve(q: Queryable, incidentId: number, now: Date, minutes: number): Promise<void> {
+  await insertTimers(q, incidentId, [
+    {
+      kind: 'auto_resolve',
+      afterMinutes: minutes,
+      dueAt: new Date(now.getTime() + minutes * 60_000),
+      target: null,
+      severity: null,
+      condition: 'every alert stays resolved',
+      text: `Auto-resolve: all alerts resolved for ${minutesPhrase(minutes)}`,
+      cancelOn: 'resolve',
+      source: 'alerts' as never,
+      data: { alertsResolvedAt: now.toISOString() },
+    },
+  ]);
+}

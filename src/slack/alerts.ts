@@ -1,0 +1,104 @@
+import type { App } from '@slack/bolt';
+import type { Config } from '../config.js';
+import type { Incident } from '../incidents/model.js';
+import { incidentRef } from '../incidents/model.js';
+import { PermanentError, RetryableError } from '../outbox/errors.js';
+import type { OutboxHandler } from '../outbox/sender.js';
+import { alertsById } from '../store/alerts.js';
+import type { Db } from '../store/db.js';
+import { getIncident } from '../store/incidents.js';
+import type { OutboxRow } from '../store/outbox.js';
+import {
+  alertLinkButtons,
+  renderAlertChanges,
+  renderAlertRepeat,
+  renderRecurrence,
+  renderSeverityRaised,
+} from './render/alerts.js';
+import type { SlackMessage } from './render/text.js';
+
+export interface AlertSlackDeps {
+  db: Db;
+  config: Config;
+  post: (channel: string, msg: SlackMessage, extra?: Record<string, unknown>) => Promise<{ ts: string }>;
+  channelByName: (name: string) => Promise<string>;
+  now?: () => Date;
+}
+
+/**
+ * Slack side of alert intake, as outbox handlers: alerts joining/leaving (`slack.alertChanges`), repeats
+ * after a resolve (`slack.alertRepeat`), recurrences (`slack.alertRecurrence`) and severity raises
+ * (`slack.severityRaised`). Each renders from the store when sent.
+ */
+export function createAlertSlackOps(deps: AlertSlackDeps) {
+  const { db } = deps;
+  const now = deps.now ?? (() => new Date());
+  const load = async (row: OutboxRow): Promise<Incident> => {
+    const inc = row.incidentId ? await getIncident(db, row.incidentId) : null;
+    if (!inc) throw new PermanentError(`incident ${row.incidentId} not found`);
+    return inc;
+  };
+  const channelOf = (inc: Incident): string => {
+    if (!inc.channelId) throw new RetryableError(`${incidentRef(inc)} has no channel yet`);
+    return inc.channelId;
+  };
+  const ids = (v: unknown) => (Array.isArray(v) ? v.map(Number).filter(Number.isInteger) : []);
+
+  const handlers: Record<string, OutboxHandler> = {
+    async 'slack.alertChanges'(row) {
+      const inc = await load(row);
+      const fired = await alertsById(db, ids(row.payload.fired));
+      const resolved = await alertsById(db, ids(row.payload.resolved));
+      if (!fired.length && !resolved.length) return { skipped: 'alerts gone' };
+      const msg = renderAlertChanges(fired, resolved, {
+        fired: Number(row.payload.firedCount ?? fired.length),
+        resolved: Number(row.payload.resolvedCount ?? resolved.length),
+      });
+      // Link buttons (dashboard, panel, silence…) for a single alert, as Grafana users expect them.
+      const one = fired.length + resolved.length === 1 ? (fired[0] ?? resolved[0])! : null;
+      const buttons = one ? alertLinkButtons(one, `alert_links:${one.id}`) : null;
+      if (buttons) msg.blocks.push(buttons);
+      const res = await deps.post(channelOf(inc), msg);
+      return { ts: res.ts };
+    },
+
+    async 'slack.alertRepeat'(row) {
+      const inc = await load(row);
+      if (inc.status !== 'resolved') return { skipped: 'reopened meanwhile' };
+      const alerts = await alertsById(db, ids(row.payload.alertIds));
+      const res = await deps.post(
+        channelOf(inc),
+        renderAlertRepeat(inc, alerts, Number(row.payload.count ?? alerts.length), now()),
+      );
+      return { ts: res.ts };
+    },
+
+    async 'slack.alertRecurrence'(row) {
+      const inc = await load(row);
+      const previous = await getIncident(db, Number(row.payload.previousIncidentId));
+      if (!previous) return { skipped: 'previous incident gone' };
+      const msg = renderRecurrence(inc, previous, now());
+      const res = await deps.post(channelOf(inc), msg);
+      return { ts: res.ts };
+    },
+
+    async 'slack.severityRaised'(row) {
+      const inc = await load(row);
+      const [alert] = await alertsById(db, ids([row.payload.alertId]));
+      const from = String(row.payload.from);
+      const to = String(row.payload.to);
+      await deps.post(channelOf(inc), renderSeverityRaised(inc, from, to, alert ?? null, false));
+      const announcements = await deps.channelByName(deps.config.INCIDENTS_CHANNEL);
+      const res = await deps.post(announcements, renderSeverityRaised(inc, from, to, alert ?? null, true));
+      return { ts: res.ts };
+    },
+  };
+  return { handlers };
+}
+
+/** Link buttons open their URL in the browser; Slack still sends the click, which only needs an ack. */
+export function registerAlertActions(app: App): void {
+  app.action(/^alert_link_\d+$/, async ({ ack }) => {
+    await ack();
+  });
+}
