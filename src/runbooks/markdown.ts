@@ -300,7 +300,8 @@ export interface Label {
 }
 
 export function parseLabel(text: string): Label | null {
-  const m = /^(\*\*|__)(.+?)\1\s*(.*)$/.exec(text);
+  // `**Severity**: x`, and the single-emphasis form `*Severity*: x` (its colon required).
+  const m = /^(\*\*|__)(.+?)\1\s*(.*)$/.exec(text) ?? /^([*_])([A-Za-z][\w ./-]{0,40}?)\1(\s*:.*)$/.exec(text);
   if (!m) return null;
   let label = m[2]!.trim();
   let rest = m[3]!;

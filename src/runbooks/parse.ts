@@ -1,4 +1,11 @@
-import { type AlertEvidence, alertEvidence, headingAlertNames } from './extract-alerts.js';
+import {
+  type AlertEvidence,
+  type AlertTableRow,
+  alertEvidence,
+  alertTables,
+  headingAlert,
+  isAlertIdentifier,
+} from './extract-alerts.js';
 import { commandsFromCodeBlock, commandsFromInline, type FoundCommand } from './extract-commands.js';
 import { extractTemplates } from './extract-templates.js';
 import { dedupeTimers, extractTimers } from './extract-timers.js';
@@ -74,6 +81,7 @@ interface Plan {
   kind: SectionKind;
   description: string | null;
   timers?: Timer[];
+  condition?: string | null;
 }
 
 function parseDocument(input: string, source: string): RunbookDocument {
@@ -115,16 +123,18 @@ function parseDocument(input: string, source: string): RunbookDocument {
   const title = fm.frontMatter?.title ?? h1?.heading.text ?? md.headings[0]?.heading.text ?? source;
   const templates = extractTemplates(blocks);
 
-  // Commands, found once per block.
+  // Commands, found once per block. A firing condition in a table of alerts is not a command.
+  const tableRows = new Map<number, AlertTableRow>(alertTables(blocks).map((r) => [r.at, r]));
   const found = new Map<Block, FoundCommand[]>();
-  for (const b of blocks) {
-    if (templates.blocks.has(b)) continue;
+  blocks.forEach((b, i) => {
+    if (templates.blocks.has(b)) return;
+    const text = tableRows.get(i)?.textWithoutCondition ?? (b.type === 'text' ? b.text : '');
     const cmds =
-      b.type === 'code' ? commandsFromCodeBlock(b) : b.type === 'text' ? commandsFromInline(b.text, b.line) : [];
+      b.type === 'code' ? commandsFromCodeBlock(b) : b.type === 'text' ? commandsFromInline(text, b.line) : [];
     if (cmds.length) found.set(b, cmds);
-  }
+  });
 
-  let plans = planSections(md, source);
+  let plans = planSections(md, source, fm.frontMatter?.title ?? null, tableRows);
   let fmDocTimers: Timer[] = [];
   if (fm.frontMatter) {
     plans = applyFrontMatter(plans, fm.frontMatter, md, source, title, warnings);
@@ -217,12 +227,29 @@ function mergeNames(fromHeading: string[], explicit: string[]): string[] {
   return out;
 }
 
-function planFor(md: MarkdownDoc, node: HeadingNode): Plan | null {
+/** Sub-headings of a runbook written for one alert (the kube-prometheus layout and its relatives). */
+const RUNBOOK_VOCABULARY =
+  /^(meaning|impact|diagnosis|mitigation|symptoms?|resolution|remediation|troubleshooting|investigation|possible causes|likely causes|causes?|how to (fix|resolve|investigate)|fix|next steps|verification)$/i;
+
+function vocabularyChildren(node: HeadingNode): number {
+  return node.children.filter((k) => RUNBOOK_VOCABULARY.test(stripNumber(k.heading.text).replace(/:$/, ''))).length;
+}
+
+function planFor(md: MarkdownDoc, node: HeadingNode, tableRows: ReadonlyMap<number, AlertTableRow>): Plan[] {
   const title = node.heading.text;
+  const head = headingAlert(title);
+  // A table of alerts with a severity per row is one runbook per row.
+  const ownEnd = node.children[0]?.at ?? node.end;
+  const rows: AlertTableRow[] = [];
+  for (let i = node.at + 1; i < ownEnd; i++) {
+    const r = tableRows.get(i);
+    if (r) rows.push(r);
+  }
+  if (rows.length >= 2 && !head.names.length) return rows.map(rowPlan);
   const ev = headingEvidence(md, node);
-  const identNames = headingAlertNames(title);
+  const evidence = ev.evidence || head.labelled || vocabularyChildren(node) > 0;
   const alerts = mergeNames(
-    ev.evidence || ev.names.length ? identNames : [],
+    evidence || ev.names.length ? head.names : [],
     ev.names.map((n) => n.name),
   );
   const sevHeading = SEVERITY_HEADING.exec(title);
@@ -233,38 +260,93 @@ function planFor(md: MarkdownDoc, node: HeadingNode): Plan | null {
       : RUNBOOK_HEADING.test(title)
         ? 'procedure'
         : null;
-  if (!kind) return null;
-  const severityText = ev.severity?.text ?? sevHeading?.[1] ?? null;
+  if (!kind) return [];
+  const severityText = ev.severity?.text ?? (alerts.length ? head.severityText : null) ?? sevHeading?.[1] ?? null;
+  const cleanTitle =
+    head.labelled && alerts.length === 1 ? alerts[0]! : stripNumber(title).replace(RUNBOOK_HEADING, '') || title;
+  return [
+    {
+      from: node.at,
+      to: node.end,
+      heading: node,
+      id: node.heading.slug,
+      title: cleanTitle,
+      line: node.heading.line,
+      alerts,
+      severity: severityText ? normalizeSeverity(severityText) : null,
+      severityText,
+      kind,
+      description: ev.description,
+    },
+  ];
+}
+
+function rowPlan(r: AlertTableRow): Plan {
   return {
-    from: node.at,
-    to: node.end,
-    heading: node,
-    id: node.heading.slug,
-    title: stripNumber(title).replace(RUNBOOK_HEADING, '') || title,
-    line: node.heading.line,
-    alerts,
-    severity: severityText ? normalizeSeverity(severityText) : null,
-    severityText,
-    kind,
-    description: ev.description,
+    from: r.at,
+    to: r.at + 1,
+    heading: null,
+    id: slugify(r.names[0]!),
+    title: r.names.join(' / '),
+    line: r.line,
+    alerts: r.names,
+    severity: r.severityText ? normalizeSeverity(r.severityText) : null,
+    severityText: r.severityText,
+    kind: 'alert',
+    description: r.description,
+    condition: r.condition,
   };
 }
 
-function planSections(md: MarkdownDoc, source: string): Plan[] {
+/** `QueueConsumerStalled.md` → QueueConsumerStalled; '' when the file name is not an alert name. */
+function fileAlertName(source: string): string {
+  const stem = source.replace(/^.*[/\\]/, '').replace(/\.(md|markdown|txt|html?)$/i, '');
+  return isAlertIdentifier(stem) ? stem : '';
+}
+
+function planSections(
+  md: MarkdownDoc,
+  source: string,
+  fmTitle: string | null,
+  tableRows: ReadonlyMap<number, AlertTableRow>,
+): Plan[] {
   const plans: Plan[] = [];
   const visit = (node: HeadingNode) => {
-    const plan = planFor(md, node);
-    if (plan) plans.push(plan);
+    const found = planFor(md, node, tableRows);
+    if (found.length) plans.push(...found);
     else node.children.forEach(visit);
   };
   md.roots.forEach(visit);
   if (plans.length) return plans;
+  // A table of alerts outside any qualifying heading.
+  if (tableRows.size >= 2) return [...tableRows.values()].map(rowPlan);
   // No heading qualifies, but the text names alerts: the whole file is one runbook.
   const ev = alertEvidence(md.blocks);
-  if (!ev.names.length) return [];
+  if (ev.names.length) {
+    return [
+      wholeDocument(md, source, {
+        alerts: ev.names.map((n) => n.name),
+        severityText: ev.severity?.text,
+        description: ev.description,
+      }),
+    ];
+  }
+  // One alert per file: the alert's name is the title (front matter or the single top heading) or the file name,
+  // and the headings are those of a runbook for one alert (Meaning, Impact, Diagnosis, Mitigation…).
+  const tops = md.roots.filter((r) => r.heading.level === (md.roots[0]?.heading.level ?? 1));
+  const top = tops.length === 1 ? tops[0]! : null;
+  const vocabulary = top
+    ? vocabularyChildren(top)
+    : md.headings.filter((h) => RUNBOOK_VOCABULARY.test(h.heading.text)).length;
+  if (!vocabulary) return [];
+  const name =
+    [top?.heading.text ?? '', fmTitle ?? ''].map((t) => headingAlert(t).names).find((n) => n.length === 1)?.[0] ??
+    fileAlertName(source) ??
+    '';
+  if (!name) return [];
   return [
     wholeDocument(md, source, {
-      alerts: ev.names.map((n) => n.name),
+      alerts: [name],
       severityText: ev.severity?.text,
       description: ev.description,
     }),
@@ -354,7 +436,7 @@ function applyFrontMatter(
       });
       continue;
     }
-    const base: Plan = planFor(md, node) ?? {
+    const base: Plan = planFor(md, node, new Map())[0] ?? {
       from: node.at,
       to: node.end,
       heading: node,
@@ -418,14 +500,18 @@ function buildSection(
   const body = p.heading ? blocks.slice(1) : blocks;
   const scan = extractTimers(body, { sectionSeverity: p.severity, skip: templateBlocks });
   for (const u of scan.unparsed) warnings.push(unparsedWarning(u));
-  const steps = buildSteps({
-    blocks: md.blocks,
-    from: p.from,
-    to: p.to,
-    title: p.title,
-    headingLevel: p.heading?.heading.level ?? 0,
-    commandsOf: (b) => byBlock.get(b) ?? [],
-  });
+  // A table row is the alert's definition (name, condition, severity, description), not a procedure.
+  const steps =
+    p.condition !== undefined
+      ? []
+      : buildSteps({
+          blocks: md.blocks,
+          from: p.from,
+          to: p.to,
+          title: p.title,
+          headingLevel: p.heading?.heading.level ?? 0,
+          commandsOf: (b) => byBlock.get(b) ?? [],
+        });
   if (!p.alerts.length) {
     warnings.push({
       line: p.line,
@@ -450,6 +536,7 @@ function buildSection(
     source,
     kind: p.kind,
     severityText: p.severityText,
+    condition: p.condition ?? null,
   };
 }
 
