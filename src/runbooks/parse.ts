@@ -213,7 +213,11 @@ function headingEvidence(md: MarkdownDoc, node: HeadingNode): AlertEvidence {
   const ev = alertEvidence(ownBlocks(md, node));
   for (const kid of node.children) {
     const t = stripNumber(kid.heading.text);
-    if (/^alert\b/i.test(t) && META_HEADING.test(t)) alertEvidence(md.blocks.slice(kid.at + 1, kid.end), ev);
+    if (!/^alert\b/i.test(t) || !META_HEADING.test(t)) continue;
+    const kidBlocks = md.blocks.slice(kid.at + 1, kid.end);
+    // A table of alerts is one runbook per row, not a description of this heading.
+    if (alertTables(kidBlocks).length >= 2) continue;
+    alertEvidence(kidBlocks, ev);
   }
   return ev;
 }
