@@ -1,13 +1,14 @@
 import { cloudFindings } from './commands/cloud.js';
 import { dockerFinding } from './commands/docker.js';
+import { etcdctlFinding } from './commands/etcdctl.js';
 import { type Finding, f, type Nested, positionals, RISK_ORDER } from './commands/finding.js';
 import { helmFinding } from './commands/helm.js';
 import { curlFinding, httpMethodFinding, wgetFinding } from './commands/http.js';
 import { kubectlFindings } from './commands/kubectl.js';
 import { looksLikePromQL } from './commands/promql.js';
 import { isRedisCommand, redisCliFinding, redisFinding } from './commands/redis.js';
-import { psqlFinding, sqlFinding } from './commands/sql.js';
-import { systemctlFinding } from './commands/systemd.js';
+import { mysqlFinding, mysqlSqlFinding, psqlFinding, sqlFinding } from './commands/sql.js';
+import { journalctlFinding, systemctlFinding } from './commands/systemd.js';
 import { terraformFinding } from './commands/terraform.js';
 import type { Executor, Risk } from './schema.js';
 import { isSqlStart, parseShell, type ShellParse, type SimpleCommand } from './shell.js';
@@ -37,6 +38,9 @@ export interface ClassifyHint {
 
 const RUNNERS = new Set<Executor>(['kubernetes', 'prometheus', 'postgres', 'redis', 'http']);
 
+/** Chat-ops commands written in prose: `!ic page`, `/incident declare`, `.deploy rollback`. */
+export const CHATOPS = /^(?:[!][a-z][\w-]*|\/[a-z][\w-]*(?=\s))(?:\s|$)/;
+
 const nestedAt = (depth: number): Nested => ({
   inner: (words) => innerFindings(words, depth),
   text: (text) => textFindings(text, depth),
@@ -47,7 +51,18 @@ export function classifyCommand(text: string, hint: ClassifyHint = {}): Classifi
   const lang = hint.lang ?? '';
   let findings: Finding[];
   let shellBlocker: string | null = null;
-  if (hint.sql || ['sql', 'psql', 'postgres', 'postgresql', 'pgsql'].includes(lang) || isSqlStart(text)) {
+  if (lang === 'mysql') {
+    findings = [mysqlSqlFinding(text)];
+  } else if (CHATOPS.test(text.trim())) {
+    return {
+      executor: 'other',
+      risk: 'exec',
+      runnable: false,
+      placeholders,
+      reason: 'Chat-ops command: type it in the chat tool it belongs to; the bot does not run it.',
+      query: null,
+    };
+  } else if (hint.sql || ['sql', 'psql', 'postgres', 'postgresql', 'pgsql'].includes(lang) || isSqlStart(text)) {
     findings = [sqlFinding(text)];
   } else if (lang === 'promql' || (lang === '' && looksLikePromQL(text))) {
     findings = [f('prometheus', 'read', 'runs a PromQL query', null, text.trim())];
@@ -184,7 +199,15 @@ function simpleFindings(cmd: SimpleCommand, depth: number): Finding[] {
       return cloudFindings(head, rest, nestedAt(depth));
     case 'docker':
     case 'podman':
+    case 'docker-compose':
       return [dockerFinding(head, rest)];
+    case 'etcdctl':
+      return [etcdctlFinding(rest)];
+    case 'journalctl':
+      return [journalctlFinding(rest)];
+    case 'mysql':
+    case 'mariadb':
+      return [mysqlFinding(rest)];
     case 'systemctl':
     case 'service':
       return [systemctlFinding(head, rest)];

@@ -1,4 +1,4 @@
-import { type Classification, classifyCommand } from './classify.js';
+import { CHATOPS, type Classification, classifyCommand } from './classify.js';
 import type { CodeBlock } from './markdown.js';
 import { inlineCode } from './markdown.js';
 import { isSqlStart, type SourceLine, type SplitMode, splitCommands } from './shell.js';
@@ -216,6 +216,10 @@ export function commandsFromInline(text: string, line: number): FoundCommand[] {
   for (const code of inlineCode(text)) {
     if (!code || code.length < 3) continue;
     const c = classifyCommand(code, { lang: '' });
+    if (CHATOPS.test(code)) {
+      out.push({ ...c, text: code, line, origin: 'inline' });
+      continue;
+    }
     if (c.executor === 'other') continue;
     // A lone word (`top`, `free`) in prose is usually a name; data stores and PromQL are clear on their own.
     const words = code.split(/\s+/).length;

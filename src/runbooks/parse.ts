@@ -1,3 +1,4 @@
+import { CHATOPS } from './classify.js';
 import {
   type AlertEvidence,
   type AlertTableRow,
@@ -167,7 +168,7 @@ function parseDocument(input: string, source: string): RunbookDocument {
     .flatMap((r) => r.timers.filter((t) => (t.kind === 'acknowledge' || t.kind === 'resolve') && t.severity));
 
   for (const c of [...docCommands, ...runbooks.flatMap((r) => r.commands)]) {
-    if (c.executor === 'other') {
+    if (c.executor === 'other' && c.origin === 'block' && !CHATOPS.test(c.text)) {
       warnings.push({
         line: c.line,
         level: 'warning',

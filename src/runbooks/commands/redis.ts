@@ -25,23 +25,33 @@ const REDIS_READ = new Set([
   'KEYS',
   'SCAN',
   'XLEN',
-  'XINFO',
-  'LATENCY',
   'ROLE',
   'TIME',
   'LASTSAVE',
-  'OBJECT',
   'STRLEN',
-  'MEMORY',
 ]);
+/** Commands with sub-commands, and the sub-commands that only read. */
+const REDIS_READ_SUBCOMMANDS: Record<string, RegExp> = {
+  MEMORY: /^(USAGE|STATS|DOCTOR|MALLOC-STATS|HELP)$/,
+  OBJECT: /^(ENCODING|FREQ|IDLETIME|REFCOUNT|HELP)$/,
+  LATENCY: /^(LATEST|HISTORY|DOCTOR|GRAPH|HISTOGRAM|HELP)$/,
+  XINFO: /^(STREAM|GROUPS|CONSUMERS|HELP)$/,
+  COMMAND: /^(COUNT|INFO|DOCS|LIST|GETKEYS|HELP|)$/,
+  ACL: /^(WHOAMI|CAT|HELP)$/,
+  MODULE: /^(LIST|HELP)$/,
+  FUNCTION: /^(LIST|STATS|DUMP|HELP)$/,
+  SCRIPT: /^(EXISTS|HELP)$/,
+};
+
 const REDIS_DESTRUCTIVE = new Set(['FLUSHDB', 'FLUSHALL', 'DEL', 'UNLINK']);
-const REDIS_EXEC = new Set(['EVAL', 'EVALSHA', 'SCRIPT', 'FUNCTION', 'MODULE', 'DEBUG']);
+const REDIS_EXEC = new Set(['EVAL', 'EVALSHA', 'EVAL_RO', 'EVALSHA_RO', 'FCALL', 'FCALL_RO', 'DEBUG']);
 const REDIS_STREAMING = new Set(['MONITOR', 'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE']);
 const REDIS_ALL = new Set([
   ...REDIS_READ,
   ...REDIS_DESTRUCTIVE,
   ...REDIS_EXEC,
   ...REDIS_STREAMING,
+  ...Object.keys(REDIS_READ_SUBCOMMANDS),
   'CONFIG',
   'CLIENT',
   'SLOWLOG',
@@ -108,7 +118,15 @@ export function redisFinding(words: string[]): Finding {
       ? r('read', 'reads cluster state')
       : r('write', 'changes the cluster');
   if (cmd === 'SHUTDOWN') return r(sub === 'NOSAVE' ? 'destructive' : 'write', 'stops the Redis server');
+  // Commands whose sub-command decides: only the listed sub-commands read.
+  const readSubs = REDIS_READ_SUBCOMMANDS[cmd];
+  if (readSubs) {
+    return readSubs.test(sub)
+      ? r('read', 'reads server state')
+      : r('write', `changes server state or is not a known read`);
+  }
   if (REDIS_READ.has(cmd))
     return r('read', cmd === 'KEYS' ? 'lists keys (blocks the server on big keyspaces)' : 'reads data or stats');
+  // Not on the known-read list: never read (fail safe).
   return r('write', 'changes data');
 }

@@ -9,3 +9,10 @@ export function systemctlFinding(cli: string, args: string[]): Finding {
   }
   return f('shell', 'write', `${verb || 'changes'}s a system service (${cli} ${verb})`.replace('ss a', 's a'));
 }
+
+/** `journalctl`: reads the journal, except the options that rotate, vacuum or flush it. */
+export function journalctlFinding(args: string[]): Finding {
+  if (args.some((w) => /^--(vacuum-\w+|rotate|flush|sync|relinquish-var|setup-keys|update-catalog)\b/.test(w)))
+    return f('shell', 'write', 'rotates or deletes journal files (journalctl)');
+  return f('shell', 'read', 'reads the system journal (journalctl)');
+}
