@@ -46,21 +46,39 @@ function keyValues(list: string[], flag: string): Record<string, string> {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+const timerText = (t: RunbookDocument['timers'][number]) =>
+  `${t.kind} after ${t.afterMinutes} min${t.severity ? ` (${t.severity})` : ''}${t.target ? ` → ${t.target}` : ''}${t.condition ? ` if ${t.condition}` : ''}  line ${t.line}`;
+
+const commandText = (c: RunbookDocument['commands'][number]) => {
+  const text = c.text.replace(/\s*\n\s*/g, ' ');
+  const short = text.length > 90 ? `${text.slice(0, 89)}…` : text;
+  const runs = c.runnable ? (c.risk === 'read' ? 'runs' : 'runs after approval') : 'not run';
+  return `line ${c.line}  [${c.executor}/${c.risk}, ${runs}]  ${short}${c.runnable ? '' : `\n            ${c.reason}`}`;
+};
+
+/** Human-readable `runbooks inspect`: each section with its alerts, severity, timers and commands. */
 function describe(doc: RunbookDocument): string {
   const lines = [`${doc.source}: ${doc.title}`];
   for (const r of doc.runbooks) {
     const alerts = r.alerts.length ? r.alerts.join(', ') : '(no alert names)';
-    lines.push(`  ${r.id}  [${r.severity ?? '--'}] ${r.title}  line ${r.line}`);
+    const sev = r.severity
+      ? `${r.severityText && r.severityText !== r.severity ? `${r.severityText} → ` : ''}${r.severity}`
+      : '--';
+    lines.push(`  ${r.id}  [${sev}] ${r.title}  line ${r.line}  (${r.kind})`);
     lines.push(`      alerts: ${alerts}`);
+    if (r.condition) lines.push(`      fires when: ${r.condition}`);
+    if (r.summary) lines.push(`      summary: ${r.summary.length > 100 ? `${r.summary.slice(0, 99)}…` : r.summary}`);
     lines.push(
       `      ${r.steps.length} steps, ${r.commands.length} commands (${r.commands.filter((c) => c.runnable && c.risk === 'read').length} runnable reads), ${r.timers.length} timers`,
     );
+    for (const t of r.timers) lines.push(`      timer: ${timerText(t)}`);
+    for (const c of r.commands) lines.push(`      command: ${commandText(c)}`);
   }
-  if (doc.timers.length)
-    lines.push(
-      `  document timers: ${doc.timers.map((t) => `${t.kind}@${t.afterMinutes}m${t.severity ? `/${t.severity}` : ''}`).join(', ')}`,
-    );
-  if (doc.commands.length) lines.push(`  commands outside sections: ${doc.commands.length}`);
+  for (const t of doc.timers) lines.push(`  document timer: ${timerText(t)}`);
+  if (doc.commands.length) {
+    lines.push(`  commands outside sections: ${doc.commands.length}`);
+    for (const c of doc.commands) lines.push(`      command: ${commandText(c)}`);
+  }
   const t = doc.templates;
   if (t.communication || t.postIncident) {
     lines.push(
@@ -69,6 +87,17 @@ function describe(doc: RunbookDocument): string {
   }
   for (const w of doc.warnings) lines.push(`  ${w.level}: line ${w.line}: ${w.message}`);
   return lines.join('\n');
+}
+
+/**
+ * The document as `runbooks inspect --json` prints it: each section's `severity` is the runbook's own word
+ * (`Critical`, `MEDIUM`, `page`, `P2`) and `priority` the P1..P4 the bot maps it to.
+ */
+export function inspectJson(doc: RunbookDocument): unknown {
+  return {
+    ...doc,
+    runbooks: doc.runbooks.map((r) => ({ ...r, severity: r.severityText ?? r.severity, priority: r.severity })),
+  };
 }
 
 function formatWarning(w: LibraryWarning): string {
@@ -90,8 +119,9 @@ export function registerRunbooksCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-JSON shape: { source, title, runbooks: [{ id, title, alerts, severity, line, timers, commands, steps, summary }],
+JSON shape: { source, title, runbooks: [{ id, title, alerts, severity, priority, line, timers, commands, steps, summary }],
               timers, commands, templates: { communication, postIncident }, warnings: [{ line, message }] }
+(severity: the runbook's own word; priority: the P1..P4 the bot maps it to)
 
 Examples:
   $ incident-bot runbooks inspect runbooks/postgres-down.md
@@ -100,7 +130,7 @@ Examples:
     .action(
       run(async (file: string, opts: { json?: boolean }) => {
         const doc = parseRunbook(await readFile(file, 'utf8'), path.basename(file));
-        if (opts.json) print(doc);
+        if (opts.json) print(inspectJson(doc));
         else process.stdout.write(`${describe(doc)}\n`);
       }),
     );

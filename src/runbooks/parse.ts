@@ -567,7 +567,7 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
     return null;
   };
   const summaryHeading = blocks.findIndex(
-    (b) => b.type === 'heading' && /^(summary|description|overview)$/i.test(stripNumber(b.text)),
+    (b) => b.type === 'heading' && /^(summary|description|overview|meaning|what it means)$/i.test(stripNumber(b.text)),
   );
   if (summaryHeading >= 0) {
     const s = paragraph(summaryHeading + 1);
