@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { ConfigSchema } from '../config.js';
 import { UserFacingError } from '../errors.js';
+import { resolveTarget } from '../escalation/targets.js';
 import { runbooksDir } from '../incidents/runbook-lookup.js';
 import { loadRunbookPaths, loadRunbooks } from '../runbooks/load.js';
 import type { LibraryWarning } from '../runbooks/match.js';
@@ -104,6 +106,32 @@ function formatWarning(w: LibraryWarning): string {
   return `${w.source}${w.line ? `:${w.line}` : ''}: ${w.level}: ${w.message} [${w.code}]`;
 }
 
+/** ESCALATION_TARGETS as the bot reads it (the configured default when unset); {} when it does not parse. */
+function escalationTargets(raw: string | undefined): Record<string, string> {
+  const parsed = ConfigSchema.shape.ESCALATION_TARGETS.safeParse(raw);
+  return parsed.success ? parsed.data : {};
+}
+
+/** A warning for each timer whose escalation target no ESCALATION_TARGETS entry maps (nobody would be paged). */
+export function unmappedTargets(doc: RunbookDocument, targets: Record<string, string>): LibraryWarning[] {
+  const timers = [...doc.timers, ...doc.runbooks.flatMap((r) => r.timers)];
+  const out: LibraryWarning[] = [];
+  const seen = new Set<string>();
+  for (const t of timers) {
+    if (!t.target || seen.has(`${t.line}:${t.target}`)) continue;
+    seen.add(`${t.line}:${t.target}`);
+    if (resolveTarget(t.target, targets).kind !== 'unknown') continue;
+    out.push({
+      source: doc.source,
+      line: t.line,
+      level: 'warning',
+      code: 'unmapped-target',
+      message: `Escalation target "${t.target}" is not in ESCALATION_TARGETS, so nobody would be paged; add "${t.target}=<group handle>".`,
+    });
+  }
+  return out;
+}
+
 export function registerRunbooksCommand(program: Command): void {
   const runbooks = program
     .command('runbooks')
@@ -190,7 +218,8 @@ Examples:
     .addHelpText(
       'after',
       `
-Reports sections without alert names, timers it could not read, commands with no known executor, repaired
+Reports sections without alert names, one severity applied to alerts the text rates differently, escalation
+targets ESCALATION_TARGETS does not map, timers it could not read, fenced commands it could not classify, repaired
 mojibake, bad front matter and alert names handled by more than one file. Errors (exit 1): bad front matter,
 duplicate alert names, unreadable files. Everything else is a warning.`,
     )
@@ -198,8 +227,10 @@ duplicate alert names, unreadable files. Everything else is a warning.`,
       run(async (paths: string[], opts: { json?: boolean }) => {
         const targets = paths.length ? paths : [defaultDir()];
         const loaded = await loadRunbookPaths(targets);
+        const escalation = escalationTargets(process.env.ESCALATION_TARGETS);
         const warnings: LibraryWarning[] = [
           ...loaded.documents.flatMap((d) => d.warnings.map((w) => ({ ...w, source: d.source }))),
+          ...loaded.documents.flatMap((d) => unmappedTargets(d, escalation)),
           ...loaded.warnings,
         ].sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line);
         const errors = warnings.filter((w) => w.level === 'error').length;

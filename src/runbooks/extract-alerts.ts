@@ -5,6 +5,8 @@ import { normalizeSeverity } from './schema.js';
 export interface AlertEvidence {
   names: { name: string; line: number }[];
   severity: { text: string; line: number } | null;
+  /** Every severity the text gives, in order (a section naming several alerts may rate them differently). */
+  severities?: { text: string; line: number }[];
   /** It reads like an alert runbook: an alert rule, or an Alert / Trigger / Threshold / Severity label. */
   evidence: boolean;
   /** Prose given as the alert's description (`**Alert**: API 5xx error rate exceeds 5%…`). */
@@ -92,7 +94,10 @@ export function alertEvidence(blocks: readonly Block[], into: AlertEvidence = em
     if (!into.names.some((n) => n.name === name)) into.names.push({ name, line });
   };
   const setSeverity = (text: string, line: number) => {
-    if (!into.severity && text.trim()) into.severity = { text: plainText(text).trim(), line };
+    if (!text.trim()) return;
+    const entry = { text: plainText(text).trim(), line };
+    if (!into.severity) into.severity = entry;
+    into.severities = [...(into.severities ?? []), entry];
   };
   let table: { cells: string[]; line: number }[] = [];
   const flushTable = () => {

@@ -83,6 +83,8 @@ interface Plan {
   description: string | null;
   timers?: Timer[];
   condition?: string | null;
+  /** Distinct severities the text gives for the section's alerts, when it names several alerts. */
+  mixedSeverities?: { text: string; line: number }[];
 }
 
 function parseDocument(input: string, source: string): RunbookDocument {
@@ -267,6 +269,11 @@ function planFor(md: MarkdownDoc, node: HeadingNode, tableRows: ReadonlyMap<numb
         : null;
   if (!kind) return [];
   const severityText = ev.severity?.text ?? (alerts.length ? head.severityText : null) ?? sevHeading?.[1] ?? null;
+  const distinct = new Map<string, { text: string; line: number }>();
+  for (const sv of ev.severities ?? []) {
+    const n = normalizeSeverity(sv.text);
+    if (n && !distinct.has(n)) distinct.set(n, sv);
+  }
   const cleanTitle =
     head.labelled && alerts.length === 1 ? alerts[0]! : stripNumber(title).replace(RUNBOOK_HEADING, '') || title;
   return [
@@ -282,6 +289,7 @@ function planFor(md: MarkdownDoc, node: HeadingNode, tableRows: ReadonlyMap<numb
       severityText,
       kind,
       description: ev.description,
+      mixedSeverities: alerts.length > 1 && distinct.size > 1 ? [...distinct.values()] : undefined,
     },
   ];
 }
@@ -517,6 +525,14 @@ function buildSection(
           headingLevel: p.heading?.heading.level ?? 0,
           commandsOf: (b) => byBlock.get(b) ?? [],
         });
+  if (p.mixedSeverities) {
+    warnings.push({
+      line: p.line,
+      level: 'warning',
+      code: 'mixed-severity',
+      message: `Section "${p.title}" applies one severity (${p.severityText ?? p.severity}) to ${p.alerts.length} alerts, but the text rates them differently (${p.mixedSeverities.map((s) => `${s.text} on line ${s.line}`).join(', ')}); give each alert its own section or a table row with its severity.`,
+    });
+  }
   if (!p.alerts.length) {
     warnings.push({
       line: p.line,
