@@ -85,10 +85,10 @@ export function createLibrary(
     const section =
       (anchor && document.runbooks.find((s) => s.id === anchor)) ||
       document.runbooks.find((s) => s.alerts.some((a) => normalizeAlertName(a) === alertKey)) ||
-      // The file's only section, or its one section written for no particular alert. A section written for
-      // another alert is never presented as this alert's runbook.
-      (document.runbooks.length === 1 && !document.runbooks[0]!.alerts.length ? document.runbooks[0] : null) ||
-      (document.runbooks.length === 1 && fileKey(document.source) === alertKey ? document.runbooks[0] : null) ||
+      // Else a section written for no particular alert; a section of a multi-runbook file written for another
+      // alert is never presented as this alert's runbook.
+      // runbook_url is the alert author's own pointer: a one-runbook file is that alert's runbook.
+      (document.runbooks.length === 1 ? document.runbooks[0] : null) ||
       document.runbooks.find((s) => !s.alerts.length && s.kind === 'procedure') ||
       null;
     return section ? { document, section } : null;

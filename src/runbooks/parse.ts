@@ -254,7 +254,7 @@ function planFor(md: MarkdownDoc, node: HeadingNode, tableRows: ReadonlyMap<numb
   }
   if (rows.length >= 2 && !head.names.length) return rows.map(rowPlan);
   const ev = headingEvidence(md, node);
-  const evidence = ev.evidence || head.labelled || vocabularyChildren(node) > 0;
+  const evidence = ev.evidence || head.labelled || head.severityText !== null || vocabularyChildren(node) > 0;
   const alerts = mergeNames(
     evidence || ev.names.length ? head.names : [],
     ev.names.map((n) => n.name),
