@@ -565,6 +565,9 @@ function buildSection(
 const METADATA_LABEL =
   /^(severity|priority|alert ?names?|alerts?|alertname|trigger|threshold|condition|business hours( only)?|owner|status|version|document version|last updated|response sla)$/i;
 
+/** Labels whose text is a summary of the problem. */
+const SUMMARY_LABEL = /^(summary|description|overview|problem|what happened|what it means|meaning|message|issue)$/i;
+
 /** The section's description: a Summary/Description sub-section, the alert's description, else its first paragraph. */
 function summaryOf(p: Plan, md: MarkdownDoc): string | null {
   const blocks = md.blocks.slice(p.heading ? p.from + 1 : p.from, p.to);
@@ -572,10 +575,16 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
     for (const b of blocks.slice(from)) {
       if (b.type === 'heading') return null;
       if (b.type !== 'text' || !kinds.includes(b.kind) || /^(\*\*|__)[^*_]+\1\s*:?\s*$/.test(b.text)) continue;
-      if (METADATA_LABEL.test(parseLabel(b.text)?.label ?? '')) continue;
+      const label = parseLabel(b.text);
+      if (METADATA_LABEL.test(label?.label ?? '')) continue;
+      // A field (`**SLA**: 30 minutes`, `**On-Call**: Backend`) describes the runbook, it does not summarise it.
+      if (label && !SUMMARY_LABEL.test(label.label)) continue;
       const lines =
         b.kind === 'paragraph'
-          ? blocks.filter((x): x is TextBlock => x.type === 'text' && x.para === b.para && x.kind === 'paragraph')
+          ? blocks.filter(
+              (x): x is TextBlock =>
+                x.type === 'text' && x.para === b.para && x.kind === 'paragraph' && (x === b || !parseLabel(x.text)),
+            )
           : [b];
       const text = lines.map((x) => x.text).join(' ');
       return text.replace(/^(\*\*|__)[^*_]+\1\s*:?\s*/, '').trim() || null;
