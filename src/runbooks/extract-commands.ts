@@ -102,7 +102,7 @@ export function commandsFromCodeBlock(block: CodeBlock): FoundCommand[] {
   const out: FoundCommand[] = [];
   for (const raw of splitCommands(lines, mode)) {
     if (isPlumbing(raw.text)) continue;
-    const c = classifyCommand(raw.text, { sql: raw.sql, lang: SQL_LANGS.has(lang) ? lang : '' });
+    const c = classifyCommand(raw.text, { sql: raw.sql });
     // A bare fence also holds Slack messages, ASCII trees, config files and escalation charts: only recognised
     // commands count. In another language's fence, only a known CLI counts.
     if (loose && c.executor === 'other') continue;

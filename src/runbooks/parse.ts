@@ -566,7 +566,8 @@ const METADATA_LABEL =
   /^(severity|priority|alert ?names?|alerts?|alertname|trigger|threshold|condition|business hours( only)?|owner|status|version|document version|last updated|response sla)$/i;
 
 /** Labels whose text is a summary of the problem. */
-const SUMMARY_LABEL = /^(summary|description|overview|problem|what happened|what it means|meaning|message|issue)$/i;
+const SUMMARY_LABEL =
+  /^(summary|description|overview|problem|what happened|what it means|meaning|message|issue|impact|symptoms?|user impact|business impact)$/i;
 
 /** The section's description: a Summary/Description sub-section, the alert's description, else its first paragraph. */
 function summaryOf(p: Plan, md: MarkdownDoc): string | null {
