@@ -59,6 +59,19 @@ ORDER BY id DESC LIMIT 10;
   return parts.join('');
 }
 
+/** Characters whose long runs made hand-written Markdown readers quadratic. */
+const PATHOLOGICAL: [string, string][] = [
+  ['bracket', '['],
+  ['backtick', '`'],
+  ['pipe', '|'],
+  ['star', '*'],
+  ['underscore', '_'],
+  ['linkOpen', '[a]('],
+  ['angle', '<'],
+  ['dollar', '$('],
+  ['quote', '"'],
+];
+
 function time(fn: () => void, runs: number): number {
   for (let i = 0; i < 10; i++) fn(); // warm-up: JIT and regex compilation
   const samples: number[] = [];
@@ -88,5 +101,17 @@ export async function benchRunbooks(): Promise<Record<string, number>> {
   }
   const big = generatedRunbook();
   out['runbooks.generated1MB.parse.ms'] = time(() => parseRunbook(big, 'generated.md'), 3);
+  // Pathological lines (target < 50 ms each): one 100,000-character line of one character, alone and as prose,
+  // a list item, a table row and a heading.
+  for (const [name, ch] of PATHOLOGICAL) {
+    const line = ch.repeat(Math.ceil(100_000 / ch.length)).slice(0, 100_000);
+    out[`runbooks.line100k.${name}.ms`] = time(() => parseRunbook(`# X\n\n${line}\n`, 'line.md'), 3);
+    out[`runbooks.line100k.${name}.inList.ms`] = time(() => parseRunbook(`# X\n\n- ${line}\n`, 'line.md'), 3);
+  }
+  out['runbooks.line100k.worst.ms'] = Math.max(
+    ...Object.entries(out)
+      .filter(([k]) => k.startsWith('runbooks.line100k.'))
+      .map(([, v]) => v),
+  );
   return out;
 }

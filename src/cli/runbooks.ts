@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { ConfigSchema } from '../config.js';
 import { UserFacingError } from '../errors.js';
+import { resolveTarget } from '../escalation/targets.js';
+
 import { loadRunbookPaths, loadRunbooks } from '../runbooks/load.js';
 import { runbooksDir } from '../runbooks/lookup.js';
 import type { LibraryWarning } from '../runbooks/match.js';
@@ -46,21 +49,39 @@ function keyValues(list: string[], flag: string): Record<string, string> {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+const timerText = (t: RunbookDocument['timers'][number]) =>
+  `${t.kind} after ${t.afterMinutes} min${t.severity ? ` (${t.severity})` : ''}${t.target ? ` → ${t.target}` : ''}${t.condition ? ` if ${t.condition}` : ''}  line ${t.line}`;
+
+const commandText = (c: RunbookDocument['commands'][number]) => {
+  const text = c.text.replace(/\s*\n\s*/g, ' ');
+  const short = text.length > 90 ? `${text.slice(0, 89)}…` : text;
+  const runs = c.runnable ? (c.risk === 'read' ? 'runs' : 'runs after approval') : 'not run';
+  return `line ${c.line}  [${c.executor}/${c.risk}, ${runs}]  ${short}${c.runnable ? '' : `\n            ${c.reason}`}`;
+};
+
+/** Human-readable `runbooks inspect`: each section with its alerts, severity, timers and commands. */
 function describe(doc: RunbookDocument): string {
   const lines = [`${doc.source}: ${doc.title}`];
   for (const r of doc.runbooks) {
     const alerts = r.alerts.length ? r.alerts.join(', ') : '(no alert names)';
-    lines.push(`  ${r.id}  [${r.severity ?? '--'}] ${r.title}  line ${r.line}`);
+    const sev = r.severity
+      ? `${r.severityText && r.severityText !== r.severity ? `${r.severityText} → ` : ''}${r.severity}`
+      : '--';
+    lines.push(`  ${r.id}  [${sev}] ${r.title}  line ${r.line}  (${r.kind})`);
     lines.push(`      alerts: ${alerts}`);
+    if (r.condition) lines.push(`      fires when: ${r.condition}`);
+    if (r.summary) lines.push(`      summary: ${r.summary.length > 100 ? `${r.summary.slice(0, 99)}…` : r.summary}`);
     lines.push(
       `      ${r.steps.length} steps, ${r.commands.length} commands (${r.commands.filter((c) => c.runnable && c.risk === 'read').length} runnable reads), ${r.timers.length} timers`,
     );
+    for (const t of r.timers) lines.push(`      timer: ${timerText(t)}`);
+    for (const c of r.commands) lines.push(`      command: ${commandText(c)}`);
   }
-  if (doc.timers.length)
-    lines.push(
-      `  document timers: ${doc.timers.map((t) => `${t.kind}@${t.afterMinutes}m${t.severity ? `/${t.severity}` : ''}`).join(', ')}`,
-    );
-  if (doc.commands.length) lines.push(`  commands outside sections: ${doc.commands.length}`);
+  for (const t of doc.timers) lines.push(`  document timer: ${timerText(t)}`);
+  if (doc.commands.length) {
+    lines.push(`  commands outside sections: ${doc.commands.length}`);
+    for (const c of doc.commands) lines.push(`      command: ${commandText(c)}`);
+  }
   const t = doc.templates;
   if (t.communication || t.postIncident) {
     lines.push(
@@ -71,8 +92,45 @@ function describe(doc: RunbookDocument): string {
   return lines.join('\n');
 }
 
+/**
+ * The document as `runbooks inspect --json` prints it: each section's `severity` is the runbook's own word
+ * (`Critical`, `MEDIUM`, `page`, `P2`) and `priority` the P1..P4 the bot maps it to.
+ */
+export function inspectJson(doc: RunbookDocument): unknown {
+  return {
+    ...doc,
+    runbooks: doc.runbooks.map((r) => ({ ...r, severity: r.severityText ?? r.severity, priority: r.severity })),
+  };
+}
+
 function formatWarning(w: LibraryWarning): string {
   return `${w.source}${w.line ? `:${w.line}` : ''}: ${w.level}: ${w.message} [${w.code}]`;
+}
+
+/** ESCALATION_TARGETS as the bot reads it (the configured default when unset); {} when it does not parse. */
+function escalationTargets(raw: string | undefined): Record<string, string> {
+  const parsed = ConfigSchema.shape.ESCALATION_TARGETS.safeParse(raw);
+  return parsed.success ? parsed.data : {};
+}
+
+/** A warning for each timer whose escalation target no ESCALATION_TARGETS entry maps (nobody would be paged). */
+export function unmappedTargets(doc: RunbookDocument, targets: Record<string, string>): LibraryWarning[] {
+  const timers = [...doc.timers, ...doc.runbooks.flatMap((r) => r.timers)];
+  const out: LibraryWarning[] = [];
+  const seen = new Set<string>();
+  for (const t of timers) {
+    if (!t.target || seen.has(`${t.line}:${t.target}`)) continue;
+    seen.add(`${t.line}:${t.target}`);
+    if (resolveTarget(t.target, targets).kind !== 'unknown') continue;
+    out.push({
+      source: doc.source,
+      line: t.line,
+      level: 'warning',
+      code: 'unmapped-target',
+      message: `Escalation target "${t.target}" is not in ESCALATION_TARGETS, so nobody would be paged; add "${t.target}=<group handle>".`,
+    });
+  }
+  return out;
 }
 
 export function registerRunbooksCommand(program: Command): void {
@@ -90,8 +148,9 @@ export function registerRunbooksCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-JSON shape: { source, title, runbooks: [{ id, title, alerts, severity, line, timers, commands, steps, summary }],
+JSON shape: { source, title, runbooks: [{ id, title, alerts, severity, priority, line, timers, commands, steps, summary }],
               timers, commands, templates: { communication, postIncident }, warnings: [{ line, message }] }
+(severity: the runbook's own word; priority: the P1..P4 the bot maps it to)
 
 Examples:
   $ incident-bot runbooks inspect runbooks/postgres-down.md
@@ -100,7 +159,7 @@ Examples:
     .action(
       run(async (file: string, opts: { json?: boolean }) => {
         const doc = parseRunbook(await readFile(file, 'utf8'), path.basename(file));
-        if (opts.json) print(doc);
+        if (opts.json) print(inspectJson(doc));
         else process.stdout.write(`${describe(doc)}\n`);
       }),
     );
@@ -160,7 +219,8 @@ Examples:
     .addHelpText(
       'after',
       `
-Reports sections without alert names, timers it could not read, commands with no known executor, repaired
+Reports sections without alert names, one severity applied to alerts the text rates differently, escalation
+targets ESCALATION_TARGETS does not map, timers it could not read, fenced commands it could not classify, repaired
 mojibake, bad front matter and alert names handled by more than one file. Errors (exit 1): bad front matter,
 duplicate alert names, unreadable files. Everything else is a warning.`,
     )
@@ -168,8 +228,10 @@ duplicate alert names, unreadable files. Everything else is a warning.`,
       run(async (paths: string[], opts: { json?: boolean }) => {
         const targets = paths.length ? paths : [defaultDir()];
         const loaded = await loadRunbookPaths(targets);
+        const escalation = escalationTargets(process.env.ESCALATION_TARGETS);
         const warnings: LibraryWarning[] = [
           ...loaded.documents.flatMap((d) => d.warnings.map((w) => ({ ...w, source: d.source }))),
+          ...loaded.documents.flatMap((d) => unmappedTargets(d, escalation)),
           ...loaded.warnings,
         ].sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line);
         const errors = warnings.filter((w) => w.level === 'error').length;

@@ -1,7 +1,19 @@
-import { checkRedis, REDIS_KNOWN } from '../diagnostics/guards/redis.js';
-import { checkSql } from '../diagnostics/guards/sql.js';
+import { cloudFindings } from './commands/cloud.js';
+import { dockerFinding } from './commands/docker.js';
+import { etcdctlFinding } from './commands/etcdctl.js';
+import { type Finding, f, type Nested, positionals, RISK_ORDER } from './commands/finding.js';
+import { helmFinding } from './commands/helm.js';
+import { curlFinding, httpMethodFinding, wgetFinding } from './commands/http.js';
+import { kubectlFindings } from './commands/kubectl.js';
+import { looksLikePromQL } from './commands/promql.js';
+import { isRedisCommand, redisCliFinding, redisFinding } from './commands/redis.js';
+import { mysqlFinding, mysqlSqlFinding, psqlFinding, sqlFinding } from './commands/sql.js';
+import { journalctlFinding, systemctlFinding } from './commands/systemd.js';
+import { terraformFinding } from './commands/terraform.js';
 import type { Executor, Risk } from './schema.js';
 import { isSqlStart, parseShell, type ShellParse, type SimpleCommand } from './shell.js';
+
+export { looksLikePromQL };
 
 /**
  * Classifies one command: which executor can run it, how risky it is, whether the bot may run it without a shell,
@@ -24,29 +36,33 @@ export interface ClassifyHint {
   lang?: string;
 }
 
-/** One thing a command does. A command's risk is the highest of its findings. */
-interface Finding {
-  executor: Executor;
-  risk: Risk;
-  /** What it does, as a clause: "reads container logs (kubectl logs)". */
-  what: string;
-  /** Why the bot cannot run it, even when the executor exists; null when nothing stands in the way. */
-  blocker: string | null;
-  query: string | null;
-}
-
-const RISK_ORDER: Record<Risk, number> = { read: 0, write: 1, exec: 2, destructive: 3 };
 const RUNNERS = new Set<Executor>(['kubernetes', 'prometheus', 'postgres', 'redis', 'http']);
 
-const f = (executor: Executor, risk: Risk, what: string, blocker: string | null = null, query: string | null = null) =>
-  ({ executor, risk, what, blocker, query }) satisfies Finding;
+/** Chat-ops commands written in prose: `!ic page`, `/incident declare`, `.deploy rollback`. */
+export const CHATOPS = /^(?:[!][a-z][\w-]*|\/[a-z][\w-]*(?=\s))(?:\s|$)/;
+
+const nestedAt = (depth: number): Nested => ({
+  inner: (words) => innerFindings(words, depth),
+  text: (text) => textFindings(text, depth),
+});
 
 export function classifyCommand(text: string, hint: ClassifyHint = {}): Classification {
   const placeholders = findPlaceholders(text);
   const lang = hint.lang ?? '';
   let findings: Finding[];
   let shellBlocker: string | null = null;
-  if (hint.sql || ['sql', 'psql', 'postgres', 'postgresql', 'pgsql'].includes(lang) || isSqlStart(text)) {
+  if (lang === 'mysql') {
+    findings = [mysqlSqlFinding(text)];
+  } else if (CHATOPS.test(text.trim())) {
+    return {
+      executor: 'other',
+      risk: 'exec',
+      runnable: false,
+      placeholders,
+      reason: 'Chat-ops command: type it in the chat tool it belongs to; the bot does not run it.',
+      query: null,
+    };
+  } else if (hint.sql || ['sql', 'psql', 'postgres', 'postgresql', 'pgsql'].includes(lang) || isSqlStart(text)) {
     findings = [sqlFinding(text)];
   } else if (lang === 'promql' || (lang === '' && looksLikePromQL(text))) {
     findings = [f('prometheus', 'read', 'runs a PromQL query', null, text.trim())];
@@ -151,7 +167,7 @@ function simpleFindings(cmd: SimpleCommand, depth: number): Finding[] {
   switch (head) {
     case 'kubectl':
     case 'oc':
-      return kubectlFindings(rest, depth);
+      return kubectlFindings(rest, nestedAt(depth));
     case 'helm':
       return [helmFinding(rest)];
     case 'curl':
@@ -180,10 +196,18 @@ function simpleFindings(cmd: SimpleCommand, depth: number): Finding[] {
     case 'gcloud':
     case 'aws':
     case 'az':
-      return cloudFindings(head, rest, depth);
+      return cloudFindings(head, rest, nestedAt(depth));
     case 'docker':
     case 'podman':
+    case 'docker-compose':
       return [dockerFinding(head, rest)];
+    case 'etcdctl':
+      return [etcdctlFinding(rest)];
+    case 'journalctl':
+      return [journalctlFinding(rest)];
+    case 'mysql':
+    case 'mariadb':
+      return [mysqlFinding(rest)];
     case 'systemctl':
     case 'service':
       return [systemctlFinding(head, rest)];
@@ -343,128 +367,6 @@ const SCRIPT_TOOLS = new Set([
   'xargs',
 ]);
 
-/** Skips `-n ns`, `--context=x` style flags; returns positional words (flags that take a value eat it). */
-function positionals(words: string[], valued: RegExp): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    if (w === '--') break;
-    if (w.startsWith('-')) {
-      if (!w.includes('=') && valued.test(w)) i++;
-      continue;
-    }
-    out.push(w);
-  }
-  return out;
-}
-
-const hasFlag = (words: string[], re: RegExp) => words.some((w) => re.test(w));
-
-const KUBECTL_VALUED =
-  /^(-n|--namespace|--context|--cluster|--kubeconfig|--user|-s|--server|--token|-l|--selector|-o|--output|-c|--container|-f|--filename|-p|--patch|--type|--replicas|--tail|--since|--field-selector|--sort-by|--image|--timeout|--for|-k|--limits|--requests|--from-literal|--from-file|--cert|--key|--dry-run|--grace-period|--zone|--revision|--to-revision|--min|--max|--cpu-percent|-L|--label-columns)$/;
-
-function kubectlFindings(args: string[], depth: number): Finding[] {
-  const pos = positionals(args, KUBECTL_VALUED);
-  const verb = pos[0] ?? '';
-  const sub = pos[1] ?? '';
-  const streaming = hasFlag(args, /^(-f|--follow|-w|--watch|--watch-only)$/) && verb !== 'apply' && verb !== 'create';
-  const stream = streaming ? 'it streams until you stop it' : null;
-  const dryRun = hasFlag(args, /^--dry-run(=(client|server))?$/);
-  const fileArg = args.find((w, i) => (args[i - 1] === '-f' || args[i - 1] === '--filename') && w !== '-');
-  const needsFile = fileArg ? `it needs the local file ${fileArg}` : null;
-  const k = (risk: Risk, what: string, blocker: string | null = null) =>
-    f(
-      'kubernetes',
-      risk,
-      `${what} (kubectl ${verb}${sub && /^(rollout|set|auth|config)$/.test(verb) ? ` ${sub}` : ''})`,
-      blocker,
-    );
-  switch (verb) {
-    case 'get':
-      return [k('read', 'lists Kubernetes resources', stream)];
-    case 'describe':
-      return [k('read', 'describes Kubernetes resources')];
-    case 'logs':
-      return [k('read', 'reads container logs', stream)];
-    case 'top':
-      return [k('read', 'shows CPU and memory use')];
-    case 'events':
-      return [k('read', 'lists cluster events', stream)];
-    case 'explain':
-    case 'api-resources':
-    case 'api-versions':
-    case 'version':
-    case 'cluster-info':
-      return [k('read', 'reads cluster metadata')];
-    case 'wait':
-      return [k('read', 'waits for a condition', 'it blocks until the condition or timeout')];
-    case 'diff':
-      return [k('read', 'diffs manifests against the cluster', needsFile)];
-    case 'auth':
-      return [k('read', 'checks permissions')];
-    case 'config':
-      return /^(view|get-contexts|current-context|get-clusters)$/.test(sub)
-        ? [k('read', 'reads kubeconfig', 'it reads your local kubeconfig')]
-        : [k('write', 'changes your kubeconfig', 'it changes local files')];
-    case 'rollout':
-      if (sub === 'status') return [k('read', 'shows rollout progress', 'it waits for the rollout')];
-      if (sub === 'history') return [k('read', 'lists rollout revisions')];
-      if (sub === 'restart') return [k('write', 'restarts every pod of the workload')];
-      if (sub === 'undo') return [k('write', 'rolls the workload back to its previous revision')];
-      return [k('write', 'changes a rollout')];
-    case 'scale':
-      return [k('write', 'changes the replica count')];
-    case 'autoscale':
-      return [k('write', 'creates or changes an autoscaler')];
-    case 'set':
-      return [
-        k('write', `changes the workload's ${sub === 'env' ? 'environment' : sub || 'spec'}, restarting its pods`),
-      ];
-    case 'patch':
-      return [k('write', 'patches a live object', needsFile)];
-    case 'label':
-    case 'annotate':
-    case 'taint':
-      return [k('write', `changes ${verb === 'taint' ? 'node taints' : `${verb}s`}`)];
-    case 'cordon':
-      return [k('write', 'stops new pods being scheduled on the node')];
-    case 'uncordon':
-      return [k('write', 'lets pods be scheduled on the node again')];
-    case 'edit':
-      return [k('write', 'edits a live object in an editor', 'it opens an interactive editor')];
-    case 'apply':
-    case 'create':
-    case 'replace':
-    case 'expose':
-      if (verb === 'replace' && hasFlag(args, /^--force$/)) return [k('destructive', 'deletes and recreates objects')];
-      if (dryRun) return [k('read', 'renders objects without changing the cluster (--dry-run)', needsFile)];
-      return [
-        k('write', verb === 'apply' ? 'applies manifests to the cluster' : 'creates Kubernetes objects', needsFile),
-      ];
-    case 'drain':
-      return hasFlag(args, /^--force(=true)?$/)
-        ? [k('destructive', 'force-evicts every pod on the node, deleting pods no controller will recreate')]
-        : [k('write', 'evicts every pod from the node', 'draining needs the kubectl eviction loop')];
-    case 'delete':
-      return [k('destructive', 'deletes Kubernetes objects')];
-    case 'exec':
-    case 'debug':
-    case 'attach': {
-      const at = args.indexOf('--');
-      const inner = at >= 0 ? innerFindings(args.slice(at + 1), depth) : [];
-      return [k('exec', 'runs a command inside a container'), ...inner];
-    }
-    case 'run':
-      return [k('exec', 'starts a pod running an arbitrary image')];
-    case 'cp':
-      return [k('exec', 'copies files in or out of a container')];
-    case 'port-forward':
-    case 'proxy':
-      return [k('exec', 'opens a tunnel into the cluster')];
-  }
-  return [f('kubernetes', 'exec', `runs kubectl ${verb}, which the bot does not recognise`)];
-}
-
 /** Classifies the words of a wrapped command (`kubectl exec -- …`, `sudo …`, `sh -c "…"`). */
 function innerFindings(words: string[], depth: number): Finding[] {
   if (!words.length || depth > 3) return [];
@@ -487,209 +389,6 @@ function watchFindings(args: string[], depth: number): Finding[] {
   if (!inner.length) return [f('shell', 'read', 'repeats a command (watch)', 'it repeats until you stop it')];
   const [first, ...more] = inner;
   return [{ ...first!, what: `${first!.what}, repeated by watch`, blocker: 'it repeats until you stop it' }, ...more];
-}
-
-function helmFinding(args: string[]): Finding {
-  const verb = positionals(args, /^(-n|--namespace|--kube-context|--revision|-o|--output)$/)[0] ?? '';
-  const blocker = 'the bot has no helm executor';
-  if (/^(history|list|ls|status|get|show|template|search|version|env|lint)$/.test(verb)) {
-    return f('kubernetes', 'read', `reads Helm release state (helm ${verb})`, blocker);
-  }
-  if (/^(uninstall|delete|del)$/.test(verb))
-    return f('kubernetes', 'destructive', `removes a Helm release (helm ${verb})`);
-  return f('kubernetes', 'write', `changes a Helm release (helm ${verb})`, blocker);
-}
-
-const CURL_VALUED =
-  /^(-X|--request|-H|--header|-d|--data|--data-raw|--data-binary|--data-urlencode|--data-ascii|-o|--output|-w|--write-out|-u|--user|-A|--user-agent|-e|--referer|-m|--max-time|--connect-timeout|-F|--form|--cacert|--cert|--key|-b|--cookie|-c|--cookie-jar|--retry|-x|--proxy|-T|--upload-file|--resolve)$/;
-
-function curlFinding(args: string[]): Finding {
-  const flagValue = (re: RegExp) => {
-    for (let i = 0; i < args.length; i++) {
-      const w = args[i]!;
-      const eq = /^(--?[\w-]+)=(.*)$/.exec(w);
-      if (eq && re.test(eq[1]!)) return eq[2]!;
-      if (re.test(w)) return args[i + 1] ?? '';
-    }
-    return null;
-  };
-  const url = positionals(args, CURL_VALUED).find((w) => /^(https?:\/\/|[\w.-]+(:\d+)?\/|<)/.test(w)) ?? '';
-  const data = args.filter((_, i) =>
-    /^(-d|--data|--data-raw|--data-binary|--data-urlencode|-F|--form)$/.test(args[i - 1] ?? ''),
-  );
-  const explicit = flagValue(/^(-X|--request)$/);
-  const head = hasFlag(args, /^(-I|--head)$/);
-  const method = (
-    explicit ?? (head ? 'HEAD' : data.length && !hasFlag(args, /^(-G|--get)$/) ? 'POST' : 'GET')
-  ).toUpperCase();
-  const output = flagValue(/^(-o|--output)$/);
-  const localFile =
-    (output && output !== '/dev/null' && output !== '-' ? `it saves the response to ${output}` : null) ??
-    ([...data, flagValue(/^(-w|--write-out)$/) ?? '', flagValue(/^(-T|--upload-file)$/) ?? ''].some((d) =>
-      d.startsWith('@'),
-    )
-      ? 'it reads a local file (@file)'
-      : null);
-  const prom = /\/api\/v1\/(query|query_range|series|labels?|targets|rules|alerts|metadata|status)\b/.exec(url);
-  if (prom || /^https?:\/\/prometheus\b/.test(url)) {
-    const inUrl = /[?&]query=([^&]*)/.exec(url)?.[1];
-    const inData = data.map((d) => /^query=([\s\S]*)$/.exec(d)?.[1]).find((q) => q !== undefined);
-    const query = inData ?? (inUrl !== undefined ? safeDecode(inUrl) : null);
-    return f('prometheus', 'read', query ? 'runs a PromQL query' : 'reads the Prometheus API', localFile, query);
-  }
-  return httpMethodFinding(method, url, localFile);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
-}
-
-function httpMethodFinding(method: string, url: string, blocker: string | null = null): Finding {
-  const host = /^(?:https?:\/\/)?([^/?#]+)/.exec(url)?.[1] ?? 'a URL';
-  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') {
-    return f('http', 'read', `sends an HTTP ${method} to ${host}`, blocker);
-  }
-  if (method === 'DELETE') return f('http', 'destructive', `sends an HTTP DELETE to ${host}`);
-  return f('http', 'write', `sends an HTTP ${method} to ${host}`, blocker);
-}
-
-function wgetFinding(args: string[]): Finding {
-  const toStdout = args.some((w, i) => /^-[a-zA-Z]*O-$/.test(w) || (/^-[a-zA-Z]*O$/.test(w) && args[i + 1] === '-'));
-  const url = args.find((w) => /^https?:\/\//.test(w)) ?? '';
-  return httpMethodFinding('GET', url, toStdout ? null : 'it saves the response to a file');
-}
-
-function psqlFinding(args: string[], inputFile: string | null): Finding {
-  const sql =
-    args.find((_, i) => /^(-c|--command)$/.test(args[i - 1] ?? '')) ?? /^--command=(.*)$/s.exec(args.join(' '))?.[1];
-  if (sql) return sqlFinding(sql);
-  const file = args.find((_, i) => /^(-f|--file)$/.test(args[i - 1] ?? '')) ?? inputFile;
-  if (file) return f('postgres', 'exec', `runs every statement in ${file} (psql)`);
-  return f('postgres', 'exec', 'opens an interactive psql session');
-}
-
-/** Classifies SQL with the diagnostics SQL policy (PostgreSQL's parser; see diagnostics/guards/sql.ts). */
-function sqlFinding(sql: string): Finding {
-  const v = checkSql(sql);
-  return f('postgres', v.risk, v.what, null, sql.trim());
-}
-
-const REDIS_ALL = REDIS_KNOWN;
-
-/** A bare upper-case Redis command such as `CONFIG GET maxmemory` or `SLOWLOG GET 10`. */
-function isRedisCommand(text: string): boolean {
-  const first = /^([A-Z]+)(\s|$)/.exec(text.trim())?.[1];
-  return !!first && REDIS_ALL.has(first) && first !== 'SET' && !/\n/.test(text.trim());
-}
-
-function redisCliFinding(args: string[]): Finding {
-  const pos = positionals(
-    args,
-    /^(-h|-p|-a|-n|-u|--user|--pass|--tls-cert|--tls-key|--cacert|-r|-i|--pattern|--count)$/,
-  );
-  if (!pos.length) {
-    const mode = args.find((w) => /^--(bigkeys|memkeys|hotkeys|scan|latency|latency-history|stat|rdb|pipe)$/.test(w));
-    if (mode === '--pipe') return f('redis', 'write', 'pipes raw commands into Redis (redis-cli --pipe)');
-    if (mode)
-      return f(
-        'redis',
-        'read',
-        `samples the keyspace (redis-cli ${mode})`,
-        `${mode} is a redis-cli feature, not a Redis command`,
-      );
-    return f('redis', 'exec', 'opens an interactive redis-cli session');
-  }
-  return redisFinding(pos);
-}
-
-/** Classifies a Redis command with the diagnostics Redis policy (see diagnostics/guards/redis.ts). */
-function redisFinding(words: string[]): Finding {
-  const v = checkRedis(words);
-  const streams = /streams server activity/.test(v.what) ? 'it streams until you stop it' : null;
-  return f('redis', v.risk, v.what, streams, words.join(' '));
-}
-
-const OPEN_TO_WORLD = /(^|[\s=,])(0\.0\.0\.0\/0|::\/0)(\s|,|$)/;
-
-function cloudFindings(cli: string, args: string[], depth: number): Finding[] {
-  const pos = positionals(
-    args,
-    /^(--zone|--region|--project|--profile|--command|--filter|--format|--query|--output|-o)$/,
-  );
-  const line = args.join(' ');
-  const label = `${cli} ${pos.slice(0, 3).join(' ')}`.trim();
-  const blocker = `the bot has no ${cli} executor`;
-  if (pos.includes('ssh') || (cli === 'aws' && pos.includes('start-session'))) {
-    const command = args.find((_, i) => args[i - 1] === '--command') ?? /--command=(.*)$/s.exec(line)?.[1];
-    return [
-      f('shell', 'exec', `opens a shell on a machine (${label})`),
-      ...(command ? textFindings(command, depth) : []),
-    ];
-  }
-  if (OPEN_TO_WORLD.test(line) && /(ingress|firewall|security-group|source-ranges|cidr)/.test(line)) {
-    return [f('shell', 'destructive', `opens the network to the whole internet (0.0.0.0/0) (${label})`)];
-  }
-  const verbs = pos.map((w) => w.toLowerCase());
-  if (
-    verbs.some((v) => /^(delete|destroy|remove|rm|rb|terminate|purge|wipe)(-|$)/.test(v)) ||
-    (verbs.includes('sync') && line.includes('--delete'))
-  ) {
-    return [f('shell', 'destructive', `deletes cloud resources (${label})`)];
-  }
-  if (verbs.some((v) => /^(list|ls|describe|get|show|info|read|logs|tail|status|head-object|lookup)(-|$)/.test(v))) {
-    return [f('shell', 'read', `reads cloud resources (${label})`, blocker)];
-  }
-  return [f('shell', 'write', `changes cloud resources (${label})`, blocker)];
-}
-
-function dockerFinding(cli: string, args: string[]): Finding {
-  const pos = positionals(args, /^(-f|--filter|--format|-n|--tail|--since)$/);
-  const [a = '', b = ''] = pos;
-  const label = `${cli} ${pos.slice(0, 2).join(' ')}`.trim();
-  if (/^(prune)$/.test(b) || /^(rm|rmi)$/.test(a) || (a === 'volume' && /^(rm|prune)$/.test(b))) {
-    return f(
-      'shell',
-      'destructive',
-      `deletes containers, images or volumes (${label}${args.includes('-a') ? ' -a' : ''})`,
-    );
-  }
-  if (/^(ps|stats|logs|inspect|images|info|version|top|events|port|diff)$/.test(a))
-    return f('shell', 'read', `inspects containers (${label})`);
-  if (/^(exec|run|attach|cp)$/.test(a)) return f('shell', 'exec', `runs code in a container (${label})`);
-  return f('shell', 'write', `changes containers (${label})`);
-}
-
-function systemctlFinding(cli: string, args: string[]): Finding {
-  const pos = positionals(args, /^(-n|--lines|-p|--property)$/);
-  const verb = cli === 'service' ? (pos[1] ?? '') : (pos[0] ?? '');
-  if (/^(status|is-active|is-enabled|is-failed|show|list-units|list-unit-files|cat)$/.test(verb)) {
-    return f('shell', 'read', `reads service state (${cli} ${verb})`);
-  }
-  return f('shell', 'write', `${verb || 'changes'}s a system service (${cli} ${verb})`.replace('ss a', 's a'));
-}
-
-function terraformFinding(cli: string, args: string[]): Finding {
-  const verb = positionals(args, /^(-var|-var-file|-target)$/)[0] ?? '';
-  if (verb === 'destroy' || (verb === 'apply' && args.includes('-destroy')))
-    return f('shell', 'destructive', `destroys infrastructure (${cli} destroy)`);
-  if (/^(plan|show|output|validate|fmt|version|state)$/.test(verb))
-    return f('shell', 'read', `reads infrastructure state (${cli} ${verb})`);
-  return f('shell', 'write', `changes infrastructure (${cli} ${verb})`);
-}
-
-/** A PromQL expression written as inline code: a function call or a selector on a metric-like name. */
-export function looksLikePromQL(text: string): boolean {
-  const t = text.trim();
-  if (/\s(-\w|--\w)/.test(t) || /^[a-z-]+\s+[a-z]/.test(t)) return false;
-  return (
-    /^(sum|avg|min|max|count|rate|irate|increase|delta|histogram_quantile|topk|bottomk|absent|predict_linear|quantile|label_replace|sort|sort_desc|changes|deriv|time|vector|clamp_max|clamp_min)\s*(by|without)?\s*\(/.test(
-      t,
-    ) || /^[a-zA-Z_:][\w:]*_[\w:]*\s*\{[^}]*\}/.test(t)
-  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Block, leadingBold, parseLabel, plainText } from './markdown.js';
+import { type Block, isTableSeparator, leadingBold, parseLabel, plainText, tableCells } from './markdown.js';
 import { normalizeSeverity, type RunbookTimerKind, type Severity, type Timer } from './schema.js';
 
 /**
@@ -191,24 +191,35 @@ export function timersInLine(ctx: TimerContext, sectionSeverity: Severity | null
   const text = plainText(raw);
   const label = parseLabel(raw);
   const bold = label?.label ?? leadingBold(raw);
+  const trigger =
+    label ??
+    (/^(trigger|condition|when)\s*:\s*(.+)$/i.exec(text)
+      ? { label: 'trigger', rest: text.replace(/^[^:]*:\s*/, '') }
+      : null);
+  if (trigger && /^(trigger|condition|when)$/i.test(trigger.label) && UNHANDLED.test(trigger.rest)) {
+    return tierTimers(ctx, trigger.rest, text);
+  }
   if (label && CONDITION_LABEL.test(label.label)) return [];
   if (ctx.title) return phaseTimer(ctx, text);
   const severity = (bold ? normalizeSeverity(bold) : null) ?? severityIn(text);
   const out: Timer[] = [];
   // "**Response SLA**: 5 minutes"
   if (label && (SLA_ACK.test(label.label) || SLA_RESOLVE.test(label.label) || SLA_UPDATE.test(label.label))) {
-    const minutes = parseDuration(
-      label.rest
-        .replace(/^(within|every|in)\s+/i, '')
-        .split(/[,(]/)[0]!
-        .trim(),
+    const value = plainText(label.rest)
+      .replace(/^(?:<=?|≤|under|max(?:imum)?|at most|no more than|up to)\s*/i, '')
+      .replace(/^(within|every|in)\s+/i, '');
+    const head = /^(\S+(?:\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?))?)(.*)$/i.exec(
+      value.split(/[,(]/)[0]!.trim(),
     );
+    const minutes = head ? parseDuration(head[1]!) : null;
     if (minutes !== null) {
-      const kind: RunbookTimerKind = SLA_RESOLVE.test(label.label)
-        ? 'resolve'
-        : SLA_UPDATE.test(label.label)
-          ? 'update'
-          : 'acknowledge';
+      const tail = head?.[2] ?? '';
+      const kind: RunbookTimerKind =
+        SLA_RESOLVE.test(label.label) || /\b(resolv|resolution|mitigat|restor)/i.test(tail)
+          ? 'resolve'
+          : SLA_UPDATE.test(label.label) || /\bupdates?\b/i.test(tail)
+            ? 'update'
+            : 'acknowledge';
       return [timer(minutes, kind, ctx.line, text, { severity: severity ?? sectionSeverity })];
     }
   }
@@ -228,6 +239,75 @@ export function timersInLine(ctx: TimerContext, sectionSeverity: Severity | null
     if (/^\s*(if|when|once|unless)\b/i.test(part) && i + 1 < parts.length) part = `${part}, ${parts[++i]}`;
     const t = clauseTimer(part, ctx, text, severity);
     if (t) out.push(t);
+  }
+  return out;
+}
+
+/** An escalation tier's trigger speaks of the incident (unresolved, unacknowledged), never of a metric. */
+const UNHANDLED =
+  /\b(un(?:resolved|acknowledged|acked|mitigated)|not (?:yet )?(?:resolved|acknowledged|acked|mitigated)|no (?:response|ack\w*))\b/i;
+const TIER_PART = new RegExp(String.raw`(?:after|within|for|in)?\s*${DUR}\s*\(\s*((?:sev|p)[- ]?[0-5])\s*\)`, 'gi');
+
+/** `Trigger: unresolved after 20 mins (Sev1) or 1 hour (Sev2)` → one escalation per severity. */
+function tierTimers(ctx: TimerContext, rest: string, text: string): Timer[] {
+  const condition = UNHANDLED.exec(rest)?.[0] ?? null;
+  const target =
+    targetIn(ctx.context ?? '') ?? cleanTarget(ctx.context?.replace(/^(tier|level|l)\s*\d+\s*[:\-–—]?\s*/i, ''));
+  const out: Timer[] = [];
+  for (const m of plainText(rest).matchAll(TIER_PART)) {
+    const minutes = round(num(m[2] ?? m[1]!) * unitMinutes(m[3]!));
+    out.push(timer(minutes, 'escalate', ctx.line, text, { severity: normalizeSeverity(m[4]!), target, condition }));
+  }
+  if (out.length) return out;
+  const dur = findDuration(rest, String.raw`\b(?:after|within|for|in)\b`);
+  return dur ? [timer(dur.to, 'escalate', ctx.line, text, { target, condition, severity: severityIn(rest) })] : [];
+}
+
+/** Words of a table header naming the elapsed-time column of an escalation table. */
+const ELAPSED_HEADER = /^(time( elapsed)?|elapsed( time)?|after|when|at|duration|time since (start|alert)|t\+?)$/i;
+/** A cell that is only an elapsed time: `+10 min`, `T+30m`, `After 1 hour`, `15 minutes`. */
+const ELAPSED_CELL = new RegExp(String.raw`^(?:T\s*)?\+?\s*(?:after\s+)?${DUR}\s*\+?$`, 'i');
+
+/**
+ * An escalation table by elapsed time: `| +10 min | Escalate to Platform Lead |`. Only a column whose header names
+ * elapsed time (or whose every cell is a bare elapsed time) counts; the action cell gives the kind and target.
+ */
+export function tableTimers(rows: readonly { cells: string[]; line: number; text: string }[]): Timer[] {
+  if (rows.length < 2) return [];
+  const header = rows[0]!.cells.map((c) => plainText(c).replace(/[*_]/g, '').trim());
+  const body = rows.slice(1);
+  let timeCol = header.findIndex((h) => ELAPSED_HEADER.test(h));
+  if (timeCol < 0) {
+    timeCol = header.findIndex((_, i) => body.every((r) => ELAPSED_CELL.test(plainText(r.cells[i] ?? '').trim())));
+    if (timeCol < 0) return [];
+  }
+  const out: Timer[] = [];
+  for (const r of body) {
+    const m = ELAPSED_CELL.exec(plainText(r.cells[timeCol] ?? '').trim());
+    if (!m) continue;
+    const minutes = round(num(m[1]!) * unitMinutes(m[3]!));
+    const others = r.cells.filter((_, i) => i !== timeCol).map((c) => plainText(c).trim());
+    const action = others.find((c) => TIMER_VERB.test(c) || ESCALATE_VERB.test(c)) ?? others[0] ?? '';
+    const kind: RunbookTimerKind | null = /\b(acknowledg|ack\b|respond)/i.test(action)
+      ? 'acknowledge'
+      : /\b(declare|incident (call|bridge)|war ?room|major incident)\b/i.test(action)
+        ? 'declare'
+        : /\bupdate\b/i.test(action) && !ESCALATE_VERB.test(action)
+          ? 'update'
+          : /\b(resolv|resolution)\b/i.test(action) && !ESCALATE_VERB.test(action)
+            ? 'resolve'
+            : ESCALATE_VERB.test(action)
+              ? 'escalate'
+              : null;
+    if (!kind) continue; // a time with no response step beside it is not a timer
+    const target =
+      kind === 'escalate' ? (targetIn(action) ?? cleanTarget(others.find((c) => c !== action) ?? null)) : null;
+    out.push(
+      timer(minutes, kind, r.line, plainText(r.text.replace(/\|/g, ' ')).replace(/\s+/g, ' ').trim(), {
+        target,
+        severity: severityIn(others.join(' ')),
+      }),
+    );
   }
   return out;
 }
@@ -353,8 +433,14 @@ export function extractTimers(
   const timers: Timer[] = [];
   const unparsed: TimerScan['unparsed'] = [];
   let context: string | null = null;
+  let tableRows: { cells: string[]; line: number; text: string; para: number }[] = [];
+  const flushTable = () => {
+    if (tableRows.length) timers.push(...tableTimers(tableRows));
+    tableRows = [];
+  };
   for (const b of blocks) {
     if (options.skip?.has(b)) continue;
+    if (b.type !== 'text' || b.kind !== 'table') flushTable();
     if (b.type === 'heading') {
       context = b.text;
       timers.push(...timersInLine({ context, line: b.line, text: b.text, title: true }));
@@ -366,7 +452,14 @@ export function extractTimers(
       }
       continue;
     }
-    if (b.kind === 'hr' || b.kind === 'table') continue;
+    if (b.kind === 'table') {
+      if (tableRows.length && tableRows.at(-1)!.para !== b.para) flushTable();
+      if (!isTableSeparator(b.text))
+        tableRows.push({ cells: tableCells(b.text), line: b.line, text: b.text, para: b.para });
+      continue;
+    }
+    flushTable();
+    if (b.kind === 'hr') continue;
     const label = parseLabel(b.text);
     const standalone = label && label.rest === '' && b.kind === 'paragraph';
     if (standalone) context = label.label;
@@ -379,6 +472,7 @@ export function extractTimers(
       unparsed.push({ line: b.line, text: plainText(b.text) });
     }
   }
+  flushTable();
   return { timers: dedupeTimers(timers), unparsed };
 }
 

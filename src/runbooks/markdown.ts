@@ -1,6 +1,8 @@
+import MarkdownIt from 'markdown-it';
+
 /**
- * A deliberately small Markdown reader: runbooks need headings, fenced code, list items, tables and labels, each
- * with its 1-based line number — not a full CommonMark tree. Line-based, linear, never throws.
+ * The runbook's Markdown as a flat list of blocks (headings, fenced code, list items, paragraphs, table rows), each
+ * with its 1-based line number. Block structure comes from markdown-it; inline markup is read by small helpers.
  */
 
 export interface HeadingBlock {
@@ -62,12 +64,10 @@ export interface MarkdownDoc {
   headings: HeadingNode[];
 }
 
-const FENCE_OPEN = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)(.*)$/;
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
-const HR = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
-const BULLET = /^(\s*)[-*+][ \t]+(.*)$/;
-const ORDERED = /^(\s*)(\d{1,9})[.)][ \t]+(.*)$/;
-const QUOTE = /^\s*>[ \t]?(.*)$/;
+const md = new MarkdownIt('commonmark', { html: true }).enable(['table', 'strikethrough']);
+// Block structure only: inline markup is read by the small linear helpers below, so no inline rule can go
+// super-linear on a pathological line (a run of `[`, backticks, `|`, `*`).
+md.core.ruler.disable(['inline', 'text_join']);
 
 function indentOf(s: string): number {
   let n = 0;
@@ -79,16 +79,13 @@ function indentOf(s: string): number {
   return n;
 }
 
-/** Removes up to `n` leading spaces (a fence nested in a list item is indented). */
-function dedent(s: string, n: number): string {
-  let i = 0;
-  while (i < n && i < s.length && s[i] === ' ') i++;
-  return s.slice(i);
-}
+/** Longest input the regex-based inline helpers look at; longer text is only trimmed (linear on any input). */
+const INLINE_LIMIT = 600;
 
 /** Strips emphasis, code and link markup so titles read as plain text. */
 export function plainText(s: string): string {
   if (!/[*_`[]/.test(s)) return s.trim();
+  if (s.length > INLINE_LIMIT) return s.replace(/[*`]+/g, '').trim();
   return s
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/(\*\*|__)(.+?)\1/g, '$2')
@@ -106,110 +103,169 @@ export function slugify(s: string): string {
     .replace(/\s/g, '-');
 }
 
+/** A line that starts a new logical line inside a CommonMark paragraph: a label (`**Severity**: P1`, `Owner: x`). */
+const LINE_START = /^(\*\*|__|[+*-]\s|\|)|^[A-Z][\w /()-]{0,30}:\s/;
+
+/**
+ * Markdown → blocks with 1-based line numbers, on markdown-it (CommonMark + GFM tables) with its source maps:
+ * fences inside list items, setext headings, HTML blocks and tables behave as on GitHub. A hard-wrapped paragraph
+ * or list item is one text block (its lines joined); a line that starts a label starts a new block. Never throws.
+ */
 export function readMarkdown(lines: readonly string[], firstLine = 1): MarkdownDoc {
   const blocks: Block[] = [];
   const slugCounts = new Map<string, number>();
+  const tokens = md.parse(lines.join('\n'), {});
   let para = 0;
-  let inPara = false;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    const line = i + firstLine;
-    if (raw.trim() === '') {
-      inPara = false;
-      continue;
-    }
-    const fence = FENCE_OPEN.exec(raw);
-    if (fence && !(fence[2]![0] === '`' && fence[4]!.includes('`'))) {
-      const indent = indentOf(fence[1]!);
-      const marker = fence[2]!;
-      const body: string[] = [];
-      let j = i + 1;
-      let closed = false;
-      for (; j < lines.length; j++) {
-        const t = lines[j]!.trim();
-        if (/^(`{3,}|~{3,})$/.test(t) && t[0] === marker[0] && t.length >= marker.length) {
-          closed = true;
-          break;
-        }
-        body.push(dedent(lines[j]!, indent).replace(/\s+$/, ''));
-      }
-      blocks.push({
-        type: 'code',
-        line,
-        lang: fence[3]!
-          .toLowerCase()
-          .replace(/^\{?\.?/, '')
-          .replace(/[},].*$/, ''),
-        body,
-        bodyLine: line + 1,
-        endLine: (closed ? j : j - 1) + firstLine,
-        closed,
-      });
-      i = closed ? j : lines.length;
-      inPara = false;
-      continue;
-    }
-    const atx = ATX.exec(raw);
-    if (atx) {
-      const text = plainText(atx[2] ?? '');
-      blocks.push({
-        type: 'heading',
-        line,
-        level: atx[1]!.length,
-        text,
-        slug: uniqueSlug(slugify(atx[2] ?? ''), slugCounts),
-      });
-      inPara = false;
-      continue;
-    }
-    // Setext heading: "Title" underlined with "===" (only "=", so "---" stays a rule).
-    if (/^ {0,3}=+\s*$/.test(raw)) {
-      const prev = blocks.at(-1);
-      if (prev?.type === 'text' && prev.kind === 'paragraph' && prev.line === line - 1 && inPara) {
-        blocks[blocks.length - 1] = {
+  let depth = 0; // list nesting
+  let quote = 0;
+  const items: { ordered: boolean; first: boolean }[] = [];
+  const lists: boolean[] = [];
+  const src = (i: number) => lines[i] ?? '';
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    const map = t.map;
+    switch (t.type) {
+      case 'bullet_list_open':
+      case 'ordered_list_open':
+        if (depth === 0 && !quote) para++;
+        lists.push(t.type === 'ordered_list_open');
+        depth++;
+        continue;
+      case 'bullet_list_close':
+      case 'ordered_list_close':
+        lists.pop();
+        depth--;
+        continue;
+      case 'list_item_open':
+        items.push({ ordered: lists.at(-1) ?? false, first: true });
+        continue;
+      case 'list_item_close':
+        items.pop();
+        continue;
+      case 'blockquote_open':
+        if (!quote && depth === 0) para++;
+        quote++;
+        continue;
+      case 'blockquote_close':
+        quote--;
+        continue;
+      case 'heading_open': {
+        if (!map) continue;
+        const raw = tokens[k + 1]?.type === 'inline' ? tokens[k + 1]!.content : '';
+        blocks.push({
           type: 'heading',
-          line: prev.line,
-          level: 1,
-          text: plainText(prev.text),
-          slug: uniqueSlug(slugify(prev.text), slugCounts),
-        };
-        inPara = false;
+          line: map[0] + firstLine,
+          level: Number(t.tag.slice(1)) || 1,
+          text: plainText(raw),
+          slug: uniqueSlug(slugify(raw), slugCounts),
+        });
         continue;
       }
+      case 'fence':
+      case 'code_block': {
+        if (!map) continue;
+        const body = t.content.replace(/\n$/, '').split('\n');
+        if (body.length === 1 && body[0] === '') body.pop();
+        let closed = t.type === 'code_block';
+        if (t.type === 'fence') {
+          const last = src(map[1] - 1)
+            .replace(/^[\s>]*/, '')
+            .trim();
+          closed = map[1] - 1 > map[0] && last.startsWith(t.markup) && /^(`+|~+)$/.test(last);
+        }
+        blocks.push({
+          type: 'code',
+          line: map[0] + firstLine,
+          lang: (t.info.trim().split(/\s/)[0] ?? '')
+            .toLowerCase()
+            .replace(/^\{?\.?/, '')
+            .replace(/[},].*$/, ''),
+          body: body.map((l) => l.replace(/\s+$/, '')),
+          bodyLine: map[0] + (t.type === 'fence' ? 1 : 0) + firstLine,
+          endLine: map[1] - 1 + firstLine,
+          closed,
+        });
+        continue;
+      }
+      case 'hr':
+        if (map) blocks.push({ type: 'text', line: map[0] + firstLine, kind: 'hr', text: '', indent: 0, para: ++para });
+        continue;
+      case 'table_open': {
+        if (!map) continue;
+        para++;
+        for (let i = map[0]; i < map[1]; i++) {
+          const row = src(i).replace(/^\s*(>\s?)*/, '');
+          if (row.trim())
+            blocks.push({ type: 'text', line: i + firstLine, kind: 'table', text: row.trim(), indent: 0, para });
+        }
+        continue;
+      }
+      case 'html_block': {
+        if (!map) continue;
+        const start = blocks.length;
+        for (let i = map[0]; i < map[1]; i++) {
+          const text = src(i)
+            .replace(/<[^<>]{0,200}>/g, ' ')
+            .replace(/\s+/g, ' ')
+            .trim();
+          if (text) {
+            if (blocks.length === start) para++;
+            blocks.push({ type: 'text', line: i + firstLine, kind: 'paragraph', text, indent: 0, para });
+          }
+        }
+        continue;
+      }
+      case 'paragraph_open': {
+        const inline = tokens[k + 1];
+        if (!map || inline?.type !== 'inline') continue;
+        const item = items.at(-1);
+        const firstOfItem = item?.first === true;
+        if (item) item.first = false;
+        if (depth === 0 && !quote) para++;
+        const contentLines = inline.content.split('\n');
+        let current: TextBlock | null = null;
+        for (let j = 0; j < contentLines.length; j++) {
+          const lineNo = map[0] + j;
+          const text = contentLines[j]!.trim();
+          const rawLine = src(lineNo);
+          if (j === 0 && firstOfItem && item) {
+            const ordered = /^[\s>]*(\d{1,9})[.)]/.exec(rawLine);
+            // The item's own words as written: `- >30% of nodes` is a list item about ">30%", not a quote.
+            const marker = /^[\s>]*(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)$/.exec(rawLine);
+            current = {
+              type: 'text',
+              line: lineNo + firstLine,
+              kind: item.ordered ? 'ordered' : 'bullet',
+              text: marker?.[1]?.trim() || text,
+              indent: indentOf(rawLine.replace(/^(\s*>)+/, '')),
+              para,
+              ...(item.ordered ? { number: Number(ordered?.[1] ?? 1) } : {}),
+            };
+            blocks.push(current);
+            continue;
+          }
+          const prevRaw = j > 0 ? src(lineNo - 1) : '';
+          const hardBreak = /( {2,}|\\)$/.test(prevRaw);
+          if (current && !hardBreak && !LINE_START.test(text) && text) {
+            current.text = `${current.text} ${text}`;
+            continue;
+          }
+          if (!text) continue;
+          current = {
+            type: 'text',
+            line: lineNo + firstLine,
+            kind: quote ? 'quote' : 'paragraph',
+            text,
+            indent: depth ? indentOf(rawLine) : indentOf(rawLine),
+            para,
+          };
+          blocks.push(current);
+        }
+        continue;
+      }
+      default:
+        continue;
     }
-    if (!inPara) para++;
-    inPara = true;
-    const indent = indentOf(raw);
-    if (HR.test(raw)) {
-      blocks.push({ type: 'text', line, kind: 'hr', text: '', indent, para });
-      inPara = false;
-      continue;
-    }
-    const ordered = ORDERED.exec(raw);
-    if (ordered) {
-      blocks.push({
-        type: 'text',
-        line,
-        kind: 'ordered',
-        text: ordered[3]!.trim(),
-        indent,
-        para,
-        number: Number(ordered[2]),
-      });
-      continue;
-    }
-    const bullet = BULLET.exec(raw);
-    if (bullet) {
-      blocks.push({ type: 'text', line, kind: 'bullet', text: bullet[2]!.trim(), indent, para });
-      continue;
-    }
-    const quote = QUOTE.exec(raw);
-    if (quote) {
-      blocks.push({ type: 'text', line, kind: 'quote', text: quote[1]!.trim(), indent, para });
-      continue;
-    }
-    const kind: TextKind = raw.trimStart().startsWith('|') ? 'table' : 'paragraph';
-    blocks.push({ type: 'text', line, kind, text: raw.trim(), indent, para });
   }
   return { blocks, ...headingTree(blocks) };
 }
@@ -244,7 +300,8 @@ export interface Label {
 }
 
 export function parseLabel(text: string): Label | null {
-  const m = /^(\*\*|__)(.+?)\1\s*(.*)$/.exec(text);
+  // `**Severity**: x`, and the single-emphasis form `*Severity*: x` (its colon required).
+  const m = /^(\*\*|__)(.+?)\1\s*(.*)$/.exec(text) ?? /^([*_])([A-Za-z][\w ./-]{0,40}?)\1(\s*:.*)$/.exec(text);
   if (!m) return null;
   let label = m[2]!.trim();
   let rest = m[3]!;
@@ -254,11 +311,44 @@ export function parseLabel(text: string): Label | null {
   return { label: plainText(label), rest: rest.replace(/^[-–—]\s*/, '').trim() };
 }
 
-/** Inline code spans in a line of prose, in order. */
+/**
+ * Inline code spans in a line of prose, in order (CommonMark: a run of n backticks closes at the next run of exactly
+ * n). One pass over the text plus one pointer per run length, so linear on any input.
+ */
 export function inlineCode(text: string): string[] {
+  if (!text.includes('`')) return [];
+  const runs: { at: number; len: number }[] = [];
+  for (let i = 0; i < text.length; ) {
+    if (text[i] !== '`') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < text.length && text[j] === '`') j++;
+    runs.push({ at: i, len: j - i });
+    i = j;
+  }
+  const byLen = new Map<number, number[]>();
+  runs.forEach((r, idx) => {
+    const list = byLen.get(r.len) ?? [];
+    list.push(idx);
+    byLen.set(r.len, list);
+  });
+  const cursor = new Map<number, number>();
   const out: string[] = [];
-  const re = /(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[2]!.trim());
+  for (let r = 0; r < runs.length; r++) {
+    const open = runs[r]!;
+    const list = byLen.get(open.len)!;
+    let c = cursor.get(open.len) ?? 0;
+    while (c < list.length && list[c]! <= r) c++;
+    cursor.set(open.len, c);
+    if (c >= list.length) continue;
+    const closeIdx = list[c]!;
+    const close = runs[closeIdx]!;
+    const body = text.slice(open.at + open.len, close.at);
+    if (body.trim()) out.push(body.trim());
+    r = closeIdx;
+  }
   return out;
 }
 
@@ -269,6 +359,7 @@ export function tableCells(row: string): string[] {
 }
 
 export function isTableSeparator(row: string): boolean {
+  if (row.length > INLINE_LIMIT) return /^[\s|:-]+$/.test(row) && row.includes('--');
   return /^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?$/.test(row.trim());
 }
 

@@ -51,7 +51,9 @@ const baseName = (s: string) =>
     .replace(/\/+$/, '')
     .replace(/^.*\//, '')
     .toLowerCase();
-const stem = (s: string) => baseName(s).replace(/\.(md|markdown|txt)$/, '');
+const stem = (s: string) => baseName(s).replace(/\.(md|markdown|txt|html?)$/, '');
+/** A file name as the runbook_url's last path segment may spell it: case, separators and extension ignored. */
+const fileKey = (s: string) => normalizeAlertName(stem(s));
 
 /** Builds a library over parsed documents (pure; `loadRunbooks` does the reading). */
 export function createLibrary(
@@ -75,16 +77,21 @@ export function createLibrary(
   }
 
   const fromUrl = (url: string, alertKey: string): Omit<MatchResult, 'by'> | null => {
-    const name = stem(url);
+    const name = fileKey(url);
     if (!name) return null;
-    const document = docs.find((d) => stem(d.source) === name || baseName(d.source) === baseName(url));
+    const document = docs.find((d) => fileKey(d.source) === name);
     if (!document?.runbooks.length) return null;
     const anchor = /#([^?]*)$/.exec(url)?.[1]?.toLowerCase();
     const section =
       (anchor && document.runbooks.find((s) => s.id === anchor)) ||
       document.runbooks.find((s) => s.alerts.some((a) => normalizeAlertName(a) === alertKey)) ||
-      document.runbooks[0]!;
-    return { document, section };
+      // Else a section written for no particular alert; a section of a multi-runbook file written for another
+      // alert is never presented as this alert's runbook.
+      // runbook_url is the alert author's own pointer: a one-runbook file is that alert's runbook.
+      (document.runbooks.length === 1 ? document.runbooks[0] : null) ||
+      document.runbooks.find((s) => !s.alerts.length && s.kind === 'procedure') ||
+      null;
+    return section ? { document, section } : null;
   };
 
   const allBySeverity = (severity: Severity | string): MatchResult[] => {

@@ -1,4 +1,12 @@
-import { type AlertEvidence, alertEvidence, headingAlertNames } from './extract-alerts.js';
+import { CHATOPS } from './classify.js';
+import {
+  type AlertEvidence,
+  type AlertTableRow,
+  alertEvidence,
+  alertTables,
+  headingAlert,
+  isAlertIdentifier,
+} from './extract-alerts.js';
 import { commandsFromCodeBlock, commandsFromInline, type FoundCommand } from './extract-commands.js';
 import { extractTemplates } from './extract-templates.js';
 import { dedupeTimers, extractTimers } from './extract-timers.js';
@@ -74,6 +82,9 @@ interface Plan {
   kind: SectionKind;
   description: string | null;
   timers?: Timer[];
+  condition?: string | null;
+  /** Distinct severities the text gives for the section's alerts, when it names several alerts. */
+  mixedSeverities?: { text: string; line: number }[];
 }
 
 function parseDocument(input: string, source: string): RunbookDocument {
@@ -115,16 +126,18 @@ function parseDocument(input: string, source: string): RunbookDocument {
   const title = fm.frontMatter?.title ?? h1?.heading.text ?? md.headings[0]?.heading.text ?? source;
   const templates = extractTemplates(blocks);
 
-  // Commands, found once per block.
+  // Commands, found once per block. A firing condition in a table of alerts is not a command.
+  const tableRows = new Map<number, AlertTableRow>(alertTables(blocks).map((r) => [r.at, r]));
   const found = new Map<Block, FoundCommand[]>();
-  for (const b of blocks) {
-    if (templates.blocks.has(b)) continue;
+  blocks.forEach((b, i) => {
+    if (templates.blocks.has(b)) return;
+    const text = tableRows.get(i)?.textWithoutCondition ?? (b.type === 'text' ? b.text : '');
     const cmds =
-      b.type === 'code' ? commandsFromCodeBlock(b) : b.type === 'text' ? commandsFromInline(b.text, b.line) : [];
+      b.type === 'code' ? commandsFromCodeBlock(b) : b.type === 'text' ? commandsFromInline(text, b.line) : [];
     if (cmds.length) found.set(b, cmds);
-  }
+  });
 
-  let plans = planSections(md, source);
+  let plans = planSections(md, source, fm.frontMatter?.title ?? null, tableRows);
   let fmDocTimers: Timer[] = [];
   if (fm.frontMatter) {
     plans = applyFrontMatter(plans, fm.frontMatter, md, source, title, warnings);
@@ -157,7 +170,7 @@ function parseDocument(input: string, source: string): RunbookDocument {
     .flatMap((r) => r.timers.filter((t) => (t.kind === 'acknowledge' || t.kind === 'resolve') && t.severity));
 
   for (const c of [...docCommands, ...runbooks.flatMap((r) => r.commands)]) {
-    if (c.executor === 'other') {
+    if (c.executor === 'other' && c.origin === 'block' && !CHATOPS.test(c.text)) {
       warnings.push({
         line: c.line,
         level: 'warning',
@@ -203,7 +216,11 @@ function headingEvidence(md: MarkdownDoc, node: HeadingNode): AlertEvidence {
   const ev = alertEvidence(ownBlocks(md, node));
   for (const kid of node.children) {
     const t = stripNumber(kid.heading.text);
-    if (/^alert\b/i.test(t) && META_HEADING.test(t)) alertEvidence(md.blocks.slice(kid.at + 1, kid.end), ev);
+    if (!/^alert\b/i.test(t) || !META_HEADING.test(t)) continue;
+    const kidBlocks = md.blocks.slice(kid.at + 1, kid.end);
+    // A table of alerts is one runbook per row, not a description of this heading.
+    if (alertTables(kidBlocks).length >= 2) continue;
+    alertEvidence(kidBlocks, ev);
   }
   return ev;
 }
@@ -217,12 +234,29 @@ function mergeNames(fromHeading: string[], explicit: string[]): string[] {
   return out;
 }
 
-function planFor(md: MarkdownDoc, node: HeadingNode): Plan | null {
+/** Sub-headings of a runbook written for one alert (the kube-prometheus layout and its relatives). */
+const RUNBOOK_VOCABULARY =
+  /^(meaning|impact|diagnosis|mitigation|symptoms?|resolution|remediation|troubleshooting|investigation|possible causes|likely causes|causes?|how to (fix|resolve|investigate)|fix|next steps|verification)$/i;
+
+function vocabularyChildren(node: HeadingNode): number {
+  return node.children.filter((k) => RUNBOOK_VOCABULARY.test(stripNumber(k.heading.text).replace(/:$/, ''))).length;
+}
+
+function planFor(md: MarkdownDoc, node: HeadingNode, tableRows: ReadonlyMap<number, AlertTableRow>): Plan[] {
   const title = node.heading.text;
+  const head = headingAlert(title);
+  // A table of alerts with a severity per row is one runbook per row.
+  const ownEnd = node.children[0]?.at ?? node.end;
+  const rows: AlertTableRow[] = [];
+  for (let i = node.at + 1; i < ownEnd; i++) {
+    const r = tableRows.get(i);
+    if (r) rows.push(r);
+  }
+  if (rows.length >= 2 && !head.names.length) return rows.map(rowPlan);
   const ev = headingEvidence(md, node);
-  const identNames = headingAlertNames(title);
+  const evidence = ev.evidence || head.labelled || head.severityText !== null || vocabularyChildren(node) > 0;
   const alerts = mergeNames(
-    ev.evidence || ev.names.length ? identNames : [],
+    evidence || ev.names.length ? head.names : [],
     ev.names.map((n) => n.name),
   );
   const sevHeading = SEVERITY_HEADING.exec(title);
@@ -233,38 +267,99 @@ function planFor(md: MarkdownDoc, node: HeadingNode): Plan | null {
       : RUNBOOK_HEADING.test(title)
         ? 'procedure'
         : null;
-  if (!kind) return null;
-  const severityText = ev.severity?.text ?? sevHeading?.[1] ?? null;
+  if (!kind) return [];
+  const severityText = ev.severity?.text ?? (alerts.length ? head.severityText : null) ?? sevHeading?.[1] ?? null;
+  const distinct = new Map<string, { text: string; line: number }>();
+  for (const sv of ev.severities ?? []) {
+    const n = normalizeSeverity(sv.text);
+    if (n && !distinct.has(n)) distinct.set(n, sv);
+  }
+  const cleanTitle =
+    head.labelled && alerts.length === 1 ? alerts[0]! : stripNumber(title).replace(RUNBOOK_HEADING, '') || title;
+  return [
+    {
+      from: node.at,
+      to: node.end,
+      heading: node,
+      id: node.heading.slug,
+      title: cleanTitle,
+      line: node.heading.line,
+      alerts,
+      severity: severityText ? normalizeSeverity(severityText) : null,
+      severityText,
+      kind,
+      description: ev.description,
+      mixedSeverities: alerts.length > 1 && distinct.size > 1 ? [...distinct.values()] : undefined,
+    },
+  ];
+}
+
+function rowPlan(r: AlertTableRow): Plan {
   return {
-    from: node.at,
-    to: node.end,
-    heading: node,
-    id: node.heading.slug,
-    title: stripNumber(title).replace(RUNBOOK_HEADING, '') || title,
-    line: node.heading.line,
-    alerts,
-    severity: severityText ? normalizeSeverity(severityText) : null,
-    severityText,
-    kind,
-    description: ev.description,
+    from: r.at,
+    to: r.at + 1,
+    heading: null,
+    id: slugify(r.names[0]!),
+    title: r.names.join(' / '),
+    line: r.line,
+    alerts: r.names,
+    severity: r.severityText ? normalizeSeverity(r.severityText) : null,
+    severityText: r.severityText,
+    kind: 'alert',
+    description: r.description,
+    condition: r.condition,
   };
 }
 
-function planSections(md: MarkdownDoc, source: string): Plan[] {
+/** `QueueConsumerStalled.md` → QueueConsumerStalled; '' when the file name is not an alert name. */
+function fileAlertName(source: string): string {
+  const stem = source.replace(/^.*[/\\]/, '').replace(/\.(md|markdown|txt|html?)$/i, '');
+  return isAlertIdentifier(stem) ? stem : '';
+}
+
+function planSections(
+  md: MarkdownDoc,
+  source: string,
+  fmTitle: string | null,
+  tableRows: ReadonlyMap<number, AlertTableRow>,
+): Plan[] {
   const plans: Plan[] = [];
   const visit = (node: HeadingNode) => {
-    const plan = planFor(md, node);
-    if (plan) plans.push(plan);
+    const found = planFor(md, node, tableRows);
+    if (found.length) plans.push(...found);
     else node.children.forEach(visit);
   };
   md.roots.forEach(visit);
   if (plans.length) return plans;
+  // A table of alerts outside any qualifying heading.
+  if (tableRows.size >= 2) return [...tableRows.values()].map(rowPlan);
   // No heading qualifies, but the text names alerts: the whole file is one runbook.
   const ev = alertEvidence(md.blocks);
-  if (!ev.names.length) return [];
+  if (ev.names.length) {
+    return [
+      wholeDocument(md, source, {
+        alerts: ev.names.map((n) => n.name),
+        severityText: ev.severity?.text,
+        description: ev.description,
+      }),
+    ];
+  }
+  // One alert per file: the alert's name is the title (front matter or the single top heading) or the file name,
+  // and the headings are those of a runbook for one alert (Meaning, Impact, Diagnosis, Mitigation…).
+  const tops = md.roots.filter((r) => r.heading.level === (md.roots[0]?.heading.level ?? 1));
+  const top = tops.length === 1 ? tops[0]! : null;
+  const vocabulary = top
+    ? vocabularyChildren(top)
+    : md.headings.filter((h) => RUNBOOK_VOCABULARY.test(h.heading.text)).length;
+  if (!vocabulary) return [];
+  const name =
+    [top?.heading.text ?? '', fmTitle ?? ''].map((t) => headingAlert(t).names).find((n) => n.length === 1)?.[0] ??
+    fileAlertName(source) ??
+    '';
+  if (!name) return [];
   return [
     wholeDocument(md, source, {
-      alerts: ev.names.map((n) => n.name),
+      alerts: [name],
       severityText: ev.severity?.text,
       description: ev.description,
     }),
@@ -354,7 +449,7 @@ function applyFrontMatter(
       });
       continue;
     }
-    const base: Plan = planFor(md, node) ?? {
+    const base: Plan = planFor(md, node, new Map())[0] ?? {
       from: node.at,
       to: node.end,
       heading: node,
@@ -418,14 +513,26 @@ function buildSection(
   const body = p.heading ? blocks.slice(1) : blocks;
   const scan = extractTimers(body, { sectionSeverity: p.severity, skip: templateBlocks });
   for (const u of scan.unparsed) warnings.push(unparsedWarning(u));
-  const steps = buildSteps({
-    blocks: md.blocks,
-    from: p.from,
-    to: p.to,
-    title: p.title,
-    headingLevel: p.heading?.heading.level ?? 0,
-    commandsOf: (b) => byBlock.get(b) ?? [],
-  });
+  // A table row is the alert's definition (name, condition, severity, description), not a procedure.
+  const steps =
+    p.condition !== undefined
+      ? []
+      : buildSteps({
+          blocks: md.blocks,
+          from: p.from,
+          to: p.to,
+          title: p.title,
+          headingLevel: p.heading?.heading.level ?? 0,
+          commandsOf: (b) => byBlock.get(b) ?? [],
+        });
+  if (p.mixedSeverities) {
+    warnings.push({
+      line: p.line,
+      level: 'warning',
+      code: 'mixed-severity',
+      message: `Section "${p.title}" applies one severity (${p.severityText ?? p.severity}) to ${p.alerts.length} alerts, but the text rates them differently (${p.mixedSeverities.map((s) => `${s.text} on line ${s.line}`).join(', ')}); give each alert its own section or a table row with its severity.`,
+    });
+  }
   if (!p.alerts.length) {
     warnings.push({
       line: p.line,
@@ -450,12 +557,17 @@ function buildSection(
     source,
     kind: p.kind,
     severityText: p.severityText,
+    condition: p.condition ?? null,
   };
 }
 
 /** Labels that describe the alert or the document rather than summarising the problem. */
 const METADATA_LABEL =
   /^(severity|priority|alert ?names?|alerts?|alertname|trigger|threshold|condition|business hours( only)?|owner|status|version|document version|last updated|response sla)$/i;
+
+/** Labels whose text is a summary of the problem. */
+const SUMMARY_LABEL =
+  /^(summary|description|overview|problem|what happened|what it means|meaning|message|issue|impact|symptoms?|user impact|business impact)$/i;
 
 /** The section's description: a Summary/Description sub-section, the alert's description, else its first paragraph. */
 function summaryOf(p: Plan, md: MarkdownDoc): string | null {
@@ -464,10 +576,16 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
     for (const b of blocks.slice(from)) {
       if (b.type === 'heading') return null;
       if (b.type !== 'text' || !kinds.includes(b.kind) || /^(\*\*|__)[^*_]+\1\s*:?\s*$/.test(b.text)) continue;
-      if (METADATA_LABEL.test(parseLabel(b.text)?.label ?? '')) continue;
+      const label = parseLabel(b.text);
+      if (METADATA_LABEL.test(label?.label ?? '')) continue;
+      // A field (`**SLA**: 30 minutes`, `**On-Call**: Backend`) describes the runbook, it does not summarise it.
+      if (label && !SUMMARY_LABEL.test(label.label)) continue;
       const lines =
         b.kind === 'paragraph'
-          ? blocks.filter((x): x is TextBlock => x.type === 'text' && x.para === b.para && x.kind === 'paragraph')
+          ? blocks.filter(
+              (x): x is TextBlock =>
+                x.type === 'text' && x.para === b.para && x.kind === 'paragraph' && (x === b || !parseLabel(x.text)),
+            )
           : [b];
       const text = lines.map((x) => x.text).join(' ');
       return text.replace(/^(\*\*|__)[^*_]+\1\s*:?\s*/, '').trim() || null;
@@ -475,7 +593,7 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
     return null;
   };
   const summaryHeading = blocks.findIndex(
-    (b) => b.type === 'heading' && /^(summary|description|overview)$/i.test(stripNumber(b.text)),
+    (b) => b.type === 'heading' && /^(summary|description|overview|meaning|what it means)$/i.test(stripNumber(b.text)),
   );
   if (summaryHeading >= 0) {
     const s = paragraph(summaryHeading + 1);

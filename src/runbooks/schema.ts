@@ -77,6 +77,8 @@ export const RunbookSection = z.object({
   kind: SectionKind,
   /** Severity exactly as the runbook wrote it ("Warning", "critical"), before normalisation. */
   severityText: z.string().nullable().default(null),
+  /** The alert's firing condition as written (an Expression/Condition table cell): shown, never run. */
+  condition: z.string().nullable().optional(),
 });
 export type RunbookSection = z.infer<typeof RunbookSection>;
 

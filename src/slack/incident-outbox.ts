@@ -260,7 +260,16 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
         return { runbook: null };
       }
       const timers = await deps.runbookTimers(inc.id);
-      const [first, ...rest] = renderRunbook(match.section, match.document, inc, { timers });
+      // The lead alert fills the commands' placeholders and supplies its runbook_url link.
+      const lead = (await deps.incidents.alerts(inc.id))[0];
+      const alert = lead
+        ? {
+            alertname: (row.payload.alertname as string | null) ?? lead.alertname,
+            labels: lead.labels,
+            annotations: lead.annotations,
+          }
+        : undefined;
+      const [first, ...rest] = renderRunbook(match.section, match.document, inc, { timers, alert });
       const parent =
         (await alreadyPosted(row, channel, (m) => m.text === first!.text)) ?? (await post(channel, first!)).ts;
       // The thread parts go out as rows of their own, so a retry never posts the first part twice.

@@ -235,6 +235,15 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     await app.client.views.open({ trigger_id: trigger, view: resolveModal(inc) as never });
     return null;
   });
+  // A link button still sends an action; acknowledging it is all there is to do.
+  app.action('runbook_url_open', async ({ ack }) => {
+    await ack();
+  });
+  incidentAction('incident_pick_runbook', async (inc) =>
+    ephemeral(
+      `To show another runbook for ${incidentRef(inc)}, type \`/incident runbook <alertname>\` with the alert or section it is written for (\`incident-bot runbooks match <alertname>\` shows what would match).`,
+    ),
+  );
   incidentAction('incident_reopen', async (inc, user) => {
     await service.setStatus(inc.id, 'investigating', user);
     return null;

@@ -49,7 +49,9 @@ describe('incident-bot runbooks', () => {
     expect(doc.runbooks[0]).toMatchObject({
       id: 'highapierrorrate',
       alerts: ['HighApiErrorRate'],
-      severity: 'P1',
+      // The runbook's own word; the bot's P1..P4 is `priority` (issue #15, item 8).
+      severity: 'critical',
+      priority: 'P1',
       line: 3,
     });
     expect(doc.runbooks[0].commands[0]).toMatchObject({

@@ -103,3 +103,109 @@ describe('parser robustness (property)', () => {
     );
   });
 });
+
+/** Shell-ish text: words, operators, quotes, prompts, substitutions and here-documents in any order. */
+const shellToken = fc.constantFrom(
+  'kubectl',
+  'get',
+  'delete',
+  'pods',
+  '-n',
+  'shop',
+  'redis-cli',
+  'MEMORY',
+  'PURGE',
+  'psql',
+  '-c',
+  '"SELECT pg_terminate_backend(1)"',
+  'helm',
+  'uninstall',
+  'docker',
+  'compose',
+  'down',
+  'etcdctl',
+  'del',
+  '$ ',
+  '# ',
+  'db=# ',
+  'redis> ',
+  'mysql> ',
+  'user@host:~$ ',
+  '|',
+  '||',
+  '&&',
+  ';',
+  '&',
+  '>',
+  '2>&1',
+  '<',
+  '<<EOF',
+  'EOF',
+  '$(',
+  ')',
+  '`',
+  "'",
+  '"',
+  '\\',
+  '(',
+  '{',
+  '}',
+  'for',
+  'do',
+  'done',
+  'if',
+  'then',
+  'fi',
+  '<pod-name>',
+  `$${'{'}NS}`,
+  '\n',
+);
+const shell = fc.array(fc.oneof(shellToken, fc.string({ maxLength: 6 })), { maxLength: 40 }).map((t) => t.join(' '));
+const fenceLang = fc.constantFrom('', 'bash', 'console', 'text', 'sql', 'redis', 'python', 'shell-session', 'promql');
+
+describe('shell robustness (property)', () => {
+  it('random shell in any fence never throws, and nothing that writes is runnable as a read', () => {
+    fc.assert(
+      fc.property(fenceLang, shell, (lang, body) => {
+        const doc = parseRunbook(`# FuzzAlert\n\n## Diagnosis\n\n\`\`\`${lang}\n${body}\n\`\`\`\n`, 'fuzz.md');
+        expect(doc.warnings.some((w) => w.code === 'internal')).toBe(false);
+        for (const c of [...doc.commands, ...doc.runbooks.flatMap((r) => r.commands)]) {
+          if (c.risk !== 'read' && c.risk !== 'write') expect(c.runnable).toBe(false);
+          // PromQL only ever reads; anything else naming a write verb must not run as a read.
+          if (
+            c.executor !== 'prometheus' &&
+            /\b(delete|uninstall|PURGE|pg_terminate_backend|del|down)\b/.test(c.text) &&
+            c.runnable
+          )
+            expect(c.risk).not.toBe('read');
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('classifies random shell without throwing', () => {
+    fc.assert(
+      fc.property(shell, (text) => {
+        const c = classifyCommand(text);
+        expect(c.reason.length).toBeGreaterThan(10);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('long runs of Markdown and shell metacharacters parse without error', () => {
+    for (const ch of ['[', '`', '|', '*', '_', '<', '$(', '"', "'", '\\', '> ', '- ', '#']) {
+      const line = ch.repeat(Math.ceil(20_000 / ch.length));
+      for (const text of [
+        line,
+        `# X\n\n${line}`,
+        `# X\n\n\`\`\`bash\n${line}\n\`\`\`\n`,
+        `| a | b |\n|---|---|\n| ${line} | x |`,
+      ]) {
+        const doc = parseRunbook(text, 'long.md');
+        expect(doc.warnings.some((w) => w.code === 'internal')).toBe(false);
+      }
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { lookup, valuesFromLabels } from '../../diagnostics/placeholders.js';
 import type { Incident } from '../../incidents/model.js';
+import { normalizeAlertName } from '../../runbooks/match.js';
 import type { Command, RunbookDocument, RunbookSection, Timer } from '../../runbooks/schema.js';
 import { shortMinutes } from '../../time-phrases.js';
 import {
@@ -57,15 +59,45 @@ export function describeTimer(t: ShownTimer): string {
   }
 }
 
-function commandBlocks(cmd: Command, incidentId: number, source: string): Block[] {
-  const code = codeBlock(cmd.text, 2800);
+/**
+ * The command as the responder should read it: placeholders an alert label answers are filled in
+ * (`kubectl get pod checkout-7d9f -n shop`); the others stay as written and are listed as still to fill.
+ */
+export function fillFromLabels(cmd: Pick<Command, 'text' | 'placeholders'>, labels: Record<string, string>) {
+  const values = valuesFromLabels(labels);
+  const missing: string[] = [];
+  let text = cmd.text;
+  for (const p of cmd.placeholders) {
+    const name = p.replace(/^[<$]\{?|[>}]$/g, '').replace(/[:%#/].*$/, '');
+    const v = lookup(values, name);
+    // Only plain values go into the displayed command; anything else is left for the Run dialog to validate.
+    if (v !== undefined && /^[A-Za-z0-9._:/=@+-]{1,200}$/.test(v) && !v.startsWith('-')) text = text.split(p).join(v);
+    else missing.push(p);
+  }
+  return { text, missing };
+}
+
+function commandBlocks(cmd: Command, incidentId: number, source: string, labels: Record<string, string> = {}): Block[] {
+  const filled = fillFromLabels(cmd, labels);
+  const code = codeBlock(filled.text, 2800);
   const blockId = blockIdFor(cmd.id);
+  const still = filled.missing.length
+    ? [
+        context(
+          `:pencil2: To fill in: ${filled.missing
+            .slice(0, 8)
+            .map((p) => `\`${esc(p)}\``)
+            .join(', ')}${cmd.runnable ? ' (asked for on Run)' : ''}`,
+        ),
+      ]
+    : [];
   if (cmd.runnable && cmd.risk === 'read') {
     return [
       section(code, {
         block_id: blockId,
         accessory: button('▶ Run', 'diag_run', runValue(incidentId, source, cmd.id), 'primary'),
       }),
+      ...still,
     ];
   }
   if (cmd.runnable && cmd.risk === 'write') {
@@ -75,17 +107,58 @@ function commandBlocks(cmd: Command, incidentId: number, source: string): Block[
         accessory: button('Run… (operator)', 'diag_write', runValue(incidentId, source, cmd.id), 'danger'),
       }),
       context(`${RISK_BADGE.write}: needs the operator role and a confirmation.`),
+      ...still,
     ];
   }
   return [
     section(code, { block_id: blockId }),
     context(`${RISK_BADGE[cmd.risk]} · not runnable from Slack: ${esc(cmd.reason)}`),
+    ...still,
   ];
 }
 
 export interface RenderRunbookOptions {
   /** The timers scheduled for this incident from the runbook (or the configured defaults). */
   timers: ShownTimer[];
+  /** The incident's lead alert: its labels fill placeholders, its runbook_url becomes a link button. */
+  alert?: { alertname: string | null; labels: Record<string, string>; annotations: Record<string, string> };
+}
+
+/** A link button to the alert's own runbook_url, whether or not it names a loaded file. */
+function runbookUrlBlock(url: string | undefined): Block[] {
+  if (!url || !/^https?:\/\/\S+$/.test(url)) return [];
+  return [
+    {
+      type: 'actions',
+      elements: [
+        {
+          type: 'button',
+          text: { type: 'plain_text', text: '🔗 Open runbook_url', emoji: true },
+          action_id: 'runbook_url_open',
+          url: url.slice(0, 3000),
+        },
+      ],
+    } as Block,
+  ];
+}
+
+/**
+ * When the section does not name the alert and was picked as the severity procedure, say so plainly and offer
+ * another pick.
+ */
+function fallbackNotice(sec: RunbookSection, source: string, incidentId: number, alertname: string | null): Block[] {
+  if (!alertname || sec.kind !== 'severity') return [];
+  const key = normalizeAlertName(alertname);
+  if (sec.alerts.some((a) => normalizeAlertName(a) === key)) return [];
+  return [
+    section(
+      `:information_source: No runbook names \`${esc(alertname)}\`; showing the general ${sec.severity ?? ''} procedure from \`${esc(source)}\`.`.replace(
+        '  ',
+        ' ',
+      ),
+      { accessory: button('Pick another runbook', 'incident_pick_runbook', String(incidentId)) },
+    ),
+  ];
 }
 
 /**
@@ -103,6 +176,9 @@ export function renderRunbook(
   if (sec.severity) facts.push(`Runbook severity ${SEVERITY_EMOJI[sec.severity] ?? ''} ${sec.severity}`);
   if (sec.alerts.length) facts.push(`Alerts: ${sec.alerts.slice(0, 8).map(esc).join(', ')}`);
   top.push(context(...facts));
+  top.push(...fallbackNotice(sec, doc.source, inc.id, opts.alert?.alertname ?? null));
+  top.push(...runbookUrlBlock(opts.alert?.annotations.runbook_url));
+  if (sec.condition) top.push(context(`Fires when: \`${esc(truncate(sec.condition, 500))}\``));
   if (sec.summary) top.push(section(esc(truncate(sec.summary, 1500))));
   if (opts.timers.length) {
     top.push(
@@ -123,11 +199,11 @@ export function renderRunbook(
     const title = `*${i + 1}. ${esc(truncate(bare, 200))}*`;
     const text = step.text ? `\n${esc(step.text)}` : '';
     body.push(section(truncate(`${title}${text}`, LIMITS.sectionText)));
-    for (const cmd of step.commands) body.push(...commandBlocks(cmd, inc.id, doc.source));
+    for (const cmd of step.commands) body.push(...commandBlocks(cmd, inc.id, doc.source, opts.alert?.labels));
   });
   if (!sec.steps.length && sec.commands.length) {
     body.push(divider(), section('*Commands*'));
-    for (const cmd of sec.commands) body.push(...commandBlocks(cmd, inc.id, doc.source));
+    for (const cmd of sec.commands) body.push(...commandBlocks(cmd, inc.id, doc.source, opts.alert?.labels));
   }
 
   // One slot stays free in the first message for the "continued in the thread" note.
