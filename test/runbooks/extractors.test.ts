@@ -265,7 +265,8 @@ describe('command classification', () => {
     ['TRUNCATE jobs;', 'postgres', 'destructive', false],
     ['psql -h db -c "SELECT 1"', 'postgres', 'read', true],
     ['redis-cli INFO memory', 'redis', 'read', true],
-    ['redis-cli CONFIG SET maxmemory 2gb', 'redis', 'write', true],
+    // The Redis executor runs only its read allow-list (diagnostics/guards/redis.ts): writes are shown, not run.
+    ['redis-cli CONFIG SET maxmemory 2gb', 'redis', 'write', false],
     ['redis-cli FLUSHALL', 'redis', 'destructive', false],
     ['curl -s https://api.example.com/health', 'http', 'read', true],
     ['curl -X DELETE https://api.example.com/x', 'http', 'destructive', false],

@@ -1,6 +1,7 @@
 import { loadModule, parseSync } from 'libpg-query';
 import type { Risk } from '../../runbooks/schema.js';
 import { RefusedError } from '../types.js';
+import { PG_BUILTIN_FUNCTIONS } from './pg-builtin-functions.js';
 import { PG_BUILTIN_VOLATILE } from './pg-volatile.js';
 
 // The WASM build of PostgreSQL's own parser (libpg_query); loaded once when this module is imported.
@@ -253,16 +254,23 @@ const STATEMENT_RISK: Record<string, { risk: Risk; what: (n: Node) => string }> 
   IndexStmt: { risk: 'write', what: () => 'creates an index' },
 };
 
+/** Options of {@link checkSql}. */
+export interface CheckSqlOptions {
+  /** Without a catalog: a function that is not a PostgreSQL built-in counts as a write (runbook classification). */
+  unknownFunctionsWrite?: boolean;
+}
+
 /**
  * The allow-list policy for diagnostic SQL, on PostgreSQL's own parser. Allowed: exactly one SELECT,
  * VALUES, TABLE, SHOW or EXPLAIN (without ANALYZE) statement; no data-modifying WITH, no FOR UPDATE/SHARE,
  * no SELECT INTO; every function called is immutable or stable in `catalog` (or on {@link ALLOWED_VOLATILE})
  * and not one that evaluates SQL text or reaches outside the database ({@link EVALUATES_OR_ESCAPES}).
  * Field-selection calls (`('...'::text).ts_stat`) count as calls. Without a catalog (classifying a runbook),
- * PostgreSQL 15's built-in volatility is used and other functions are judged when the query runs.
+ * PostgreSQL 15's built-in volatility is used; a function that is not a built-in is judged when the query runs, or
+ * counts as a write with `unknownFunctionsWrite` (the runbook classifier's fail-safe).
  * Placeholders are bound as parameters ({@link bindPlaceholders}). Pure: never throws.
  */
-export function checkSql(sql: string, catalog?: PgCatalog): SqlVerdict {
+export function checkSql(sql: string, catalog?: PgCatalog, opts: CheckSqlOptions = {}): SqlVerdict {
   const reasons: string[] = [];
   const functions: string[] = [];
   let risk: Risk = 'read';
@@ -400,6 +408,10 @@ export function checkSql(sql: string, catalog?: PgCatalog): SqlVerdict {
     } else if (PG_BUILTIN_VOLATILE.has(name)) {
       reasons.push(`${call} is volatile (it may change state); only immutable and stable functions are run.`);
       raise('write', `calls a function that may change state (${name})`);
+    } else if (opts.unknownFunctionsWrite && !PG_BUILTIN_FUNCTIONS.has(name)) {
+      // Fail safe without the target's catalog: an extension's or the application's function may write.
+      reasons.push(`${call} is not a PostgreSQL built-in; the bot cannot tell that it only reads.`);
+      raise('write', `calls ${name}, which may change state`);
     }
   }
 
