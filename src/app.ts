@@ -106,7 +106,9 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     handlers,
     ready: async () => slackListener !== null && (await db.query('SELECT 1').then(() => true)),
   });
-  const { url, port } = await http.listen(opts.port ?? config.PORT, config.HOST);
+  // Local mode serves an unauthenticated-by-design workspace page: loopback only unless HOST says otherwise.
+  const host = config.HOST ?? (localMode ? '127.0.0.1' : '0.0.0.0');
+  const { url, port } = await http.listen(opts.port ?? config.PORT, host);
   const base = config.PUBLIC_URL ?? url;
 
   if (localMode) {
@@ -117,6 +119,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       eventsUrl: `http://127.0.0.1:${port}/slack/events`,
       workspace: config.EMULATOR_WORKSPACE,
       rateLimits: { enabled: config.EMULATOR_RATE_LIMITS },
+      controlToken: config.EMULATOR_TOKEN,
       logger: logger.child({ component: 'emulator' }),
       ...opts.emulator,
     });
@@ -219,6 +222,8 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const roleOf = await createRoles(config, logger, usergroups);
   const diagnostics = createDiagnostics({
     kubeconfig: config.KUBECONFIG,
+    // Local mode reaches a cluster only when KUBECONFIG is set explicitly (never ~/.kube/config by itself).
+    implicitKubeconfig: !localMode,
     prometheusUrl: config.PROMETHEUS_URL,
     postgresTargets: config.DIAG_POSTGRES_URLS,
     redisTargets: config.DIAG_REDIS_URLS,
@@ -285,7 +290,11 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const workers: Worker[] = [sender, escalation.worker];
   for (const w of workers) w.start();
   if (localMode) {
-    logger.warn(`SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser`);
+    logger.warn(
+      { emulatorToken: emulator?.controlToken },
+      `SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser` +
+        ` (scripts calling ${base}/_emulator/* send the header X-Emulator-Token: ${emulator?.controlToken})`,
+    );
   }
   logger.info({ url, port, slackApi: apiUrl ?? 'https://slack.com/api/' }, 'listening');
 

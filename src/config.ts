@@ -66,7 +66,9 @@ export const ConfigSchema = z.object({
     .max(65535)
     .default(3000)
     .describe('HTTP port for Slack, alerts, health and metrics.'),
-  HOST: z.string().default('0.0.0.0').describe('Interface to listen on.'),
+  HOST: optionalString.describe(
+    'Interface to listen on. Default 0.0.0.0 with a Slack token; 127.0.0.1 in local mode (the workspace page drives the bot).',
+  ),
   PUBLIC_URL: url.describe(
     'Base URL people and Slack reach the bot at (links in messages). Default http://localhost:PORT.',
   ),
@@ -90,6 +92,9 @@ export const ConfigSchema = z.object({
   SLACK_API_URL: url.describe('Slack Web API base URL (tests and the local emulator).'),
   EMULATOR_WORKSPACE: optionalString.describe(
     'YAML seed of the local Slack workspace (local mode). Default: the shipped one.',
+  ),
+  EMULATOR_TOKEN: optionalString.describe(
+    'Token the local workspace control endpoints (/_emulator/*) require in the X-Emulator-Token header. Default: random per process, printed at start.',
   ),
   EMULATOR_RATE_LIMITS: bool.default('false').describe('Enforce Slack rate-limit tiers in the local workspace.'),
   RUNBOOKS_DIR: optionalString.describe(

@@ -1,3 +1,4 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -27,6 +28,11 @@ export interface EmulatorOptions {
   workspace?: string | WorkspaceSeedInput;
   rateLimits?: RateLimitConfig;
   faults?: FaultConfig;
+  /**
+   * Secret the `/_emulator/*` control endpoints require in the `X-Emulator-Token` header (with a JSON body for
+   * POSTs), so a web page the developer opens cannot drive the workspace. Random when unset; the page embeds it.
+   */
+  controlToken?: string;
   /** How long Slack waits for the app's ack before telling the user "operation_timeout" (default 3000 ms). */
   ackTimeoutMs?: number;
   logger?: Logger;
@@ -51,6 +57,8 @@ export interface Emulator {
   as(user: string): UserDriver;
   channel(nameOrId: string): ChannelView;
   readonly state: WorkspaceState;
+  /** What `/_emulator/*` callers send as `X-Emulator-Token` (see EmulatorOptions.controlToken). */
+  readonly controlToken: string;
   setFaults(f: FaultConfig): void;
   setRateLimits(r: RateLimitConfig): void;
   stats(): EmulatorStats;
@@ -110,6 +118,24 @@ function parseJsonBody<T extends z.ZodTypeAny>(schema: T, raw: Buffer): z.infer<
   return result.data;
 }
 
+/**
+ * Why a `/_emulator/*` control request is refused, or undefined when it carries the token (and, for writes,
+ * a JSON content type). Browsers cannot send a custom header cross-origin without a CORS preflight, which the
+ * emulator never grants.
+ */
+function controlRefusal(req: IncomingMessage, method: string, token: string): string | undefined {
+  const given = req.headers['x-emulator-token'];
+  const sent = Buffer.from(typeof given === 'string' ? given : '');
+  const want = Buffer.from(token);
+  if (sent.length !== want.length || !timingSafeEqual(sent, want))
+    return 'missing or wrong X-Emulator-Token header (printed at start-up, and embedded in the workspace page)';
+  if (method !== 'GET' && method !== 'HEAD') {
+    const ct = (req.headers['content-type'] ?? '').toLowerCase();
+    if (!/^application\/json\b/.test(ct)) return 'content-type must be application/json';
+  }
+  return undefined;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function bearer(req: IncomingMessage): string | undefined {
@@ -134,6 +160,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   const hanging = new Map<ServerResponse, NodeJS.Timeout>();
   /** Web API calls in progress and when the last one ended, for idle(). */
   const activity = { inFlight: 0, lastMs: 0 };
+
+  const controlToken = opts.controlToken ?? randomBytes(16).toString('hex');
 
   const apiContext = (): ApiContext => ({ state, baseUrl });
   const deliverer = new Deliverer({
@@ -266,6 +294,17 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     query: URLSearchParams,
   ): Promise<void> {
     const method = req.method ?? 'GET';
+    // response_url, upload and file URLs are capabilities (unguessable ids), as on Slack; the app calls them
+    // without the control token. Everything else needs the token, and POSTs need a JSON body: a cross-site
+    // "simple request" (text/plain, no custom header) is refused before it is read.
+    const capability = /^(response|upload|files)\//.test(path);
+    if (!capability) {
+      const refusal = controlRefusal(req, method, controlToken);
+      if (refusal) {
+        logger.warn({ path, origin: req.headers.origin, reason: refusal }, 'emulator: control request refused');
+        return sendJson(res, 403, { ok: false, error: 'forbidden', detail: refusal });
+      }
+    }
     if (method === 'GET' && path === 'state') return sendJson(res, 200, snapshot());
     if (method === 'GET' && path === 'ui/render') {
       // The page polls often; only render when something changed since the version it already shows.
@@ -351,7 +390,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       url.searchParams.get('user') ?? 'alice',
       url.searchParams.get('channel') ?? '#incidents',
     );
-    sendText(res, 200, renderPage(state, f), 'text/html; charset=utf-8');
+    sendText(res, 200, renderPage(state, f, controlToken), 'text/html; charset=utf-8');
   }
 
   function owns(path: string, method: string): boolean {
@@ -420,6 +459,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       return channelView(state, rec);
     },
     state,
+    controlToken,
     setFaults: (f) => faults.configure(f),
     setRateLimits: (r) => limiter.configure(r),
     stats,
