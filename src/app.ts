@@ -120,6 +120,8 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       workspace: config.EMULATOR_WORKSPACE,
       rateLimits: { enabled: config.EMULATOR_RATE_LIMITS },
       controlToken: config.EMULATOR_TOKEN,
+      // SLACK_APP_TOKEN in local mode: the workspace speaks Socket Mode to us, as Slack would.
+      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN, delivery: 'socket' as const } : {}),
       logger: logger.child({ component: 'emulator' }),
       ...opts.emulator,
     });
@@ -127,9 +129,21 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const apiUrl = config.SLACK_API_URL ?? emulator?.apiUrl;
 
   // Socket Mode (SLACK_APP_TOKEN): Slack delivers over a websocket we open, so no public URL is needed.
-  const socketMode = !localMode && Boolean(config.SLACK_APP_TOKEN);
+  // In local mode too when SLACK_APP_TOKEN is set: the local workspace then delivers over Socket Mode.
+  const socketMode = Boolean(config.SLACK_APP_TOKEN);
+  if (emulator) {
+    const emu = emulator;
+    http.server.on('upgrade', (req, socket, head) => {
+      if (!emu.handleUpgrade(req, socket, head)) socket.destroy();
+    });
+  }
   const receiver = socketMode
-    ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger: boltLogger(logger) })
+    ? new SocketModeReceiver({
+        appToken: config.SLACK_APP_TOKEN!,
+        logger: boltLogger(logger),
+        // apps.connections.open goes to the same Web API as every other call (SLACK_API_URL or the local workspace).
+        installerOptions: { clientOptions: { slackApiUrl: apiUrl } },
+      })
     : new HTTPReceiver({
         signingSecret,
         endpoints: '/slack/events',
@@ -314,8 +328,10 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       stopping ??= (async () => {
         logger.info('shutting down: no new work, finishing in-flight');
         clearInterval(gaugeTimer);
-        await http.close(config.SHUTDOWN_TIMEOUT_MS);
+        // Socket Mode first: Slack stops handing us requests (and in local mode the link is a connection
+        // of our own HTTP server, which would otherwise hold its close open).
         if (receiver instanceof SocketModeReceiver) await receiver.stop().catch(() => {});
+        await http.close(config.SHUTDOWN_TIMEOUT_MS);
         await Promise.all(workers.map((w) => w.stop()));
         await diagnostics.close();
         redis?.disconnect();

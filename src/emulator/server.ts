@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatZodIssues } from '../errors.js';
@@ -11,6 +12,8 @@ import { type FaultConfig, FaultInjector, faultConfigSchema } from './faults.js'
 import { BodyTooLargeError, parseApiBody, parseMultipart, readBody, sendJson, sendText } from './http.js';
 import { Interactions } from './interactions.js';
 import { type RateLimitConfig, RateLimiter, rateLimitConfigSchema } from './rate-limits.js';
+import { grantedScopes, missingScope } from './scopes.js';
+import { type DisconnectReason, SocketModeHub } from './socket-mode.js';
 import { renderPage } from './ui/page.js';
 import { renderFragments } from './ui/render.js';
 import { type ApiContext, callMethod } from './web-api.js';
@@ -33,6 +36,20 @@ export interface EmulatorOptions {
    * POSTs), so a web page the developer opens cannot drive the workspace. Random when unset; the page embeds it.
    */
   controlToken?: string;
+  /**
+   * App-level token (xapp-…) that `apps.connections.open` accepts; enables Socket Mode. The bot token is refused
+   * there (`not_allowed_token_type`), and the app token everywhere else, as on Slack.
+   */
+  appToken?: string;
+  /** How requests reach the app: signed HTTP posts to eventsUrl (default), or Socket Mode envelopes. */
+  delivery?: 'http' | 'socket';
+  /** Delays before each redelivery of an unacknowledged event (default Slack's: 0, 1 min, 5 min). */
+  eventRetryDelaysMs?: number[];
+  /**
+   * Bot scopes the workspace grants; a method needing another answers `missing_scope`. Default: the bot scopes
+   * of slack-app-manifest.yml. `'all'` grants everything.
+   */
+  scopes?: readonly string[] | 'all';
   /** How long Slack waits for the app's ack before telling the user "operation_timeout" (default 3000 ms). */
   ackTimeoutMs?: number;
   logger?: Logger;
@@ -47,6 +64,18 @@ export interface EmulatorStats {
 export interface Emulator {
   /** Serves /api/*, /_emulator/*, /archives/* and the UI at /; returns false for anything else (e.g. /slack/events). */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Takes Socket Mode WebSocket upgrades (`/link/?ticket=…`); false for other paths. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** How requests reach the app now; switchable at runtime (tests run the same flow both ways). */
+  delivery: 'http' | 'socket';
+  /** Open Socket Mode connections. */
+  socketConnections(): number;
+  /** Socket Mode connections opened so far (reconnects count again). */
+  socketConnectionsOpened(): number;
+  /** Sends Slack's `disconnect` message to every Socket Mode connection and closes them; returns how many. */
+  socketDisconnect(reason: DisconnectReason, graceMs?: number): number;
+  /** Event redeliveries sent so far. */
+  eventRetries(): number;
   /** Standalone server (tests); port 0 picks a free port. */
   listen(port?: number, host?: string): Promise<{ url: string }>;
   /** Base for Bolt's clientOptions.slackApiUrl, e.g. http://127.0.0.1:3000/api/ */
@@ -164,11 +193,20 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   const controlToken = opts.controlToken ?? randomBytes(16).toString('hex');
 
   const apiContext = (): ApiContext => ({ state, baseUrl });
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 3000;
+  const hub = opts.appToken
+    ? new SocketModeHub({ appId: state.bot.app_id, ackTimeoutMs, logger, baseUrl: () => baseUrl })
+    : undefined;
+  let delivery: 'http' | 'socket' = opts.delivery ?? 'http';
+  if (delivery === 'socket' && !hub) throw new Error('emulator: Socket Mode delivery needs an appToken');
+  const scopes = opts.scopes === 'all' ? 'all' : grantedScopes(opts.scopes);
   const deliverer = new Deliverer({
     signingSecret: opts.signingSecret,
     eventsUrl: () => eventsUrl,
-    ackTimeoutMs: opts.ackTimeoutMs ?? 3000,
+    ackTimeoutMs,
     logger,
+    socket: () => (delivery === 'socket' ? hub : undefined),
+    eventRetryDelaysMs: opts.eventRetryDelaysMs ? () => opts.eventRetryDelaysMs! : undefined,
   });
   const interactions = new Interactions(state, deliverer, apiContext);
 
@@ -214,7 +252,19 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
     const token = bearer(req) ?? (typeof args.token === 'string' ? args.token : undefined);
     if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+    const isAppToken = opts.appToken !== undefined && token === opts.appToken;
+    if (method === 'apps.connections.open') {
+      if (token === opts.botToken) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
+      if (!isAppToken || !hub) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+      return sendJson(res, 200, { ok: true, url: hub.openUrl() });
+    }
+    if (isAppToken) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
     if (token !== opts.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    const scopeError = scopes === 'all' ? undefined : missingScope(method, scopes);
+    if (scopeError) {
+      logger.warn({ method, needed: scopeError.needed }, 'emulator: missing_scope (not granted by the app manifest)');
+      return sendJson(res, 200, scopeError);
+    }
 
     // chat.postMessage is limited per channel; `#incidents` and its id share one bucket.
     const channelArg = typeof args.channel === 'string' ? args.channel : undefined;
@@ -231,6 +281,13 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
     const result = callMethod(method, args, apiContext());
     if (result.ok === false) logger.debug({ method, error: result.error }, 'emulator: api error');
+    if (fault.kind === 'lost') {
+      // The call acted; its answer never arrives.
+      faultCount++;
+      logger.debug({ method, ok: result.ok }, 'emulator: injected lost answer');
+      res.destroy();
+      return;
+    }
     sendJson(res, 200, result);
   }
 
@@ -424,11 +481,30 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     return { calls: { ...calls }, rateLimited, faults: faultCount };
   }
 
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    return hub ? hub.handleUpgrade(req, socket, head) : false;
+  }
+
   const emulator: Emulator = {
     handle,
+    handleUpgrade,
+    get delivery() {
+      return delivery;
+    },
+    set delivery(d) {
+      if (d === 'socket' && !hub) throw new Error('emulator: Socket Mode delivery needs an appToken');
+      delivery = d;
+    },
+    socketConnections: () => hub?.connected ?? 0,
+    socketConnectionsOpened: () => hub?.opened ?? 0,
+    socketDisconnect: (reason, graceMs) => hub?.disconnect(reason, graceMs) ?? 0,
+    eventRetries: () => deliverer.retriesSent,
     async listen(port = 0, host = '127.0.0.1') {
       server = createServer((req, res) => {
         if (!handle(req, res)) sendJson(res, 404, { ok: false, error: 'not_found' });
+      });
+      server.on('upgrade', (req, socket, head) => {
+        if (!handleUpgrade(req, socket, head)) socket.destroy();
       });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
@@ -465,7 +541,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     stats,
     async idle(quietMs = 100, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      while (activity.inFlight > 0 || Date.now() - activity.lastMs < quietMs) {
+      while (activity.inFlight > 0 || deliverer.retriesPending > 0 || Date.now() - activity.lastMs < quietMs) {
         if (Date.now() > deadline) throw new Error(`emulator.idle: still busy after ${timeoutMs} ms`);
         await sleep(10);
       }
@@ -492,6 +568,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       });
     },
     async close() {
+      deliverer.cancelRetries();
+      await hub?.close();
       for (const [res, timer] of hanging) {
         clearTimeout(timer);
         res.destroy();
