@@ -1,7 +1,6 @@
 /** Slack Web API method -> bot scopes; defined once, beside the local workspace that enforces it. */
 export { METHOD_SCOPES } from '../../src/emulator/scopes.js';
 
-
 /** Bot event -> scope it needs to be delivered (events not listed need none, e.g. app_home_opened). */
 export const EVENT_SCOPES: Record<string, string> = {
   app_mention: 'app_mentions:read',
