@@ -38,6 +38,7 @@ export interface DelivererOptions {
 /** Sends requests to the app exactly as Slack does: signed, form-encoded for interactions, JSON for events. */
 export class Deliverer {
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private retriesRunning = 0;
   /** Event redeliveries made so far (each attempt after the first), for tests and stats. */
   retriesSent = 0;
 
@@ -74,7 +75,7 @@ export class Deliverer {
 
   /** Event redeliveries still waiting for their time. */
   get retriesPending(): number {
-    return this.retryTimers.size;
+    return this.retryTimers.size + this.retriesRunning;
   }
 
   private eventAttempt(body: unknown, attempt: number, reason: string): Promise<DeliveryResult> {
@@ -106,10 +107,12 @@ export class Deliverer {
     const timer = setTimeout(async () => {
       this.retryTimers.delete(timer);
       this.retriesSent++;
+      this.retriesRunning++;
       this.opts.logger.info({ attempt, reason }, 'emulator: redelivering an unacknowledged event');
       const result = await this.eventAttempt(body, attempt, reason).catch(
         (): DeliveryResult => ({ status: 0, body: '', error: 'dispatch_failed' }),
       );
+      this.retriesRunning--;
       this.scheduleRetry(body, result, attempt + 1);
     }, delay);
     timer.unref();
