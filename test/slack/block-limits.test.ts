@@ -59,7 +59,7 @@ const command = (i: number, risk: Command['risk'], runnable: boolean): Command =
   id: `${nasty(250)}:${i}`,
   text: nasty(4000),
   line: i + 1,
-  executor: 'kubectl',
+  executor: 'kubernetes',
   risk,
   runnable,
   placeholders: [],
