@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -27,6 +28,9 @@ import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
 
+/** The local workspace's file under INCIDENT_BOT_DATA. */
+export const LOCAL_WORKSPACE_FILE = 'local-workspace.json';
+
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
 export interface Bot {
   url: string;
@@ -52,6 +56,8 @@ export interface StartOptions {
   db?: Db;
   /** Local-workspace settings (tests and benches: rate limits, faults, seed). */
   emulator?: Partial<EmulatorOptions>;
+  /** Local mode: forget the stored workspace (channels, messages) and start from the seed. */
+  resetWorkspace?: boolean;
   now?: () => Date;
 }
 
@@ -120,6 +126,11 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       workspace: config.EMULATOR_WORKSPACE,
       rateLimits: { enabled: config.EMULATOR_RATE_LIMITS },
       controlToken: config.EMULATOR_TOKEN,
+      // The workspace lasts as long as the store beside it: incidents point at its channels. (Tests that pass
+      // their own database get a workspace in memory.)
+      ...(!opts.db && !config.INCIDENT_BOT_DATA.startsWith('memory://')
+        ? { persistPath: join(config.INCIDENT_BOT_DATA, LOCAL_WORKSPACE_FILE), resetWorkspace: opts.resetWorkspace }
+        : {}),
       // SLACK_APP_TOKEN in local mode: the workspace speaks Socket Mode to us, as Slack would.
       ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN, delivery: 'socket' as const } : {}),
       logger: logger.child({ component: 'emulator' }),

@@ -23,10 +23,14 @@ program
       'Without SLACK_BOT_TOKEN it runs against a built-in local Slack workspace at http://localhost:PORT/.',
   )
   .option('-p, --port <port>', 'port to listen on (default: PORT or 3000)', (v) => parsePort(v))
-  .action(async (opts: { port?: number }) => {
+  .option(
+    '--reset-workspace',
+    'local mode: forget the local Slack workspace kept under INCIDENT_BOT_DATA (channels, messages) and start fresh',
+  )
+  .action(async (opts: { port?: number; resetWorkspace?: boolean }) => {
     const config = loadConfig();
     const logger = createLogger(config.LOG_LEVEL);
-    const bot: Bot = await startBot(config, { logger, port: opts.port });
+    const bot: Bot = await startBot(config, { logger, port: opts.port, resetWorkspace: opts.resetWorkspace });
     let signals = 0;
     const shutdown = (sig: string) => {
       if (++signals > 1) {

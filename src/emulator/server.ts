@@ -11,6 +11,7 @@ import { Deliverer } from './deliver.js';
 import { type FaultConfig, FaultInjector, faultConfigSchema } from './faults.js';
 import { BodyTooLargeError, parseApiBody, parseMultipart, readBody, sendJson, sendText } from './http.js';
 import { Interactions } from './interactions.js';
+import { WorkspaceFile } from './persist.js';
 import { type RateLimitConfig, RateLimiter, rateLimitConfigSchema } from './rate-limits.js';
 import { grantedScopes, missingScope } from './scopes.js';
 import { type DisconnectReason, SocketModeHub } from './socket-mode.js';
@@ -50,6 +51,13 @@ export interface EmulatorOptions {
    * of slack-app-manifest.yml. `'all'` grants everything.
    */
   scopes?: readonly string[] | 'all';
+  /**
+   * JSON file that keeps channels, messages, App Homes and files across restarts (local mode: under
+   * INCIDENT_BOT_DATA). Unset: the workspace lives in memory only.
+   */
+  persistPath?: string;
+  /** Delete the file at persistPath and start from the seed. */
+  resetWorkspace?: boolean;
   /** How long Slack waits for the app's ack before telling the user "operation_timeout" (default 3000 ms). */
   ackTimeoutMs?: number;
   logger?: Logger;
@@ -177,6 +185,8 @@ function bearer(req: IncomingMessage): string | undefined {
 export function createEmulator(opts: EmulatorOptions): Emulator {
   const logger = opts.logger ?? silentLogger;
   const state = new WorkspaceState(loadWorkspaceSeed(opts.workspace));
+  const file = opts.persistPath ? new WorkspaceFile(opts.persistPath, state, logger) : undefined;
+  file?.open(opts.resetWorkspace ?? false);
   const limiter = new RateLimiter(opts.rateLimits);
   const faults = new FaultInjector(opts.faults);
   let baseUrl = opts.baseUrl?.replace(/\/+$/, '') ?? '';
@@ -568,6 +578,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       });
     },
     async close() {
+      file?.close();
       deliverer.cancelRetries();
       await hub?.close();
       for (const [res, timer] of hanging) {
