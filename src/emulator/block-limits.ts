@@ -69,7 +69,10 @@ class Checker {
       if (required) this.fail(path, 'missing required field');
       return;
     }
-    if (typeof v !== 'string') return this.fail(path, 'must be a string');
+    if (typeof v !== 'string') {
+      this.fail(path, 'must be a string');
+      return;
+    }
     if (len(v) > max) this.fail(path, `must be less than ${max + 1} characters`);
   }
 
@@ -79,11 +82,22 @@ class Checker {
       if (opts.required) this.fail(path, 'missing required field');
       return;
     }
-    if (!isObj(v)) return this.fail(path, 'must be a text object');
-    if (v.type !== 'plain_text' && v.type !== 'mrkdwn')
-      return this.fail(`${path}/type`, 'must be one of plain_text, mrkdwn');
-    if (opts.plain && v.type !== 'plain_text') return this.fail(`${path}/type`, 'must be plain_text');
-    if (typeof v.text !== 'string') return this.fail(`${path}/text`, 'missing required field');
+    if (!isObj(v)) {
+      this.fail(path, 'must be a text object');
+      return;
+    }
+    if (v.type !== 'plain_text' && v.type !== 'mrkdwn') {
+      this.fail(`${path}/type`, 'must be one of plain_text, mrkdwn');
+      return;
+    }
+    if (opts.plain && v.type !== 'plain_text') {
+      this.fail(`${path}/type`, 'must be plain_text');
+      return;
+    }
+    if (typeof v.text !== 'string') {
+      this.fail(`${path}/text`, 'missing required field');
+      return;
+    }
     if (len(v.text) < 1) this.fail(`${path}/text`, 'must be more than 0 characters');
     else if (len(v.text) > max) this.fail(`${path}/text`, `must be less than ${max + 1} characters`);
   }
@@ -100,7 +114,10 @@ class Checker {
 
   confirm(v: unknown, path: string): void {
     if (v === undefined) return;
-    if (!isObj(v)) return this.fail(path, 'must be a confirm object');
+    if (!isObj(v)) {
+      this.fail(path, 'must be a confirm object');
+      return;
+    }
     this.text(v.title, `${path}/title`, BLOCK_LIMITS.confirmTitle, { plain: true, required: true });
     // Slack documents plain_text here; older apps send mrkdwn and it is still accepted.
     this.text(v.text, `${path}/text`, BLOCK_LIMITS.confirmText, { required: true });
@@ -111,7 +128,10 @@ class Checker {
   }
 
   option(v: unknown, path: string, opts: { mrkdwn: boolean; url: boolean }): void {
-    if (!isObj(v)) return this.fail(path, 'must be an option object');
+    if (!isObj(v)) {
+      this.fail(path, 'must be an option object');
+      return;
+    }
     this.text(v.text, `${path}/text`, BLOCK_LIMITS.optionText, { plain: !opts.mrkdwn, required: true });
     this.str(v.value, `${path}/value`, BLOCK_LIMITS.optionValue);
     this.text(v.description, `${path}/description`, BLOCK_LIMITS.optionDescription, { plain: !opts.mrkdwn });
@@ -125,21 +145,27 @@ class Checker {
     if (hasGroups) {
       this.count(el.option_groups, `${path}/option_groups`, BLOCK_LIMITS.optionGroups, 1).forEach((g, i) => {
         const gp = `${path}/option_groups/${i}`;
-        if (!isObj(g)) return this.fail(gp, 'must be an option group');
+        if (!isObj(g)) {
+          this.fail(gp, 'must be an option group');
+          return;
+        }
         this.text(g.label, `${gp}/label`, BLOCK_LIMITS.optionGroupLabel, { plain: true, required: true });
-        this.count(g.options, `${gp}/options`, BLOCK_LIMITS.options, 1).forEach((o, j) =>
-          this.option(o, `${gp}/options/${j}`, opts),
-        );
+        this.count(g.options, `${gp}/options`, BLOCK_LIMITS.options, 1).forEach((o, j) => {
+          this.option(o, `${gp}/options/${j}`, opts);
+        });
       });
       return;
     }
-    this.count(el.options, `${path}/options`, max, opts.min ?? 1).forEach((o, i) =>
-      this.option(o, `${path}/options/${i}`, opts),
-    );
+    this.count(el.options, `${path}/options`, max, opts.min ?? 1).forEach((o, i) => {
+      this.option(o, `${path}/options/${i}`, opts);
+    });
   }
 
   element(v: unknown, path: string): void {
-    if (!isObj(v) || typeof v.type !== 'string') return this.fail(`${path}/type`, 'missing required field');
+    if (!isObj(v) || typeof v.type !== 'string') {
+      this.fail(`${path}/type`, 'missing required field');
+      return;
+    }
     const t = v.type;
     if (t !== 'image') this.str(v.action_id, `${path}/action_id`, BLOCK_LIMITS.actionId);
     this.text(v.placeholder, `${path}/placeholder`, BLOCK_LIMITS.placeholder, { plain: true });
@@ -186,13 +212,18 @@ class Checker {
   }
 
   block(v: unknown, path: string): void {
-    if (!isObj(v)) return this.fail(path, 'must be a block');
+    if (!isObj(v)) {
+      this.fail(path, 'must be a block');
+      return;
+    }
     this.str(v.block_id, `${path}/block_id`, BLOCK_LIMITS.blockId);
     switch (v.type) {
       case 'section': {
         this.text(v.text, `${path}/text`, BLOCK_LIMITS.sectionText);
         const fields = this.count(v.fields, `${path}/fields`, BLOCK_LIMITS.sectionFields);
-        fields.forEach((f, i) => this.text(f, `${path}/fields/${i}`, BLOCK_LIMITS.fieldText, { required: true }));
+        fields.forEach((f, i) => {
+          this.text(f, `${path}/fields/${i}`, BLOCK_LIMITS.fieldText, { required: true });
+        });
         if (v.text === undefined && fields.length === 0) this.fail(path, 'must provide either text or fields');
         if (v.accessory !== undefined) this.element(v.accessory, `${path}/accessory`);
         break;
@@ -208,9 +239,9 @@ class Checker {
         });
         break;
       case 'actions':
-        this.count(v.elements, `${path}/elements`, BLOCK_LIMITS.actionsElements, 1).forEach((e, i) =>
-          this.element(e, `${path}/elements/${i}`),
-        );
+        this.count(v.elements, `${path}/elements`, BLOCK_LIMITS.actionsElements, 1).forEach((e, i) => {
+          this.element(e, `${path}/elements/${i}`);
+        });
         break;
       case 'image':
         this.str(v.image_url, `${path}/image_url`, BLOCK_LIMITS.imageUrl);
@@ -236,7 +267,9 @@ class Checker {
 export function blockErrors(blocks: unknown[], max: number, root = '/blocks'): string[] {
   const c = new Checker();
   if (blocks.length > max) c.fail(root, `must provide no more than ${max} items`);
-  blocks.forEach((b, i) => c.block(b, `${root}/${i}`));
+  blocks.forEach((b, i) => {
+    c.block(b, `${root}/${i}`);
+  });
   return c.errors;
 }
 
