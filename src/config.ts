@@ -96,6 +96,15 @@ export const ConfigSchema = z.object({
   EMULATOR_TOKEN: optionalString.describe(
     'Token the local workspace control endpoints (/_emulator/*) require in the X-Emulator-Token header. Default: random per process, printed at start.',
   ),
+  EMULATOR_BOT_TOKEN: optionalString.describe(
+    '`incident-bot emulator`: the bot token its Web API accepts (give it to the bot as SLACK_BOT_TOKEN). Default: random, printed.',
+  ),
+  EMULATOR_APP_TOKEN: optionalString.describe(
+    '`incident-bot emulator`: the app-level token for Socket Mode (the bot\'s SLACK_APP_TOKEN). Default: random, printed.',
+  ),
+  EMULATOR_SIGNING_SECRET: optionalString.describe(
+    '`incident-bot emulator --bot-url`: the secret it signs requests with (the bot\'s SLACK_SIGNING_SECRET). Default: random, printed.',
+  ),
   EMULATOR_RATE_LIMITS: bool.default('false').describe('Enforce Slack rate-limit tiers in the local workspace.'),
   RUNBOOKS_DIR: optionalString.describe(
     'Directory of Markdown runbooks. Unset: ./runbooks when it exists, else the runbooks shipped with the bot.',

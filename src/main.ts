@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
+import { registerEmulatorCommand } from './cli/emulator.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
@@ -65,6 +66,7 @@ program
   });
 
 registerAlertCommand(program);
+registerEmulatorCommand(program);
 registerIncidentsCommand(program);
 registerRunbooksCommand(program);
 
