@@ -100,10 +100,10 @@ export const ConfigSchema = z.object({
     '`incident-bot emulator`: the bot token its Web API accepts (give it to the bot as SLACK_BOT_TOKEN). Default: random, printed.',
   ),
   EMULATOR_APP_TOKEN: optionalString.describe(
-    '`incident-bot emulator`: the app-level token for Socket Mode (the bot\'s SLACK_APP_TOKEN). Default: random, printed.',
+    "`incident-bot emulator`: the app-level token for Socket Mode (the bot's SLACK_APP_TOKEN). Default: random, printed.",
   ),
   EMULATOR_SIGNING_SECRET: optionalString.describe(
-    '`incident-bot emulator --bot-url`: the secret it signs requests with (the bot\'s SLACK_SIGNING_SECRET). Default: random, printed.',
+    "`incident-bot emulator --bot-url`: the secret it signs requests with (the bot's SLACK_SIGNING_SECRET). Default: random, printed.",
   ),
   EMULATOR_RATE_LIMITS: bool.default('false').describe('Enforce Slack rate-limit tiers in the local workspace.'),
   RUNBOOKS_DIR: optionalString.describe(
