@@ -31,6 +31,8 @@ export interface DelivererOptions {
   logger: Logger;
   /** When it returns a hub, requests go over Socket Mode instead of signed HTTP posts. */
   socket?: () => SocketModeHub | undefined;
+  /** Fault injection: true when this delivery's ack is to be treated as lost. */
+  loseAck?: () => boolean;
   /** Delays before each redelivery of an unacknowledged event (default: Slack's). [] turns retries off. */
   eventRetryDelaysMs?: () => number[];
 }
@@ -47,8 +49,16 @@ export class Deliverer {
   /** Slash commands: plain form fields (Socket Mode: a `slash_commands` envelope carrying the same fields). */
   form(fields: Record<string, string>): Promise<DeliveryResult> {
     const hub = this.opts.socket?.();
-    if (hub) return hub.send('slash_commands', fields, { acceptsResponsePayload: true });
-    return this.send(new URLSearchParams(fields).toString(), FORM);
+    if (hub) return this.lossy(hub.send('slash_commands', fields, { acceptsResponsePayload: true }));
+    return this.lossy(this.send(new URLSearchParams(fields).toString(), FORM));
+  }
+
+  /** Applies an injected lost ack: the app acted, Slack saw no answer. */
+  private async lossy(p: Promise<DeliveryResult>): Promise<DeliveryResult> {
+    const result = await p;
+    if (result.error || !this.opts.loseAck?.()) return result;
+    this.opts.logger.debug('emulator: injected lost ack');
+    return { status: 0, body: '', error: 'operation_timeout' };
   }
 
   /** Interactivity (block_actions, view_submission): one form field `payload` holding JSON. */
@@ -57,9 +67,9 @@ export class Deliverer {
     if (hub) {
       const type = (payload as { type?: string }).type;
       const accepts = type === 'view_submission' || type === 'block_suggestion';
-      return hub.send('interactive', payload, { acceptsResponsePayload: accepts });
+      return this.lossy(hub.send('interactive', payload, { acceptsResponsePayload: accepts }));
     }
-    return this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), FORM);
+    return this.lossy(this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), FORM));
   }
 
   /**
@@ -81,15 +91,13 @@ export class Deliverer {
   private eventAttempt(body: unknown, attempt: number, reason: string): Promise<DeliveryResult> {
     const hub = this.opts.socket?.();
     if (hub)
-      return hub.send('events_api', body, {
-        acceptsResponsePayload: false,
-        retryAttempt: attempt,
-        retryReason: reason,
-      });
+      return this.lossy(
+        hub.send('events_api', body, { acceptsResponsePayload: false, retryAttempt: attempt, retryReason: reason }),
+      );
     const retry: Record<string, string> = attempt
       ? { 'x-slack-retry-num': String(attempt), 'x-slack-retry-reason': reason }
       : {};
-    return this.send(JSON.stringify(body), 'application/json', retry);
+    return this.lossy(this.send(JSON.stringify(body), 'application/json', retry));
   }
 
   private scheduleRetry(body: unknown, last: DeliveryResult, attempt: number): void {

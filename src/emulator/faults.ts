@@ -21,6 +21,12 @@ export const faultConfigSchema = z.object({
   loseAnswerNext: z.number().int().min(0).default(0),
   /** Probability (0..1) of such a lost answer. */
   loseAnswerRate: z.number().min(0).max(1).default(0),
+  /**
+   * Treat the app's acknowledgement of the next N deliveries (events, slash commands, interactions) as lost:
+   * the app got the request and answered, Slack saw nothing in time. Events are then redelivered with
+   * Slack's retry headers; a slash command shows the user "operation_timeout".
+   */
+  loseAckNext: z.number().int().min(0).default(0),
   /** Only these Web API methods are affected (default: all but apps.connections.open). */
   methods: z.array(z.string()).optional(),
   /** Seed for the random draws so a failing run can be replayed. */
@@ -65,6 +71,13 @@ export class FaultInjector {
 
   get settings(): ResolvedFaults {
     return this.config;
+  }
+
+  /** True when the ack of this delivery is to be lost (see loseAckNext). */
+  takeLostAck(): boolean {
+    if (this.config.loseAckNext <= 0) return false;
+    this.config.loseAckNext--;
+    return true;
   }
 
   decide(method: string): FaultDecision {

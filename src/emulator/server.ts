@@ -216,6 +216,11 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     ackTimeoutMs,
     logger,
     socket: () => (delivery === 'socket' ? hub : undefined),
+    loseAck: () => {
+      const lost = faults.takeLostAck();
+      if (lost) faultCount++;
+      return lost;
+    },
     eventRetryDelaysMs: opts.eventRetryDelaysMs ? () => opts.eventRetryDelaysMs! : undefined,
   });
   const interactions = new Interactions(state, deliverer, apiContext);
