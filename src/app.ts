@@ -126,6 +126,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       workspace: config.EMULATOR_WORKSPACE,
       rateLimits: { enabled: config.EMULATOR_RATE_LIMITS },
       controlToken: config.EMULATOR_TOKEN,
+      ...(config.PUBLIC_URL ? { allowedHosts: [config.PUBLIC_URL] } : {}),
       // The workspace lasts as long as the store beside it: incidents point at its channels. (Tests that pass
       // their own database get a workspace in memory.)
       ...(!opts.db && !config.INCIDENT_BOT_DATA.startsWith('memory://')

@@ -60,6 +60,7 @@ export function registerEmulatorCommand(program: Command): void {
         workspace: config.EMULATOR_WORKSPACE,
         rateLimits: { enabled: config.EMULATOR_RATE_LIMITS },
         controlToken: config.EMULATOR_TOKEN,
+        ...(config.PUBLIC_URL ? { allowedHosts: [config.PUBLIC_URL] } : {}),
         ...(opts.memory ? {} : { persistPath: join(config.INCIDENT_BOT_DATA, STANDALONE_WORKSPACE_FILE) }),
         resetWorkspace: opts.resetWorkspace,
         logger: logger.child({ component: 'emulator' }),

@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -58,6 +58,12 @@ export interface EmulatorOptions {
   persistPath?: string;
   /** Delete the file at persistPath and start from the seed. */
   resetWorkspace?: boolean;
+  /**
+   * Host names (besides IP literals, localhost and the base URL's host) the page and `/_emulator/*` answer to.
+   * Any other Host header is refused, so a page on another domain that re-resolves its name to this machine
+   * (DNS rebinding) cannot read the page and its token.
+   */
+  allowedHosts?: string[];
   /** How long Slack waits for the app's ack before telling the user "operation_timeout" (default 3000 ms). */
   ackTimeoutMs?: number;
   logger?: Logger;
@@ -470,10 +476,41 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     return (path === '/' || path === '/index.html') && (method === 'GET' || method === 'HEAD');
   }
 
+  /** The page and control endpoints answer only to IP literals, localhost and known names (see allowedHosts). */
+  function hostAllowed(req: IncomingMessage): boolean {
+    const raw = req.headers.host;
+    if (!raw) return true;
+    let name: string;
+    try {
+      name = new URL(`http://${raw}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    } catch {
+      return false;
+    }
+    if (isIP(name) || name === 'localhost' || name.endsWith('.localhost')) return true;
+    const known = [baseUrl, ...(opts.allowedHosts ?? [])].map((h) => {
+      try {
+        return new URL(h.includes('://') ? h : `http://${h}`).hostname.toLowerCase();
+      } catch {
+        return h.toLowerCase();
+      }
+    });
+    return known.includes(name);
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = new URL(req.url ?? '/', 'http://emulator.local');
     if (!owns(url.pathname, req.method ?? 'GET')) return false;
     learnBaseUrl(req);
+    const guarded = !url.pathname.startsWith('/api/') && !/^\/_emulator\/(response|upload|files)\//.test(url.pathname);
+    if (guarded && !hostAllowed(req)) {
+      logger.warn({ host: req.headers.host, path: url.pathname }, 'emulator: request for an unknown host name refused');
+      sendJson(res, 403, {
+        ok: false,
+        error: 'forbidden',
+        detail: `host ${req.headers.host} is not this workspace's (use its IP or localhost, or set PUBLIC_URL)`,
+      });
+      return true;
+    }
     route(req, res, url).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();

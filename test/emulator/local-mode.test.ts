@@ -101,3 +101,34 @@ describe('local mode is local (rt-05)', () => {
     }
   });
 });
+
+describe('DNS rebinding', () => {
+  it('the page and control endpoints refuse a Host that is not this machine', async () => {
+    const { createEmulator } = await import('../../src/emulator/index.js');
+    const { request } = await import('node:http');
+    const emulator = createEmulator({ signingSecret: 's', botToken: 'x', controlToken: 'tok' });
+    const { url } = await emulator.listen(0);
+    const get = (path: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const u = new URL(url);
+        const req = request(
+          { host: u.hostname, port: u.port, path, headers: { host, 'x-emulator-token': 'tok' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const port = new URL(url).port;
+      expect(await get('/', `evil.example:${port}`)).toBe(403);
+      expect(await get('/_emulator/state', `evil.example:${port}`)).toBe(403);
+      expect(await get('/', `localhost:${port}`)).toBe(200);
+      expect(await get('/_emulator/state', `127.0.0.1:${port}`)).toBe(200);
+    } finally {
+      await emulator.close();
+    }
+  });
+});
