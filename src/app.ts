@@ -89,8 +89,11 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, logger);
   const localMode = !config.SLACK_BOT_TOKEN;
   // In local mode the workspace signs with a secret made up per process; nothing outside can forge it.
-  const signingSecret = config.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
-  const botToken = config.SLACK_BOT_TOKEN ?? `xoxb-local-${randomBytes(8).toString('hex')}`;
+  const signingSecret =
+    config.SLACK_SIGNING_SECRET ?? config.EMULATOR_SIGNING_SECRET ?? randomBytes(16).toString('hex');
+  // Local mode: settable (EMULATOR_BOT_TOKEN) and printed, so other tools or a second replica can use the workspace.
+  const botToken =
+    config.SLACK_BOT_TOKEN ?? config.EMULATOR_BOT_TOKEN ?? `xoxb-local-${randomBytes(8).toString('hex')}`;
 
   // Routes are bound once the Slack side exists (after listen, when the port is known).
   let slackListener: Handler | null = null;
@@ -319,7 +322,8 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     logger.warn(
       { emulatorToken: emulator?.controlToken },
       `SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser` +
-        ` (scripts calling ${base}/_emulator/* send the header X-Emulator-Token: ${emulator?.controlToken})`,
+        ` (scripts calling ${base}/_emulator/* send the header X-Emulator-Token: ${emulator?.controlToken};` +
+        ` other Slack clients use SLACK_API_URL=${apiUrl} with the bot token ${botToken})`,
     );
   }
   logger.info({ url, port, slackApi: apiUrl ?? 'https://slack.com/api/' }, 'listening');

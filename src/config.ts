@@ -97,13 +97,13 @@ export const ConfigSchema = z.object({
     'Token the local workspace control endpoints (/_emulator/*) require in the X-Emulator-Token header. Default: random per process, printed at start.',
   ),
   EMULATOR_BOT_TOKEN: optionalString.describe(
-    '`incident-bot emulator`: the bot token its Web API accepts (give it to the bot as SLACK_BOT_TOKEN). Default: random, printed.',
+    "The bot token the local workspace accepts (local mode and `incident-bot emulator`; the bot's SLACK_BOT_TOKEN for the latter). Default: random, printed.",
   ),
   EMULATOR_APP_TOKEN: optionalString.describe(
     "`incident-bot emulator`: the app-level token for Socket Mode (the bot's SLACK_APP_TOKEN). Default: random, printed.",
   ),
   EMULATOR_SIGNING_SECRET: optionalString.describe(
-    "`incident-bot emulator --bot-url`: the secret it signs requests with (the bot's SLACK_SIGNING_SECRET). Default: random, printed.",
+    "The secret the local workspace signs its requests with (local mode, and `incident-bot emulator --bot-url`: the bot's SLACK_SIGNING_SECRET). Default: random, printed by the emulator command.",
   ),
   EMULATOR_RATE_LIMITS: bool.default('false').describe('Enforce Slack rate-limit tiers in the local workspace.'),
   RUNBOOKS_DIR: optionalString.describe(
