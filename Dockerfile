@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # incident-bot: build with dev dependencies, run with production dependencies only, as a non-root user.
 #   docker build -t incident-bot .
-#   docker run --rm -p 3000:3000 incident-bot            # local mode: built-in Slack workspace at http://localhost:3000/
+#   docker run --rm -p 127.0.0.1:3000:3000 -e HOST=0.0.0.0 incident-bot   # local mode: built-in Slack workspace at
+#     http://localhost:3000/ (local mode listens on loopback unless HOST is set; publish the port on loopback only)
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # --- build: TypeScript -> dist/ (the prepare script runs tsc; typescript is a devDependency) ---

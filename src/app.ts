@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -36,6 +37,9 @@ import { releaseInflight } from './store/outbox.js';
 import { createRetentionWorker } from './store/retention.js';
 import { dbSeenStore } from './store/seen.js';
 
+/** The local workspace's file under INCIDENT_BOT_DATA. */
+export const LOCAL_WORKSPACE_FILE = 'local-workspace.json';
+
 /** Everything a running bot holds; tests start one in-process and drive it over HTTP. */
 export interface Bot {
   url: string;
@@ -61,6 +65,8 @@ export interface StartOptions {
   db?: Db;
   /** Local-workspace settings (tests and benches: rate limits, faults, seed). */
   emulator?: Partial<EmulatorOptions>;
+  /** Local mode: forget the stored workspace (channels, messages) and start from the seed. */
+  resetWorkspace?: boolean;
   now?: () => Date;
 }
 
@@ -95,8 +101,11 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, logger);
   const localMode = !config.SLACK_BOT_TOKEN;
   // In local mode the workspace signs with a secret made up per process; nothing outside can forge it.
-  const signingSecret = config.SLACK_SIGNING_SECRET ?? randomBytes(16).toString('hex');
-  const botToken = config.SLACK_BOT_TOKEN ?? `xoxb-local-${randomBytes(8).toString('hex')}`;
+  const signingSecret =
+    config.SLACK_SIGNING_SECRET ?? config.EMULATOR_SIGNING_SECRET ?? randomBytes(16).toString('hex');
+  // Local mode: settable (EMULATOR_BOT_TOKEN) and printed, so other tools or a second replica can use the workspace.
+  const botToken =
+    config.SLACK_BOT_TOKEN ?? config.EMULATOR_BOT_TOKEN ?? `xoxb-local-${randomBytes(8).toString('hex')}`;
 
   // Routes are bound once the Slack side exists (after listen, when the port is known).
   let slackListener: Handler | null = null;
@@ -118,7 +127,9 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     handlers,
     ready: async () => slackListener !== null && (await db.query('SELECT 1').then(() => true)),
   });
-  const { url, port } = await http.listen(opts.port ?? config.PORT, config.HOST);
+  // Local mode serves an unauthenticated-by-design workspace page: loopback only unless HOST says otherwise.
+  const host = config.HOST ?? (localMode ? '127.0.0.1' : '0.0.0.0');
+  const { url, port } = await http.listen(opts.port ?? config.PORT, host);
   db.lock?.update({ port });
   const base = config.PUBLIC_URL ?? url;
 
@@ -130,6 +141,15 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       eventsUrl: `http://127.0.0.1:${port}/slack/events`,
       workspace: config.EMULATOR_WORKSPACE,
       rateLimits: { enabled: config.EMULATOR_RATE_LIMITS },
+      controlToken: config.EMULATOR_TOKEN,
+      ...(config.PUBLIC_URL ? { allowedHosts: [config.PUBLIC_URL] } : {}),
+      // The workspace lasts as long as the store beside it: incidents point at its channels. (Tests that pass
+      // their own database get a workspace in memory.)
+      ...(!opts.db && !config.INCIDENT_BOT_DATA.startsWith('memory://')
+        ? { persistPath: join(config.INCIDENT_BOT_DATA, LOCAL_WORKSPACE_FILE), resetWorkspace: opts.resetWorkspace }
+        : {}),
+      // SLACK_APP_TOKEN in local mode: the workspace speaks Socket Mode to us, as Slack would.
+      ...(config.SLACK_APP_TOKEN ? { appToken: config.SLACK_APP_TOKEN, delivery: 'socket' as const } : {}),
       logger: logger.child({ component: 'emulator' }),
       ...opts.emulator,
     });
@@ -137,9 +157,21 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const apiUrl = config.SLACK_API_URL ?? emulator?.apiUrl;
 
   // Socket Mode (SLACK_APP_TOKEN): Slack delivers over a websocket we open, so no public URL is needed.
-  const socketMode = !localMode && Boolean(config.SLACK_APP_TOKEN);
+  // In local mode too when SLACK_APP_TOKEN is set: the local workspace then delivers over Socket Mode.
+  const socketMode = Boolean(config.SLACK_APP_TOKEN);
+  if (emulator) {
+    const emu = emulator;
+    http.server.on('upgrade', (req, socket, head) => {
+      if (!emu.handleUpgrade(req, socket, head)) socket.destroy();
+    });
+  }
   const receiver = socketMode
-    ? new SocketModeReceiver({ appToken: config.SLACK_APP_TOKEN!, logger: boltLogger(logger) })
+    ? new SocketModeReceiver({
+        appToken: config.SLACK_APP_TOKEN!,
+        logger: boltLogger(logger),
+        // apps.connections.open goes to the same Web API as every other call (SLACK_API_URL or the local workspace).
+        installerOptions: { clientOptions: { slackApiUrl: apiUrl } },
+      })
     : new HTTPReceiver({
         signingSecret,
         endpoints: '/slack/events',
@@ -237,6 +269,8 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const roleOf = await createRoles(config, logger, usergroups);
   const diagnostics = createDiagnostics({
     kubeconfig: config.KUBECONFIG,
+    // Local mode reaches a cluster only when KUBECONFIG is set explicitly (never ~/.kube/config by itself).
+    implicitKubeconfig: !localMode,
     prometheusUrl: config.PROMETHEUS_URL,
     postgresTargets: config.DIAG_POSTGRES_URLS,
     allowSuperuser: config.DIAG_POSTGRES_ALLOW_SUPERUSER,
@@ -342,7 +376,12 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const workers: Worker[] = [sender, escalation.worker, retention];
   for (const w of workers) w.start();
   if (localMode) {
-    logger.warn(`SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser`);
+    logger.warn(
+      { emulatorToken: emulator?.controlToken },
+      `SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser` +
+        ` (scripts calling ${base}/_emulator/* send the header X-Emulator-Token: ${emulator?.controlToken};` +
+        ` other Slack clients use SLACK_API_URL=${apiUrl} with the bot token ${botToken})`,
+    );
   }
   logger.info({ url, port, slackApi: apiUrl ?? 'https://slack.com/api/' }, 'listening');
 
@@ -362,8 +401,10 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
       stopping ??= (async () => {
         logger.info('shutting down: no new work, finishing in-flight');
         clearInterval(gaugeTimer);
-        await http.close(config.SHUTDOWN_TIMEOUT_MS);
+        // Socket Mode first: Slack stops handing us requests (and in local mode the link is a connection
+        // of our own HTTP server, which would otherwise hold its close open).
         if (receiver instanceof SocketModeReceiver) await receiver.stop().catch(() => {});
+        await http.close(config.SHUTDOWN_TIMEOUT_MS);
         await Promise.all(workers.map((w) => w.stop()));
         await diagnostics.close();
         redis?.disconnect();

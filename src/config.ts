@@ -66,7 +66,9 @@ export const ConfigSchema = z.object({
     .max(65535)
     .default(3000)
     .describe('HTTP port for Slack, alerts, health and metrics.'),
-  HOST: z.string().default('0.0.0.0').describe('Interface to listen on.'),
+  HOST: optionalString.describe(
+    'Interface to listen on. Default 0.0.0.0 with a Slack token; 127.0.0.1 in local mode (the workspace page drives the bot).',
+  ),
   PUBLIC_URL: url.describe(
     'Base URL people and Slack reach the bot at (links in messages). Default http://localhost:PORT.',
   ),
@@ -90,6 +92,18 @@ export const ConfigSchema = z.object({
   SLACK_API_URL: url.describe('Slack Web API base URL (tests and the local emulator).'),
   EMULATOR_WORKSPACE: optionalString.describe(
     'YAML seed of the local Slack workspace (local mode). Default: the shipped one.',
+  ),
+  EMULATOR_TOKEN: optionalString.describe(
+    'Token the local workspace control endpoints (/_emulator/*) require in the X-Emulator-Token header. Default: random per process, printed at start.',
+  ),
+  EMULATOR_BOT_TOKEN: optionalString.describe(
+    "The bot token the local workspace accepts (local mode and `incident-bot emulator`; the bot's SLACK_BOT_TOKEN for the latter). Default: random, printed.",
+  ),
+  EMULATOR_APP_TOKEN: optionalString.describe(
+    "`incident-bot emulator`: the app-level token for Socket Mode (the bot's SLACK_APP_TOKEN). Default: random, printed.",
+  ),
+  EMULATOR_SIGNING_SECRET: optionalString.describe(
+    "The secret the local workspace signs its requests with (local mode, and `incident-bot emulator --bot-url`: the bot's SLACK_SIGNING_SECRET). Default: random, printed by the emulator command.",
   ),
   EMULATOR_RATE_LIMITS: bool.default('false').describe('Enforce Slack rate-limit tiers in the local workspace.'),
   RUNBOOKS_DIR: optionalString.describe(

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
+import { registerEmulatorCommand } from './cli/emulator.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
@@ -24,12 +25,16 @@ program
       'Without SLACK_BOT_TOKEN it runs against a built-in local Slack workspace at http://localhost:PORT/.',
   )
   .option('-p, --port <port>', 'port to listen on (default: PORT or 3000)', (v) => parsePort(v))
-  .action(async (opts: { port?: number }) => {
+  .option(
+    '--reset-workspace',
+    'local mode: forget the local Slack workspace kept under INCIDENT_BOT_DATA (channels, messages) and start fresh',
+  )
+  .action(async (opts: { port?: number; resetWorkspace?: boolean }) => {
     const config = loadConfig();
     const logger = createLogger(config.LOG_LEVEL);
     // An unexpected throw in a socket handler or a forgotten promise is logged, not a crash of every incident.
     installProcessGuards(logger);
-    const bot: Bot = await startBot(config, { logger, port: opts.port });
+    const bot: Bot = await startBot(config, { logger, port: opts.port, resetWorkspace: opts.resetWorkspace });
     let signals = 0;
     const shutdown = (sig: string) => {
       if (++signals > 1) {
@@ -68,6 +73,7 @@ program
   });
 
 registerAlertCommand(program);
+registerEmulatorCommand(program);
 registerIncidentsCommand(program);
 registerRunbooksCommand(program);
 

@@ -30,6 +30,11 @@ export { BusyError, RefusedError } from './types.js';
 export interface DiagnosticsOptions {
   /** Kubeconfig path; else in-cluster; else ~/.kube/config; absent -> "Kubernetes is not configured". */
   kubeconfig?: string;
+  /**
+   * Fall back to in-cluster credentials and ~/.kube/config when `kubeconfig` is unset (default true). Local mode
+   * passes false: a developer trying the bot must not have it reach their real cluster unless they set KUBECONFIG.
+   */
+  implicitKubeconfig?: boolean;
   /** A ready KubeConfig (tests). */
   kubeClient?: KubeConfig;
   prometheusUrl?: string;
@@ -107,13 +112,14 @@ async function kubeMods(): Promise<KubeModules> {
 }
 
 /** Loads Kubernetes credentials the way kubectl does; null when none exist. */
-export async function loadKubeConfig(path?: string): Promise<KubeConfig | null> {
+export async function loadKubeConfig(path?: string, implicit = true): Promise<KubeConfig | null> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   if (path) {
     kc.loadFromFile(path);
     return kc;
   }
+  if (!implicit) return null;
   if (process.env.KUBERNETES_SERVICE_HOST) {
     kc.loadFromCluster();
     return kc;
@@ -141,7 +147,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
   const kube = async (): Promise<KubeConfig> => {
     if (kc === undefined) {
       try {
-        kc = await loadKubeConfig(opts.kubeconfig);
+        kc = await loadKubeConfig(opts.kubeconfig, opts.implicitKubeconfig ?? true);
       } catch (e) {
         kc = null;
         kubeLoadError = (e as Error).message;

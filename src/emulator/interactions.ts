@@ -1,3 +1,4 @@
+import { blockErrors } from './block-limits.js';
 import type { AckBody, Deliverer, DeliveryResult } from './deliver.js';
 import type { Block, EphemeralMessage, Message, User, View } from './types.js';
 import { type ApiContext, buildView, postBotMessage, SlackApiError } from './web-api.js';
@@ -189,6 +190,16 @@ export class Interactions {
       return;
     }
     if (typeof body !== 'object' || (!body.text && !body.blocks && !body.attachments)) return;
+    if (Array.isArray(body.blocks) && blockErrors(body.blocks, 50).length) {
+      // Slack drops an ack whose blocks it cannot show and tells the user the command failed.
+      this.state.addEphemeral(user.id, {
+        channel: rec.info.id,
+        user: 'USLACKBOT',
+        text: `${invocation.split(' ')[0]} failed with the error "invalid_blocks"`,
+        source: 'ack',
+      });
+      return;
+    }
     const content = { text: String(body.text ?? ''), ...(Array.isArray(body.blocks) ? { blocks: body.blocks } : {}) };
     if (body.response_type === 'in_channel') {
       // Slack shows the invocation as the user's message, then the app's answer to everyone.
@@ -489,7 +500,11 @@ export class Interactions {
     const rec = this.state.channels.get(target.channel);
     if (!rec) return { status: 404, body: { ok: false, error: 'channel_not_found' } };
     const content: Partial<Message> = { text: typeof body.text === 'string' ? body.text : '' };
-    if (Array.isArray(body.blocks)) content.blocks = body.blocks as Block[];
+    if (Array.isArray(body.blocks)) {
+      const errors = blockErrors(body.blocks, 50);
+      if (errors.length) return { status: 400, body: { ok: false, error: 'invalid_blocks', errors } };
+      content.blocks = body.blocks as Block[];
+    }
     if (body.delete_original === true || body.delete_original === 'true') return this.deleteOriginal(rec, target);
     if (body.replace_original === true || body.replace_original === 'true') {
       if (this.replaceOriginal(rec, target, content)) return { status: 200, body: { ok: true } };

@@ -1,5 +1,7 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { formatZodIssues } from '../errors.js';
@@ -9,7 +11,10 @@ import { Deliverer } from './deliver.js';
 import { type FaultConfig, FaultInjector, faultConfigSchema } from './faults.js';
 import { BodyTooLargeError, parseApiBody, parseMultipart, readBody, sendJson, sendText } from './http.js';
 import { Interactions } from './interactions.js';
+import { WorkspaceFile } from './persist.js';
 import { type RateLimitConfig, RateLimiter, rateLimitConfigSchema } from './rate-limits.js';
+import { grantedScopes, missingScope } from './scopes.js';
+import { type DisconnectReason, SocketModeHub } from './socket-mode.js';
 import { renderPage } from './ui/page.js';
 import { renderFragments } from './ui/render.js';
 import { type ApiContext, callMethod } from './web-api.js';
@@ -27,6 +32,38 @@ export interface EmulatorOptions {
   workspace?: string | WorkspaceSeedInput;
   rateLimits?: RateLimitConfig;
   faults?: FaultConfig;
+  /**
+   * Secret the `/_emulator/*` control endpoints require in the `X-Emulator-Token` header (with a JSON body for
+   * POSTs), so a web page the developer opens cannot drive the workspace. Random when unset; the page embeds it.
+   */
+  controlToken?: string;
+  /**
+   * App-level token (xapp-…) that `apps.connections.open` accepts; enables Socket Mode. The bot token is refused
+   * there (`not_allowed_token_type`), and the app token everywhere else, as on Slack.
+   */
+  appToken?: string;
+  /** How requests reach the app: signed HTTP posts to eventsUrl (default), or Socket Mode envelopes. */
+  delivery?: 'http' | 'socket';
+  /** Delays before each redelivery of an unacknowledged event (default Slack's: 0, 1 min, 5 min). */
+  eventRetryDelaysMs?: number[];
+  /**
+   * Bot scopes the workspace grants; a method needing another answers `missing_scope`. Default: the bot scopes
+   * of slack-app-manifest.yml. `'all'` grants everything.
+   */
+  scopes?: readonly string[] | 'all';
+  /**
+   * JSON file that keeps channels, messages, App Homes and files across restarts (local mode: under
+   * INCIDENT_BOT_DATA). Unset: the workspace lives in memory only.
+   */
+  persistPath?: string;
+  /** Delete the file at persistPath and start from the seed. */
+  resetWorkspace?: boolean;
+  /**
+   * Host names (besides IP literals, localhost and the base URL's host) the page and `/_emulator/*` answer to.
+   * Any other Host header is refused, so a page on another domain that re-resolves its name to this machine
+   * (DNS rebinding) cannot read the page and its token.
+   */
+  allowedHosts?: string[];
   /** How long Slack waits for the app's ack before telling the user "operation_timeout" (default 3000 ms). */
   ackTimeoutMs?: number;
   logger?: Logger;
@@ -41,6 +78,18 @@ export interface EmulatorStats {
 export interface Emulator {
   /** Serves /api/*, /_emulator/*, /archives/* and the UI at /; returns false for anything else (e.g. /slack/events). */
   handle(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Takes Socket Mode WebSocket upgrades (`/link/?ticket=…`); false for other paths. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** How requests reach the app now; switchable at runtime (tests run the same flow both ways). */
+  delivery: 'http' | 'socket';
+  /** Open Socket Mode connections. */
+  socketConnections(): number;
+  /** Socket Mode connections opened so far (reconnects count again). */
+  socketConnectionsOpened(): number;
+  /** Sends Slack's `disconnect` message to every Socket Mode connection and closes them; returns how many. */
+  socketDisconnect(reason: DisconnectReason, graceMs?: number): number;
+  /** Event redeliveries sent so far. */
+  eventRetries(): number;
   /** Standalone server (tests); port 0 picks a free port. */
   listen(port?: number, host?: string): Promise<{ url: string }>;
   /** Base for Bolt's clientOptions.slackApiUrl, e.g. http://127.0.0.1:3000/api/ */
@@ -51,6 +100,8 @@ export interface Emulator {
   as(user: string): UserDriver;
   channel(nameOrId: string): ChannelView;
   readonly state: WorkspaceState;
+  /** What `/_emulator/*` callers send as `X-Emulator-Token` (see EmulatorOptions.controlToken). */
+  readonly controlToken: string;
   setFaults(f: FaultConfig): void;
   setRateLimits(r: RateLimitConfig): void;
   stats(): EmulatorStats;
@@ -110,6 +161,24 @@ function parseJsonBody<T extends z.ZodTypeAny>(schema: T, raw: Buffer): z.infer<
   return result.data;
 }
 
+/**
+ * Why a `/_emulator/*` control request is refused, or undefined when it carries the token (and, for writes,
+ * a JSON content type). Browsers cannot send a custom header cross-origin without a CORS preflight, which the
+ * emulator never grants.
+ */
+function controlRefusal(req: IncomingMessage, method: string, token: string): string | undefined {
+  const given = req.headers['x-emulator-token'];
+  const sent = Buffer.from(typeof given === 'string' ? given : '');
+  const want = Buffer.from(token);
+  if (sent.length !== want.length || !timingSafeEqual(sent, want))
+    return 'missing or wrong X-Emulator-Token header (printed at start-up, and embedded in the workspace page)';
+  if (method !== 'GET' && method !== 'HEAD') {
+    const ct = (req.headers['content-type'] ?? '').toLowerCase();
+    if (!/^application\/json\b/.test(ct)) return 'content-type must be application/json';
+  }
+  return undefined;
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function bearer(req: IncomingMessage): string | undefined {
@@ -122,6 +191,8 @@ function bearer(req: IncomingMessage): string | undefined {
 export function createEmulator(opts: EmulatorOptions): Emulator {
   const logger = opts.logger ?? silentLogger;
   const state = new WorkspaceState(loadWorkspaceSeed(opts.workspace));
+  const file = opts.persistPath ? new WorkspaceFile(opts.persistPath, state, logger) : undefined;
+  file?.open(opts.resetWorkspace ?? false);
   const limiter = new RateLimiter(opts.rateLimits);
   const faults = new FaultInjector(opts.faults);
   let baseUrl = opts.baseUrl?.replace(/\/+$/, '') ?? '';
@@ -135,12 +206,28 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   /** Web API calls in progress and when the last one ended, for idle(). */
   const activity = { inFlight: 0, lastMs: 0 };
 
+  const controlToken = opts.controlToken ?? randomBytes(16).toString('hex');
+
   const apiContext = (): ApiContext => ({ state, baseUrl });
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 3000;
+  const hub = opts.appToken
+    ? new SocketModeHub({ appId: state.bot.app_id, ackTimeoutMs, logger, baseUrl: () => baseUrl })
+    : undefined;
+  let delivery: 'http' | 'socket' = opts.delivery ?? 'http';
+  if (delivery === 'socket' && !hub) throw new Error('emulator: Socket Mode delivery needs an appToken');
+  const scopes = opts.scopes === 'all' ? 'all' : grantedScopes(opts.scopes);
   const deliverer = new Deliverer({
     signingSecret: opts.signingSecret,
     eventsUrl: () => eventsUrl,
-    ackTimeoutMs: opts.ackTimeoutMs ?? 3000,
+    ackTimeoutMs,
     logger,
+    socket: () => (delivery === 'socket' ? hub : undefined),
+    loseAck: () => {
+      const lost = faults.takeLostAck();
+      if (lost) faultCount++;
+      return lost;
+    },
+    eventRetryDelaysMs: opts.eventRetryDelaysMs ? () => opts.eventRetryDelaysMs! : undefined,
   });
   const interactions = new Interactions(state, deliverer, apiContext);
 
@@ -186,7 +273,19 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
     const token = bearer(req) ?? (typeof args.token === 'string' ? args.token : undefined);
     if (!token) return sendJson(res, 200, { ok: false, error: 'not_authed' });
+    const isAppToken = opts.appToken !== undefined && token === opts.appToken;
+    if (method === 'apps.connections.open') {
+      if (token === opts.botToken) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
+      if (!isAppToken || !hub) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+      return sendJson(res, 200, { ok: true, url: hub.openUrl() });
+    }
+    if (isAppToken) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
     if (token !== opts.botToken) return sendJson(res, 200, { ok: false, error: 'invalid_auth' });
+    const scopeError = scopes === 'all' ? undefined : missingScope(method, scopes);
+    if (scopeError) {
+      logger.warn({ method, needed: scopeError.needed }, 'emulator: missing_scope (not granted by the app manifest)');
+      return sendJson(res, 200, scopeError);
+    }
 
     // chat.postMessage is limited per channel; `#incidents` and its id share one bucket.
     const channelArg = typeof args.channel === 'string' ? args.channel : undefined;
@@ -203,6 +302,13 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
 
     const result = callMethod(method, args, apiContext());
     if (result.ok === false) logger.debug({ method, error: result.error }, 'emulator: api error');
+    if (fault.kind === 'lost') {
+      // The call acted; its answer never arrives.
+      faultCount++;
+      logger.debug({ method, ok: result.ok }, 'emulator: injected lost answer');
+      res.destroy();
+      return;
+    }
     sendJson(res, 200, result);
   }
 
@@ -266,6 +372,17 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     query: URLSearchParams,
   ): Promise<void> {
     const method = req.method ?? 'GET';
+    // response_url, upload and file URLs are capabilities (unguessable ids), as on Slack; the app calls them
+    // without the control token. Everything else needs the token, and POSTs need a JSON body: a cross-site
+    // "simple request" (text/plain, no custom header) is refused before it is read.
+    const capability = /^(response|upload|files)\//.test(path);
+    if (!capability) {
+      const refusal = controlRefusal(req, method, controlToken);
+      if (refusal) {
+        logger.warn({ path, origin: req.headers.origin, reason: refusal }, 'emulator: control request refused');
+        return sendJson(res, 403, { ok: false, error: 'forbidden', detail: refusal });
+      }
+    }
     if (method === 'GET' && path === 'state') return sendJson(res, 200, snapshot());
     if (method === 'GET' && path === 'ui/render') {
       // The page polls often; only render when something changed since the version it already shows.
@@ -351,7 +468,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       url.searchParams.get('user') ?? 'alice',
       url.searchParams.get('channel') ?? '#incidents',
     );
-    sendText(res, 200, renderPage(state, f), 'text/html; charset=utf-8');
+    sendText(res, 200, renderPage(state, f, controlToken), 'text/html; charset=utf-8');
   }
 
   function owns(path: string, method: string): boolean {
@@ -359,10 +476,41 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     return (path === '/' || path === '/index.html') && (method === 'GET' || method === 'HEAD');
   }
 
+  /** The page and control endpoints answer only to IP literals, localhost and known names (see allowedHosts). */
+  function hostAllowed(req: IncomingMessage): boolean {
+    const raw = req.headers.host;
+    if (!raw) return true;
+    let name: string;
+    try {
+      name = new URL(`http://${raw}`).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    } catch {
+      return false;
+    }
+    if (isIP(name) || name === 'localhost' || name.endsWith('.localhost')) return true;
+    const known = [baseUrl, ...(opts.allowedHosts ?? [])].map((h) => {
+      try {
+        return new URL(h.includes('://') ? h : `http://${h}`).hostname.toLowerCase();
+      } catch {
+        return h.toLowerCase();
+      }
+    });
+    return known.includes(name);
+  }
+
   function handle(req: IncomingMessage, res: ServerResponse): boolean {
     const url = new URL(req.url ?? '/', 'http://emulator.local');
     if (!owns(url.pathname, req.method ?? 'GET')) return false;
     learnBaseUrl(req);
+    const guarded = !url.pathname.startsWith('/api/') && !/^\/_emulator\/(response|upload|files)\//.test(url.pathname);
+    if (guarded && !hostAllowed(req)) {
+      logger.warn({ host: req.headers.host, path: url.pathname }, 'emulator: request for an unknown host name refused');
+      sendJson(res, 403, {
+        ok: false,
+        error: 'forbidden',
+        detail: `host ${req.headers.host} is not this workspace's (use its IP or localhost, or set PUBLIC_URL)`,
+      });
+      return true;
+    }
     route(req, res, url).catch((err: unknown) => {
       if (res.headersSent) {
         res.destroy();
@@ -385,11 +533,30 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     return { calls: { ...calls }, rateLimited, faults: faultCount };
   }
 
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    return hub ? hub.handleUpgrade(req, socket, head) : false;
+  }
+
   const emulator: Emulator = {
     handle,
+    handleUpgrade,
+    get delivery() {
+      return delivery;
+    },
+    set delivery(d) {
+      if (d === 'socket' && !hub) throw new Error('emulator: Socket Mode delivery needs an appToken');
+      delivery = d;
+    },
+    socketConnections: () => hub?.connected ?? 0,
+    socketConnectionsOpened: () => hub?.opened ?? 0,
+    socketDisconnect: (reason, graceMs) => hub?.disconnect(reason, graceMs) ?? 0,
+    eventRetries: () => deliverer.retriesSent,
     async listen(port = 0, host = '127.0.0.1') {
       server = createServer((req, res) => {
         if (!handle(req, res)) sendJson(res, 404, { ok: false, error: 'not_found' });
+      });
+      server.on('upgrade', (req, socket, head) => {
+        if (!handleUpgrade(req, socket, head)) socket.destroy();
       });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
@@ -420,12 +587,13 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       return channelView(state, rec);
     },
     state,
+    controlToken,
     setFaults: (f) => faults.configure(f),
     setRateLimits: (r) => limiter.configure(r),
     stats,
     async idle(quietMs = 100, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      while (activity.inFlight > 0 || Date.now() - activity.lastMs < quietMs) {
+      while (activity.inFlight > 0 || deliverer.retriesPending > 0 || Date.now() - activity.lastMs < quietMs) {
         if (Date.now() > deadline) throw new Error(`emulator.idle: still busy after ${timeoutMs} ms`);
         await sleep(10);
       }
@@ -452,6 +620,9 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       });
     },
     async close() {
+      file?.close();
+      deliverer.cancelRetries();
+      await hub?.close();
       for (const [res, timer] of hanging) {
         clearTimeout(timer);
         res.destroy();

@@ -1,3 +1,4 @@
+import { blockErrors, viewFieldErrors } from './block-limits.js';
 import type { Block, Bookmark, Message, SlackFile, View } from './types.js';
 import type { ChannelRecord, WorkspaceState } from './workspace.js';
 
@@ -144,10 +145,10 @@ const BLOCK_TYPES = new Set([
   'call',
 ]);
 
-function invalidBlocks(message: string): SlackApiError {
+function invalidBlocks(...messages: string[]): SlackApiError {
   return new SlackApiError('invalid_blocks', {
-    errors: [message],
-    response_metadata: { messages: [`[ERROR] ${message}`] },
+    errors: messages,
+    response_metadata: { messages: messages.map((m) => `[ERROR] ${m}`) },
   });
 }
 
@@ -155,12 +156,12 @@ function invalidBlocks(message: string): SlackApiError {
  * Validates blocks like Slack (known types, unique block_id, size limit) and fills in the block_id / action_id
  * Slack generates when the app leaves them out, so clicks can always name their target.
  */
-function normalizeBlocks(ctx: ApiContext, value: unknown, max: number): Block[] | undefined {
+export function normalizeBlocks(ctx: ApiContext, value: unknown, max: number): Block[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) throw invalidBlocks('blocks must be an array');
   if (value.length > max) throw invalidBlocks(`no more than ${max} items allowed [json-pointer:/blocks]`);
   const seen = new Set<string>();
-  return value.map((raw, i) => {
+  const blocks = value.map((raw, i) => {
     if (!raw || typeof raw !== 'object' || typeof (raw as Block).type !== 'string') {
       throw invalidBlocks(`missing required field: type [json-pointer:/blocks/${i}]`);
     }
@@ -181,6 +182,9 @@ function normalizeBlocks(ctx: ApiContext, value: unknown, max: number): Block[] 
     }
     return block;
   });
+  const errors = blockErrors(blocks, max);
+  if (errors.length) throw invalidBlocks(...errors);
+  return blocks;
 }
 
 function isInteractive(type: string): boolean {
@@ -493,9 +497,12 @@ export function buildView(ctx: ApiContext, raw: unknown, previous?: View): View 
   if (type === 'modal') {
     if (!title || typeof title.text !== 'string')
       throw viewArgumentError('missing required field: title [json-pointer:/view]');
-    if (title.text.length > 24)
-      throw viewArgumentError('must be less than 25 characters [json-pointer:/view/title/text]');
   }
+  const fieldErrors = viewFieldErrors(v);
+  if (fieldErrors.length)
+    throw new SlackApiError('invalid_arguments', {
+      response_metadata: { messages: fieldErrors.map((m) => `[ERROR] ${m}`) },
+    });
   let blocks: Block[];
   try {
     blocks = normalizeBlocks(ctx, v.blocks ?? [], 100) ?? [];

@@ -133,6 +133,24 @@ export interface StoredFile {
   length: number;
 }
 
+/** The stored form of a workspace (JSON); see WorkspaceState.snapshot(). */
+export interface WorkspaceSnapshot {
+  format: 1;
+  team: string;
+  idCounter: number;
+  lastTsMicros: number;
+  channels: {
+    info: ChannelRecord['info'];
+    members: string[];
+    messages: Message[];
+    pins: string[];
+    bookmarks: Bookmark[];
+  }[];
+  ephemerals: Record<string, EphemeralMessage[]>;
+  homes: Record<string, View>;
+  files: { file: SlackFile; length: number; content: string | null }[];
+}
+
 /** Subtypes Slack posts on its own (joins, topic changes); ChannelView hides them unless asked. */
 export const SYSTEM_SUBTYPES = new Set([
   'channel_join',
@@ -246,6 +264,69 @@ export class WorkspaceState {
   private firstHuman(): string | undefined {
     for (const u of this.users.values()) if (!u.is_bot) return u.id;
     return undefined;
+  }
+
+  // -- persistence ---------------------------------------------------------------------------------------------
+
+  /**
+   * What must outlive a restart: channels with members, messages, pins and bookmarks; ephemerals, App Home
+   * views and files; the id and ts counters (so new ids never collide with stored ones). Users and user groups
+   * come from the seed each time; triggers and open modals are short-lived on Slack too and are not kept.
+   */
+  snapshot(): WorkspaceSnapshot {
+    return {
+      format: 1,
+      team: this.team.id,
+      idCounter: this.idCounter,
+      lastTsMicros: this.lastTsMicros,
+      channels: [...this.channels.values()].map((c) => ({
+        info: c.info,
+        members: [...c.members],
+        messages: c.messages,
+        pins: [...c.pins],
+        bookmarks: c.bookmarks,
+      })),
+      ephemerals: Object.fromEntries(this.ephemerals),
+      homes: Object.fromEntries(this.homes),
+      files: [...this.files.values()].map((f) => ({
+        file: f.file,
+        length: f.length,
+        content: f.content ? f.content.toString('base64') : null,
+      })),
+    };
+  }
+
+  /** Replaces channels, messages, homes and files with a snapshot's (see snapshot()). */
+  restore(snap: WorkspaceSnapshot): void {
+    if (snap.format !== 1) throw new ValidationError(`emulator workspace snapshot: unknown format ${snap.format}`);
+    if (snap.team !== this.team.id)
+      throw new ValidationError(
+        `emulator workspace snapshot belongs to team ${snap.team}, not ${this.team.id} (start with --reset-workspace)`,
+      );
+    this.channels.clear();
+    for (const c of snap.channels) {
+      this.channels.set(c.info.id, {
+        info: c.info,
+        members: new Set(c.members),
+        messages: c.messages,
+        pins: new Set(c.pins),
+        bookmarks: c.bookmarks,
+      });
+    }
+    this.ephemerals.clear();
+    for (const [u, list] of Object.entries(snap.ephemerals)) this.ephemerals.set(u, list);
+    this.homes.clear();
+    for (const [u, v] of Object.entries(snap.homes)) this.homes.set(u, v);
+    this.files.clear();
+    for (const f of snap.files)
+      this.files.set(f.file.id, {
+        file: f.file,
+        length: f.length,
+        content: f.content === null ? null : Buffer.from(f.content, 'base64'),
+      });
+    this.idCounter = Math.max(this.idCounter, snap.idCounter);
+    this.lastTsMicros = Math.max(this.lastTsMicros, snap.lastTsMicros);
+    this.touch();
   }
 
   // -- change notification -------------------------------------------------------------------------------------

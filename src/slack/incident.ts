@@ -313,8 +313,11 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     }
   });
 
-  app.event('app_home_opened', async ({ event, client }) => {
+  app.event('app_home_opened', async ({ event, client, context }) => {
     if ((event as { tab?: string }).tab && (event as { tab?: string }).tab !== 'home') return;
+    // Slack redelivers (X-Slack-Retry-Num) an event whose ack it missed; Bolt acked the first on arrival, so that
+    // one is already being handled: publishing again would be a second action.
+    if (context.retryNum) return;
     const view = renderHome(await service.listOpen(), new Date());
     await client.views.publish({ user_id: event.user, view: view as never });
   });

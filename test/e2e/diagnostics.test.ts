@@ -4,8 +4,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { amPayload, eventually, startTestBot, type TestBot } from '../helpers/bot.js';
-import { backends, dropSchemas } from '../helpers/db.js';
+import {
+  amPayload,
+  backendTransports,
+  eventually,
+  startTestBot,
+  type TestBot,
+  type Transport,
+  transportEnv,
+} from '../helpers/bot.js';
+import { type Backend, dropSchemas } from '../helpers/db.js';
 
 afterAll(dropSchemas);
 
@@ -91,7 +99,7 @@ const runButtons = (blocks: unknown[] | undefined) =>
     .filter((b) => b.accessory?.action_id?.startsWith('diag_'))
     .map((b) => ({ actionId: b.accessory!.action_id, value: b.accessory!.value, blockId: b.block_id! }));
 
-describe.each(backends)('diagnostics from Slack on %s', (backend) => {
+describe.each(backendTransports)('diagnostics from Slack on %s over %s', (backend: Backend, transport: Transport) => {
   let t: TestBot;
   afterEach(async () => {
     await t?.close();
@@ -99,6 +107,7 @@ describe.each(backends)('diagnostics from Slack on %s', (backend) => {
 
   async function open() {
     t = await startTestBot(backend, {
+      ...transportEnv(transport),
       RUNBOOKS_DIR: 'test/fixtures/runbooks-e2e',
       ROLES_FILE: 'test/fixtures/roles-e2e.yml',
       PROMETHEUS_URL: promUrl,

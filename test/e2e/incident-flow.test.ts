@@ -1,6 +1,14 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { amPayload, eventually, startTestBot, type TestBot } from '../helpers/bot.js';
-import { backends, dropSchemas, freshDb } from '../helpers/db.js';
+import {
+  amPayload,
+  backendTransports,
+  eventually,
+  startTestBot,
+  type TestBot,
+  type Transport,
+  transportEnv,
+} from '../helpers/bot.js';
+import { type Backend, dropSchemas, freshDb } from '../helpers/db.js';
 
 afterAll(dropSchemas);
 
@@ -17,14 +25,16 @@ const actionIds = (blocks: unknown[] | undefined) =>
     [...(b.elements ?? []).map((e) => e.action_id), b.accessory?.action_id].filter((x): x is string => Boolean(x)),
   );
 
-describe.each(backends)('incident flow on %s', (backend) => {
+describe.each(backendTransports)('incident flow on %s over %s', (backend: Backend, transport: Transport) => {
   let t: TestBot;
+  const startBot = (b: Backend, env: Record<string, string> = {}, opts?: Parameters<typeof startTestBot>[2]) =>
+    startTestBot(b, { ...transportEnv(transport), ...env }, opts);
   afterEach(async () => {
     await t?.close();
   });
 
   it('opens a channel with header, runbook and announcement for /incident declare', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     const res = await t.emulator.as('alice').slash('/incident', 'declare P1 API is down');
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.body)).toMatch(/Declared \*INC-1\* \(P1\)/);
@@ -48,7 +58,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('acknowledges from the header button, records the click and updates the header', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     await t.emulator.as('bob').slash('/incident', 'declare P2 Checkout slow');
     await t.settle();
     const ch = t.emulator.channel(t.emulator.state.listChannels().find((c) => c.name.includes('checkout-slow'))!.id);
@@ -66,7 +76,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('answers every /incident command in an incident channel, and bad input with help', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     const alice = t.emulator.as('alice');
     await alice.slash('/incident', 'declare P2 Search degraded');
     await t.settle();
@@ -111,7 +121,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('opens a modal for a bare declare and declares on submit, with errors for missing fields', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     const carol = t.emulator.as('carol');
     await carol.slash('/incident', 'declare');
     expect(carol.openViews().at(-1)?.callback_id).toBe('declare_modal');
@@ -129,7 +139,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('stores an alert, opens one incident, and ignores a redelivery', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     const payload = amPayload([{ alertname: 'KubePodCrashLooping', labels: { namespace: 'shop', pod: 'api-1' } }]);
     const first = await t.alert(payload);
     expect(first.status).toBe(200);
@@ -147,7 +157,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('adds new alerts of the same group to the open incident and offers to resolve when all resolve', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     const groupKey = '{}:{alertname="HighErrorRate"}';
     await t.alert(
       amPayload([{ alertname: 'HighErrorRate', fingerprint: 'a1', labels: { service: 'api' } }], { groupKey }),
@@ -203,7 +213,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('sends info alerts to a digest in #incidents instead of opening a channel', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     const p = amPayload([
       {
         alertname: 'CertExpiringSoon',
@@ -224,7 +234,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('answers 4xx only without the token, over the size limit or for what is not a notification', async () => {
-    t = await startTestBot(backend, { ALERT_WEBHOOK_TOKEN: 's3cret', ALERT_MAX_BODY_BYTES: String(1024 * 1024) });
+    t = await startBot(backend, { ALERT_WEBHOOK_TOKEN: 's3cret', ALERT_MAX_BODY_BYTES: String(1024 * 1024) });
     const auth = { authorization: 'Bearer s3cret' };
     expect((await t.alert(amPayload([{ alertname: 'X' }]))).status).toBe(401);
     expect((await t.alert(amPayload([{ alertname: 'X' }]), { authorization: 'Bearer nope' })).status).toBe(401);
@@ -247,7 +257,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('escapes mrkdwn and mentions that arrive in alert labels', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     await t.alert(
       amPayload([
         {
@@ -282,7 +292,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
 
   it('keeps Slack work queued across a restart and sends it from the next process', async () => {
     const db = await freshDb(backend);
-    const first = await startTestBot(backend, {}, { db, emulator: { faults: { errorRate: 1, errorStatus: 503 } } });
+    const first = await startBot(backend, {}, { db, emulator: { faults: { errorRate: 1, errorStatus: 503 } } });
     const res = await first.alert(amPayload([{ alertname: 'KubePodCrashLooping', labels: { namespace: 'shop' } }]));
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
@@ -293,7 +303,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
     );
     expect(pending.rows[0]!.n).toBeGreaterThanOrEqual(5);
     // A new process on the same store (Slack healthy again) drains what the first one could not send.
-    t = await startTestBot(backend, {}, { db });
+    t = await startBot(backend, {}, { db });
     await t.settle();
     const inc = await t.bot.service.get(1);
     expect(inc.channelId).not.toBeNull();
@@ -303,7 +313,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('shows open incidents on the App Home tab with a Declare button', async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     await t.emulator.as('alice').slash('/incident', 'declare P2 Queue backlog');
     await t.emulator.as('carol').openHome();
     const home = await t.emulator.waitFor(() => t.emulator.as('carol').home());
@@ -314,7 +324,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it('resolves by itself after the quiet period when AUTO_RESOLVE_MINUTES is set, unless an alert fires again', async () => {
-    t = await startTestBot(backend, { AUTO_RESOLVE_MINUTES: '0.02' });
+    t = await startBot(backend, { AUTO_RESOLVE_MINUTES: '0.02' });
     const gk = { groupKey: 'auto' };
     await t.alert(amPayload([{ alertname: 'DiskFull', fingerprint: 'd1' }], gk));
     await t.alert(amPayload([{ alertname: 'DiskFull', fingerprint: 'd1', status: 'resolved' }], gk));
@@ -330,7 +340,7 @@ describe.each(backends)('incident flow on %s', (backend) => {
   });
 
   it("adopts a channel it created before a crash instead of opening a second one, but never a stranger's", async () => {
-    t = await startTestBot(backend);
+    t = await startBot(backend);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
     // As if the bot had created this channel and died before storing its id...
     t.emulator.state.createChannel(`inc-${day}-orphan-check`, 'U0BOT');

@@ -204,7 +204,7 @@ describe('emulator ⇄ Bolt app, full loop', () => {
     const post = async (path: string, body: unknown) => {
       const r = await fetch(`${url}/_emulator/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-emulator-token': emulator.controlToken },
         body: JSON.stringify(body),
       });
       return { status: r.status, json: (await r.json()) as Record<string, unknown> };
@@ -235,7 +235,9 @@ describe('emulator ⇄ Bolt app, full loop', () => {
     expect(submit.json.status).toBe(200);
     await emulator.waitFor(() => emulator.channel(rec.info.id).latest()?.text === '*monitoring*: ok now');
 
-    const state = (await (await fetch(`${url}/_emulator/state`)).json()) as {
+    const state = (await (
+      await fetch(`${url}/_emulator/state`, { headers: { 'x-emulator-token': emulator.controlToken } })
+    ).json()) as {
       channels: { name: string; messages: unknown[] }[];
     };
     expect(state.channels.find((c) => c.name === 'inc-slow-search')?.messages.length).toBeGreaterThan(0);

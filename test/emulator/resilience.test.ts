@@ -117,7 +117,7 @@ describe('emulator under rate limits and faults, seen through @slack/web-api', (
     for (let i = 0; i < 10; i++) await client.chat.postMessage({ channel: 'C0GENERAL', text: `${i}` });
     const on = await fetch(`${emulator.baseUrl}/_emulator/rate-limits`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-emulator-token': emulator.controlToken },
       body: JSON.stringify({ enabled: true, overrides: { 'users.list': { perMinute: 1, burst: 1 } } }),
     });
     expect(await on.json()).toMatchObject({ ok: true, rateLimits: { enabled: true } });
@@ -158,7 +158,7 @@ describe('emulator under rate limits and faults, seen through @slack/web-api', (
     await start({ signingSecret: 's', botToken: TOKEN });
     const res = await fetch(`${emulator.baseUrl}/_emulator/faults`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-emulator-token': emulator.controlToken },
       body: JSON.stringify({ timeoutRate: 1, timeoutMs: 5000, methods: ['conversations.list'] }),
     });
     expect(await res.json()).toMatchObject({ ok: true, faults: { timeoutRate: 1 } });
@@ -177,7 +177,7 @@ describe('emulator under rate limits and faults, seen through @slack/web-api', (
     emulator.setFaults({});
     const bad = await fetch(`${emulator.baseUrl}/_emulator/faults`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-emulator-token': emulator.controlToken },
       body: JSON.stringify({ errorRate: 3 }),
     });
     expect(bad.status).toBe(400);

@@ -20,7 +20,8 @@ describe('emulator Web API', () => {
   let client: WebClient;
 
   beforeAll(async () => {
-    emulator = createEmulator({ signingSecret: 's', botToken: TOKEN });
+    // Every method the emulator serves, whatever the manifest grants (scopes are tested in fidelity.test.ts).
+    emulator = createEmulator({ signingSecret: 's', botToken: TOKEN, scopes: 'all' });
     await emulator.listen(0);
     client = new WebClient(TOKEN, {
       slackApiUrl: emulator.apiUrl,

@@ -5,7 +5,7 @@ import { type Bot, type StartOptions, startBot } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { silentLogger } from '../../src/log.js';
-import { type Backend, freshDb } from './db.js';
+import { type Backend, backends, freshDb } from './db.js';
 
 export const SEEDS_DIR = resolve(import.meta.dirname, '../../../shared/seeds');
 export const hasSeeds = existsSync(SEEDS_DIR);
@@ -17,6 +17,23 @@ export function seedRunbooksDir(): string {
   for (const f of readdirSync(SEEDS_DIR))
     writeFileSync(join(dir, f.replace(/\.txt$/, '.md')), readFileSync(join(SEEDS_DIR, f)));
   return dir;
+}
+
+/** How the local workspace reaches the bot: signed HTTP posts to /slack/events, or Socket Mode envelopes. */
+export type Transport = 'http' | 'socket';
+
+/**
+ * The e2e matrix: every backend over HTTP, and Socket Mode on PGlite (the transport does not touch the store).
+ * Each entry reads as "pglite/http", "postgres/http", "pglite/socket" in test names.
+ */
+export const backendTransports: [Backend, Transport][] = [
+  ...backends.map((b): [Backend, Transport] => [b, 'http']),
+  ['pglite', 'socket'],
+];
+
+/** The env that puts the bot on a transport: SLACK_APP_TOKEN makes the local workspace speak Socket Mode. */
+export function transportEnv(transport: Transport): Record<string, string> {
+  return transport === 'socket' ? { SLACK_APP_TOKEN: 'xapp-1-A0LOCAL-1-test' } : {};
 }
 
 export interface TestBot {

@@ -8,6 +8,7 @@ export const hasChromium = existsSync(CHROMIUM);
 export function skipReason(test: string): void {
   if (!hasChromium)
     console.warn(`${test}: skipped — ${CHROMIUM} not found (install it with: apt-get install -y chromium)`);
+  else console.log(`${test}: running in headless ${CHROMIUM}`);
 }
 
 /** Headless Chromium with the flags this sandbox needs (no network to Google, no GPU, no sandbox as root). */

@@ -327,7 +327,9 @@ describe('hostile input', () => {
     await alice.in(inc.channelId!).slash('/incident', 'update <!channel> rolled back <@U0BOB> `rm -rf /` $(reboot)');
     await t.settle(30_000);
 
-    const state = (await (await fetch(`${t.bot.url}/_emulator/state`)).json()) as {
+    const state = (await (
+      await fetch(`${t.bot.url}/_emulator/state`, { headers: { 'x-emulator-token': t.emulator.controlToken } })
+    ).json()) as {
       channels: { messages: (Posted & { subtype?: string; replies?: Posted[] })[] }[];
     };
     // What Slack renders as mrkdwn: each message's text and every mrkdwn text object in its blocks

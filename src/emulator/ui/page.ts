@@ -45,11 +45,12 @@ blockquote{margin:0;border-left:3px solid #ddd;padding-left:8px}.mention{backgro
  */
 const JS = `
 (function(){
+  var TOKEN = document.body.dataset.token;
   var S = { user: document.body.dataset.user, channel: document.body.dataset.channel, version: -1, modalKey: null, open: {}, busy: false };
   var $ = function(id){ return document.getElementById(id); };
   function status(text){ $('status').textContent = text; }
   function post(path, body){
-    return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-emulator-token': TOKEN }, body: JSON.stringify(body) })
       .then(function(r){ return r.json().then(function(j){ if (!r.ok) throw new Error(j.error || ('HTTP ' + r.status)); return j; }); });
   }
   function apply(f){
@@ -69,7 +70,7 @@ const JS = `
     if (S.busy && !force) return Promise.resolve();
     S.busy = true;
     var q = '?user=' + encodeURIComponent(S.user) + '&channel=' + encodeURIComponent(S.channel) + '&since=' + (force ? -1 : S.version);
-    return fetch('/_emulator/ui/render' + q).then(function(r){ return r.json(); })
+    return fetch('/_emulator/ui/render' + q, { headers: { 'x-emulator-token': TOKEN } }).then(function(r){ return r.json(); })
       .then(function(f){ if (!f.unchanged) apply(f); })
       .catch(function(e){ status('refresh failed: ' + e.message); })
       .finally(function(){ S.busy = false; });
@@ -154,7 +155,7 @@ const JS = `
 `;
 
 /** The whole page, first render done on the server so it works (read-only) without JavaScript too. */
-export function renderPage(state: WorkspaceState, f: UiFragments): string {
+export function renderPage(state: WorkspaceState, f: UiFragments, controlToken = ''): string {
   const users = [...state.users.values()]
     .filter((u) => !u.is_bot)
     .map(
@@ -165,7 +166,7 @@ export function renderPage(state: WorkspaceState, f: UiFragments): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(state.team.name)} — incident-bot local Slack</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>${CSS}</style></head>
-<body data-user="${esc(f.user)}" data-channel="${esc(f.channel)}" data-version="${f.version}" data-modal-key="${esc(f.modalKey)}">
+<body data-user="${esc(f.user)}" data-channel="${esc(f.channel)}" data-version="${f.version}" data-modal-key="${esc(f.modalKey)}" data-token="${esc(controlToken)}">
 <nav id="side"><h1>${esc(state.team.name)}</h1><label for="user">Acting as</label><select id="user">${users}</select>
 <div id="side-list">${f.sidebar}</div></nav>
 <main id="main"><header id="head"><h2 id="title">${esc(f.title)}</h2></header>

@@ -1,6 +1,9 @@
 import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
-import { type Block, plainText as plain } from './text.js';
+import { type Block, LIMITS, plainText as plain, truncate } from './text.js';
+
+/** Longest incident title the declare modal takes. */
+export const DECLARE_TITLE_MAX = 200;
 
 const SEVERITIES = ['P1', 'P2', 'P3', 'P4'].map((s) => ({
   text: plain({ P1: 'P1 · critical', P2: 'P2 · major', P3: 'P3 · minor', P4: 'P4 · low' }[s]!),
@@ -12,10 +15,10 @@ export function input(blockId: string, label: string, element: Block, optional =
   return {
     type: 'input',
     block_id: blockId,
-    label: plain(label),
+    label: plain(label, LIMITS.labelText),
     element,
     optional,
-    ...(hint ? { hint: plain(hint) } : {}),
+    ...(hint ? { hint: plain(hint, LIMITS.labelText) } : {}),
   };
 }
 
@@ -33,8 +36,9 @@ export function declareModal(prefill: { title?: string; severity?: string | null
       input('title', 'Title', {
         type: 'plain_text_input',
         action_id: 'value',
-        max_length: 200,
-        ...(prefill.title ? { initial_value: prefill.title } : {}),
+        max_length: DECLARE_TITLE_MAX,
+        // Slack refuses an initial_value longer than max_length: a long `/incident declare …` is cut to fit.
+        ...(prefill.title ? { initial_value: truncate(prefill.title, DECLARE_TITLE_MAX) } : {}),
         placeholder: plain('API is returning 500s'),
       }),
       input('severity', 'Severity', {

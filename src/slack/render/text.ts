@@ -5,13 +5,19 @@ export const LIMITS = {
   fieldText: 2000,
   fieldsPerSection: 10,
   headerText: 150,
+  /** Button text, option text and option descriptions (composition objects). */
   buttonText: 75,
+  /** Input labels and hints. */
+  labelText: 2000,
+  /** Title, submit and close of a modal. */
   buttonValue: 2000,
   actionId: 255,
   blockId: 255,
   contextElements: 10,
   messageText: 40_000,
   modalTitle: 24,
+  /** plain_text_input: the longest initial_value / max_length Slack takes. */
+  inputText: 3000,
 } as const;
 
 /**
@@ -61,8 +67,15 @@ export interface SlackMessage {
   blocks: Block[];
 }
 
-/** A plain_text object (modal titles, labels, button text), cut to Slack's limit. */
-export const plainText = (text: string, max = 150) => ({ type: 'plain_text', text: truncate(text, max), emoji: true });
+/**
+ * A plain_text object, cut to `max` characters. The default is 75, Slack's limit for button and option text
+ * (the strictest place plain_text goes); pass LIMITS.labelText for labels and hints, 150 for placeholders.
+ */
+export const plainText = (text: string, max: number = LIMITS.buttonText) => ({
+  type: 'plain_text',
+  text: truncate(text, max),
+  emoji: true,
+});
 
 export const section = (text: string, extra: Block = {}): Block => ({
   type: 'section',
