@@ -74,6 +74,13 @@ export function declareModal(prefill: { title?: string; severity?: string | null
   });
 }
 
+/** "INC-12: API down" above a modal's inputs. */
+const incidentContext = (inc: Incident) => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
+});
+
+/** `Post an update`: the text and, optionally, a new status. */
 export function updateModal(inc: Incident) {
   return modal({
     callbackId: 'update_modal',
@@ -81,10 +88,7 @@ export function updateModal(inc: Incident) {
     title: 'Post an update',
     submit: 'Post',
     blocks: [
-      {
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
-      },
+      incidentContext(inc),
       input('text', 'Update', {
         type: 'plain_text_input',
         action_id: 'value',
@@ -106,6 +110,7 @@ export function updateModal(inc: Incident) {
   });
 }
 
+/** `Resolve incident`: an optional resolution summary. */
 export function resolveModal(inc: Incident) {
   return modal({
     callbackId: 'resolve_modal',
@@ -113,10 +118,7 @@ export function resolveModal(inc: Incident) {
     title: 'Resolve incident',
     submit: 'Resolve',
     blocks: [
-      {
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
-      },
+      incidentContext(inc),
       input('summary', 'Resolution summary', { type: 'plain_text_input', action_id: 'value', multiline: true }, true),
     ],
   });
