@@ -1,14 +1,31 @@
-import type { Incident } from '../../incidents/model.js';
-import { incidentRef } from '../../incidents/model.js';
+import { type Incident, incidentRef, Severity, Status } from '../../incidents/model.js';
 import { type Block, LIMITS, plainText as plain, truncate } from './text.js';
 
 /** Longest incident title the declare modal takes. */
 export const DECLARE_TITLE_MAX = 200;
 
-const SEVERITIES = ['P1', 'P2', 'P3', 'P4'].map((s) => ({
-  text: plain({ P1: 'P1 · critical', P2: 'P2 · major', P3: 'P3 · minor', P4: 'P4 · low' }[s]!),
-  value: s,
-}));
+const SEVERITY_WORD: Record<Severity, string> = { P1: 'critical', P2: 'major', P3: 'minor', P4: 'low' };
+const SEVERITIES = Severity.options.map((s) => ({ text: plain(`${s} · ${SEVERITY_WORD[s]}`), value: s }));
+
+/** A modal view; `meta` travels as private_metadata (JSON) and comes back with the submission. */
+export function modal(o: {
+  callbackId: string;
+  meta: unknown;
+  title: string;
+  submit: string;
+  close?: string;
+  blocks: unknown[];
+}) {
+  return {
+    type: 'modal',
+    callback_id: o.callbackId,
+    private_metadata: JSON.stringify(o.meta),
+    title: plain(o.title),
+    submit: plain(o.submit),
+    ...(o.close ? { close: plain(o.close) } : {}),
+    blocks: o.blocks,
+  };
+}
 
 /** An input block of a modal; every element uses action_id `value`, which viewValue() reads back. */
 export function input(blockId: string, label: string, element: Block, optional = false, hint?: string): Block {
@@ -25,13 +42,12 @@ export function input(blockId: string, label: string, element: Block, optional =
 /** The form behind a bare `/incident declare` and the App Home button. */
 export function declareModal(prefill: { title?: string; severity?: string | null; channelId?: string | null } = {}) {
   const sev = SEVERITIES.find((s) => s.value === prefill.severity);
-  return {
-    type: 'modal',
-    callback_id: 'declare_modal',
-    private_metadata: JSON.stringify({ channelId: prefill.channelId ?? null }),
-    title: plain('Declare an incident'),
-    submit: plain('Declare'),
-    close: plain('Cancel'),
+  return modal({
+    callbackId: 'declare_modal',
+    meta: { channelId: prefill.channelId ?? null },
+    title: 'Declare an incident',
+    submit: 'Declare',
+    close: 'Cancel',
     blocks: [
       input('title', 'Title', {
         type: 'plain_text_input',
@@ -56,21 +72,24 @@ export function declareModal(prefill: { title?: string; severity?: string | null
         'Leave empty to become commander by acknowledging.',
       ),
     ],
-  };
+  });
 }
 
+/** "INC-12: API down" above a modal's inputs. */
+const incidentContext = (inc: Incident) => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
+});
+
+/** `Post an update`: the text and, optionally, a new status. */
 export function updateModal(inc: Incident) {
-  return {
-    type: 'modal',
-    callback_id: 'update_modal',
-    private_metadata: JSON.stringify({ incidentId: inc.id }),
-    title: plain('Post an update'),
-    submit: plain('Post'),
+  return modal({
+    callbackId: 'update_modal',
+    meta: { incidentId: inc.id },
+    title: 'Post an update',
+    submit: 'Post',
     blocks: [
-      {
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
-      },
+      incidentContext(inc),
       input('text', 'Update', {
         type: 'plain_text_input',
         action_id: 'value',
@@ -84,29 +103,26 @@ export function updateModal(inc: Incident) {
           type: 'static_select',
           action_id: 'value',
           initial_option: { text: plain(inc.status), value: inc.status },
-          options: ['investigating', 'identified', 'monitoring'].map((s) => ({ text: plain(s), value: s })),
+          options: Status.options.filter((s) => s !== 'resolved').map((s) => ({ text: plain(s), value: s })),
         },
         true,
       ),
     ],
-  };
+  });
 }
 
+/** `Resolve incident`: an optional resolution summary. */
 export function resolveModal(inc: Incident) {
-  return {
-    type: 'modal',
-    callback_id: 'resolve_modal',
-    private_metadata: JSON.stringify({ incidentId: inc.id }),
-    title: plain('Resolve incident'),
-    submit: plain('Resolve'),
+  return modal({
+    callbackId: 'resolve_modal',
+    meta: { incidentId: inc.id },
+    title: 'Resolve incident',
+    submit: 'Resolve',
     blocks: [
-      {
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
-      },
+      incidentContext(inc),
       input('summary', 'Resolution summary', { type: 'plain_text_input', action_id: 'value', multiline: true }, true),
     ],
-  };
+  });
 }
 
 /** Reads `values[block][action]` of a view submission, whatever the element type. */

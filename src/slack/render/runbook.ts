@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { lookup, valuesFromLabels } from '../../diagnostics/placeholders.js';
+import type { ScheduledTimer } from '../../escalation/setup.js';
 import type { Incident } from '../../incidents/model.js';
 import { normalizeAlertName } from '../../runbooks/match.js';
 import type { Command, RunbookDocument, RunbookSection, Timer } from '../../runbooks/schema.js';
@@ -36,8 +37,8 @@ export const blockIdFor = (commandId: string) =>
   commandId.length <= 200 ? `cmd:${commandId}` : `cmd:${createHash('sha1').update(commandId).digest('hex')}`;
 
 /** "Acknowledge within 5 min", "Escalate to Senior Engineer at +15 min (if root cause not identified)". */
-/** A timer as the runbook message lists it: the runbook's own, or one the bot scheduled from it. */
-export type ShownTimer = Pick<Timer, 'afterMinutes' | 'target' | 'condition' | 'text'> & { kind: string };
+/** A timer as the runbook message lists it (escalation/setup.ts). */
+export type ShownTimer = ScheduledTimer;
 
 export function describeTimer(t: ShownTimer): string {
   const at = `+${shortMinutes(t.afterMinutes)}`;
