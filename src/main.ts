@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
+import { registerDiagnosticsCommand } from './cli/diagnostics.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
@@ -70,6 +71,7 @@ program
 registerAlertCommand(program);
 registerIncidentsCommand(program);
 registerRunbooksCommand(program);
+registerDiagnosticsCommand(program);
 
 function parsePort(v: string): number {
   const n = Number(v);
