@@ -12,7 +12,7 @@ export interface RangeSpec {
 }
 
 /**
- * PromQL and, for `/api/v1/query_range` lines, the range asked for: from `curl ...api/v1/query_range?query=...&start=..`,
+ * PromQL and, for `query_range` lines, the range asked for: from `curl http://prometheus:9090/…/query_range?query=...&start=..`,
  * `--data-urlencode` pairs, or bare PromQL (instant). Throws RefusedError when no query is found.
  */
 export function extractPromRequest(
