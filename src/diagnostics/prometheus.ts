@@ -269,6 +269,7 @@ async function trend(http: AxiosInstance, base: string, opts: PromRunOptions): P
   const res = await http.get<PromResponse>(`${base}/api/v1/query_range`, {
     params: { query: opts.query, start: end - 3600, end, step: 120 },
     timeout: opts.timeoutMs,
+    maxContentLength: MAX_RESPONSE_BYTES,
   });
   const out = new Map<string, string>();
   if (res.data?.status !== 'success' || res.data.data?.resultType !== 'matrix') return out;
