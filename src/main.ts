@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
 import { registerEmulatorCommand } from './cli/emulator.js';
+import { registerDiagnosticsCommand } from './cli/diagnostics.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
@@ -76,6 +77,7 @@ registerAlertCommand(program);
 registerEmulatorCommand(program);
 registerIncidentsCommand(program);
 registerRunbooksCommand(program);
+registerDiagnosticsCommand(program);
 
 function parsePort(v: string): number {
   const n = Number(v);

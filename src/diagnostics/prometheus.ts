@@ -12,7 +12,7 @@ export interface RangeSpec {
 }
 
 /**
- * PromQL and, for `/api/v1/query_range` lines, the range asked for: from `curl ...api/v1/query_range?query=...&start=..`,
+ * PromQL and, for `query_range` lines, the range asked for: from `curl http://prometheus:9090/…/query_range?query=...&start=..`,
  * `--data-urlencode` pairs, or bare PromQL (instant). Throws RefusedError when no query is found.
  */
 export function extractPromRequest(
@@ -269,6 +269,7 @@ async function trend(http: AxiosInstance, base: string, opts: PromRunOptions): P
   const res = await http.get<PromResponse>(`${base}/api/v1/query_range`, {
     params: { query: opts.query, start: end - 3600, end, step: 120 },
     timeout: opts.timeoutMs,
+    maxContentLength: MAX_RESPONSE_BYTES,
   });
   const out = new Map<string, string>();
   if (res.data?.status !== 'success' || res.data.data?.resultType !== 'matrix') return out;

@@ -12,7 +12,7 @@ import { createLimiter } from './limits.js';
 import { parseCommandLine } from './parse-command.js';
 import { canonical, fill, findPlaceholders, lookup, validateValue, valuesFromLabels } from './placeholders.js';
 import { extractSql, type PgConnect, runPostgres } from './postgres.js';
-import { extractPromQL, extractPromRequest, runPrometheus } from './prometheus.js';
+import { extractPromQL, extractPromRequest, resolveRange, runPrometheus } from './prometheus.js';
 import { checkRedisCommand, extractRedis, runRedis } from './redis.js';
 import { pickTarget } from './targets.js';
 import {
@@ -80,6 +80,12 @@ export interface Diagnostics {
   resolve(command: DiagCommand, values: Record<string, string>): ResolvedCommand;
   /** Runs a read; never throws for executor failures: ok:false with a user-facing error. */
   run(req: RunRequest): Promise<DiagnosticResult>;
+  /**
+   * The executor's own checks without any I/O (for `incident-bot diagnostics check`): placeholders missing from
+   * `values` are filled with a sample value; PostgreSQL functions are judged on PostgreSQL 15's built-in
+   * volatility (the target's pg_proc decides when it runs). Never throws.
+   */
+  precheck(command: DiagCommand, values: Record<string, string>): Promise<{ allowed: boolean; reasons: string[] }>;
   /** Describes a supported write from the live object; throws UserFacingError when unsupported (show as copyable text). */
   planWrite(req: RunRequest): Promise<WritePlan>;
   /** Applies a confirmed plan; never throws for executor failures. */
@@ -437,6 +443,50 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     }
   }
 
+  async function precheck(
+    command: DiagCommand,
+    given: Record<string, string>,
+  ): Promise<{ allowed: boolean; reasons: string[] }> {
+    try {
+      if (command.risk !== 'read')
+        throw new RefusedError(
+          command.risk === 'write' && command.executor === 'kubernetes'
+            ? 'This command changes the system; from Slack it runs only after an operator confirms it.'
+            : `This command is classified ${command.risk} and is never run by the bot.`,
+        );
+      const values = { ...given };
+      for (const p of missing(command, given)) values[p] = 'example';
+      const r = resolve(command, values);
+      switch (r.executor) {
+        case 'kubernetes':
+          (await kubeMods()).parseKubectlRead(r.argv);
+          break;
+        case 'prometheus': {
+          const { range } = r.argv.length ? extractPromRequest(r.argv, r.query, r.display) : { range: null };
+          if (range) resolveRange(range, now());
+          break;
+        }
+        case 'postgres': {
+          const tpl = r.template ?? { argv: r.argv, query: r.query ?? r.display };
+          const { sql } = tpl.argv.length ? extractSql(tpl.argv, tpl.query) : { sql: tpl.query ?? r.display };
+          assertSqlAllowed(sql);
+          break;
+        }
+        case 'redis':
+          checkRedisCommand(extractRedis(r.argv, r.query).words);
+          break;
+        default:
+          throw new RefusedError(
+            `The bot has no executor for ${r.executor} commands; copy the command and run it yourself.`,
+          );
+      }
+      return { allowed: true, reasons: [] };
+    } catch (e) {
+      if (e instanceof UserFacingError) return { allowed: false, reasons: [e.message] };
+      return { allowed: false, reasons: [(e as Error).message] };
+    }
+  }
+
   async function planWrite(req: RunRequest): Promise<WritePlan> {
     if (req.command.risk === 'exec' || req.command.risk === 'destructive')
       throw new RefusedError(`This command is classified ${req.command.risk} and is never run from Slack.`);
@@ -499,6 +549,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     valuesFromLabels,
     resolve,
     run,
+    precheck,
     planWrite,
     applyWrite,
     close: async () => {},

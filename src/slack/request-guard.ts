@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { PayloadTooLargeError, readBody, sendJson } from '../http/body.js';
@@ -7,8 +7,8 @@ import type { SeenStore } from '../store/seen.js';
 
 /** Slack's bound on clock skew: a request more than 5 minutes from now, either way, is refused. */
 export const MAX_SKEW_SEC = 5 * 60;
-/** How long an event id is remembered so a Slack retry is not acted on twice. */
-const EVENT_TTL_MS = 60 * 60_000;
+/** How long a delivery is remembered so a replay or a Slack retry is not acted on twice. */
+const DELIVERY_TTL_MS = 60 * 60_000;
 
 export interface SlackRequestGuardOptions {
   signingSecret: string;
@@ -24,9 +24,8 @@ export interface SlackRequestGuardOptions {
 /**
  * Checks every request to /slack/events before Bolt sees it (https://api.slack.com/authentication/verifying-requests-from-slack):
  * body bounded (1 MiB), `X-Slack-Request-Timestamp` within 5 minutes of now in either direction, v0 HMAC
- * signature; an identical signed request seen again within the window is answered 200 and ignored; an Events API
- * callback whose `event_id` was already received (a Slack retry, `X-Slack-Retry-Num`) is answered 200 and not
- * acted on twice. The buffered body is handed to Bolt as `rawBody`.
+ * signature; a delivery seen before within an hour (the same `event_id` for Events API callbacks, else the same
+ * body: a replayed signed request or a Slack retry with `X-Slack-Retry-Num`) is answered 200 and not acted on twice. The buffered body is handed to Bolt as `rawBody`.
  */
 export function guardSlackRequests(opts: SlackRequestGuardOptions, next: Handler): Handler {
   const log = opts.logger.child({ component: 'slack-guard' });
@@ -68,17 +67,17 @@ export function guardSlackRequests(opts: SlackRequestGuardOptions, next: Handler
     if (got.length !== want.length || !timingSafeEqual(got, want))
       return reject(req, res, url.pathname, 'signature does not match');
 
-    const at = new Date(now());
-    if (!(await opts.seen.firstSeen(`sig:${sigHeader}`, 2 * MAX_SKEW_SEC * 1000, at))) {
-      log.warn({ timestamp: ts }, 'identical signed Slack request received again; ignored (replay)');
-      res.writeHead(200).end();
-      return true;
-    }
+    // One key per delivery: the event id of an Events API callback, else the body itself (every Slack payload
+    // carries a fresh trigger_id / action_ts, so an identical body is the same delivery: a replay or a retry).
     const eventId = eventIdOf(body, req.headers['content-type']);
-    if (eventId && !(await opts.seen.firstSeen(`event:${eventId}`, EVENT_TTL_MS, at))) {
-      log.info(
-        { eventId, retryNum: req.headers['x-slack-retry-num'], retryReason: req.headers['x-slack-retry-reason'] },
-        'Slack event already received; this delivery is acknowledged and not acted on twice',
+    const key = eventId ? `event:${eventId}` : `body:${createHash('sha256').update(body).digest('hex')}`;
+    if (!(await opts.seen.firstSeen(key, DELIVERY_TTL_MS, new Date(now())))) {
+      const retryNum = req.headers['x-slack-retry-num'];
+      log.warn(
+        { eventId, retryNum, retryReason: req.headers['x-slack-retry-reason'], timestamp: ts },
+        retryNum
+          ? 'Slack retry of a request already received; acknowledged, not acted on twice'
+          : 'identical signed Slack request received again; ignored (replay)',
       );
       res.writeHead(200, { 'x-slack-no-retry': '1' }).end();
       return true;

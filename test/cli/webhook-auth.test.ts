@@ -47,7 +47,7 @@ describe('rt-07: the alert webhook is authenticated by default', () => {
     s.child.kill('SIGTERM');
     await s.exited;
     s.cleanup();
-  });
+  }, 120_000);
 
   it('a request without the token gets 401 and is logged with its sender, once per minute', async () => {
     const s = startServe({ ...SLACK, ALERT_WEBHOOK_TOKEN: 'tok-123' });
@@ -75,5 +75,5 @@ describe('rt-07: the alert webhook is authenticated by default', () => {
     s.child.kill('SIGTERM');
     await s.exited;
     s.cleanup();
-  }, 30_000);
+  }, 120_000);
 });

@@ -97,6 +97,28 @@ describe('Slack event retries are acted on once', () => {
     expect((await send(nowSec + 3, '1')).status).toBe(200);
     expect((await send(nowSec + 60, '2')).status).toBe(200);
     expect(passed).toEqual(['0']);
+
+    // An interaction redelivered with a fresh timestamp and signature: the same payload, acted on once.
+    const click = new URLSearchParams({
+      payload: JSON.stringify({
+        type: 'block_actions',
+        trigger_id: 't1',
+        actions: [{ action_id: 'ack', action_ts: '1.2' }],
+      }),
+    }).toString();
+    const sendClick = (ts: number, retry?: string) =>
+      fetch(`http://127.0.0.1:${port}/slack/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          ...signRequest(SECRET, click, ts),
+          ...(retry ? { 'x-slack-retry-num': retry } : {}),
+        },
+        body: click,
+      });
+    expect((await sendClick(nowSec)).status).toBe(200);
+    expect((await sendClick(nowSec + 2, '1')).status).toBe(200);
+    expect(passed).toEqual(['0', '0']);
     server.close();
   });
 });

@@ -22,7 +22,8 @@ describe('one writer per embedded data directory', () => {
     const b = await openDb({ dataDir: dir, command: 'incidents' });
     await b.close();
     rmSync(dir, { recursive: true, force: true });
-  });
+    // Creating a PGlite directory takes seconds, more on a busy machine.
+  }, 180_000);
 
   it('takes over a lock left by a process that is gone', () => {
     const dir = tmp();
@@ -76,5 +77,5 @@ describe('one writer per embedded data directory', () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  }, 180_000);
 });
