@@ -60,7 +60,7 @@ async function declareAndSee(url: string, title: string) {
   const ack = await control(url, 'slash', { user: 'alice', command: '/incident', text: `declare P1 ${title}` });
   expect(JSON.stringify(ack)).toMatch(/Declared \*INC-1\*/);
   const slug = title.toLowerCase().replace(/\s+/g, '-');
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const state = (await control(url, 'state')) as unknown as State;
     const ch = state.channels.find((c) => c.name.endsWith(slug));
     if (ch?.messages.some((m) => m.text.includes(`INC-1 P1`))) return ch;
@@ -87,7 +87,7 @@ describe('incident-bot emulator', () => {
     bots.push(bot);
     expect(bot.emulator).toBeNull();
     await declareAndSee(url, 'Tried in socket mode');
-  });
+  }, 90_000);
 
   it('serves a bot over HTTP, signing with EMULATOR_SIGNING_SECRET', async () => {
     const botPort = await freePort();
@@ -103,5 +103,5 @@ describe('incident-bot emulator', () => {
     );
     bots.push(bot);
     await declareAndSee(url, 'Tried over http');
-  });
+  }, 90_000);
 });

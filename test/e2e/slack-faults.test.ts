@@ -40,54 +40,58 @@ describe('lost answers and redelivered events (pglite)', () => {
     await t?.close();
   });
 
-  it.each(POSTING_METHODS)('a lost answer from %s leaves no duplicate and no second action', async (method) => {
-    t = await startTestBot('pglite', { RUNBOOKS_DIR: 'test/fixtures/runbooks-e2e' });
-    t.emulator.setFaults({ loseAnswerNext: 1, methods: [method] });
-    const alice = t.emulator.as('alice');
-    await t.alert(
-      amPayload([{ alertname: 'CheckoutLatencyHigh', labels: { namespace: 'shop', severity: 'warning' } }]),
-    );
-    await t.settle();
-    await alice.slash('/incident', 'declare P2 Payments failing');
-    await t.settle();
-    for (const id of [1, 2]) {
-      const inc = await t.bot.service.get(id);
-      await alice.in(inc.channelId!).click({ actionId: 'incident_ack' });
-      await alice.in(inc.channelId!).slash('/incident', `update looking at it ${id}`);
-    }
-    await alice.in((await t.bot.service.get(2)).channelId!).click({ actionId: 'incident_resolve' });
-    const modal = await t.emulator.waitFor(() => alice.openViews().find((v) => v.callback_id === 'resolve_modal'));
-    await alice.submitView(modal.id, { summary: { value: 'rolled back' } });
-    await alice.openHome();
-    await t.settle();
-    await t.emulator.idle();
+  it.each(POSTING_METHODS)(
+    'a lost answer from %s leaves no duplicate and no second action',
+    async (method) => {
+      t = await startTestBot('pglite', { RUNBOOKS_DIR: 'test/fixtures/runbooks-e2e' });
+      t.emulator.setFaults({ loseAnswerNext: 1, methods: [method] });
+      const alice = t.emulator.as('alice');
+      await t.alert(
+        amPayload([{ alertname: 'CheckoutLatencyHigh', labels: { namespace: 'shop', severity: 'warning' } }]),
+      );
+      await t.settle();
+      await alice.slash('/incident', 'declare P2 Payments failing');
+      await t.settle();
+      for (const id of [1, 2]) {
+        const inc = await t.bot.service.get(id);
+        await alice.in(inc.channelId!).click({ actionId: 'incident_ack' });
+        await alice.in(inc.channelId!).slash('/incident', `update looking at it ${id}`);
+      }
+      await alice.in((await t.bot.service.get(2)).channelId!).click({ actionId: 'incident_resolve' });
+      const modal = await t.emulator.waitFor(() => alice.openViews().find((v) => v.callback_id === 'resolve_modal'));
+      await alice.submitView(modal.id, { summary: { value: 'rolled back' } });
+      await alice.openHome();
+      await t.settle();
+      await t.emulator.idle();
 
-    expect(t.emulator.stats().faults, `the fault on ${method} was injected`).toBe(1);
-    const channels = t.emulator.state.listChannels().filter((c) => c.name.startsWith('inc-'));
-    expect(channels).toHaveLength(2);
-    for (const c of [...channels, { id: 'C0INCIDENTS' }]) {
-      const rec = t.emulator.state.channels.get(c.id)!;
-      expect(duplicates(rec.messages), `duplicates in ${c.id} after a lost ${method}`).toEqual([]);
-      expect(rec.pins.size).toBeLessThanOrEqual(1);
-    }
-    const announcements = t.emulator
-      .channel('#incidents')
-      .messages()
-      .filter((m) => /INC-\d+ P\d/.test(m.text));
-    expect(announcements).toHaveLength(2);
-    for (const id of [1, 2]) {
-      const kinds = (await t.bot.service.timeline(id)).map((e) => e.kind);
-      expect(
-        kinds.filter((k) => k === 'acknowledged'),
-        `INC-${id} acknowledged once`,
-      ).toHaveLength(1);
-      expect(
-        kinds.filter((k) => k === 'update'),
-        `INC-${id} one update`,
-      ).toHaveLength(1);
-    }
-    expect((await t.bot.service.get(2)).status).toBe('resolved');
-  });
+      expect(t.emulator.stats().faults, `the fault on ${method} was injected`).toBe(1);
+      const channels = t.emulator.state.listChannels().filter((c) => c.name.startsWith('inc-'));
+      expect(channels).toHaveLength(2);
+      for (const c of [...channels, { id: 'C0INCIDENTS' }]) {
+        const rec = t.emulator.state.channels.get(c.id)!;
+        expect(duplicates(rec.messages), `duplicates in ${c.id} after a lost ${method}`).toEqual([]);
+        expect(rec.pins.size).toBeLessThanOrEqual(1);
+      }
+      const announcements = t.emulator
+        .channel('#incidents')
+        .messages()
+        .filter((m) => /INC-\d+ P\d/.test(m.text));
+      expect(announcements).toHaveLength(2);
+      for (const id of [1, 2]) {
+        const kinds = (await t.bot.service.timeline(id)).map((e) => e.kind);
+        expect(
+          kinds.filter((k) => k === 'acknowledged'),
+          `INC-${id} acknowledged once`,
+        ).toHaveLength(1);
+        expect(
+          kinds.filter((k) => k === 'update'),
+          `INC-${id} one update`,
+        ).toHaveLength(1);
+      }
+      expect((await t.bot.service.get(2)).status).toBe('resolved');
+    },
+    120_000,
+  );
 
   it.each(['http', 'socket'] as const)(
     'an event whose ack is lost is redelivered (%s), and acted on once',

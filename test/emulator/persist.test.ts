@@ -50,7 +50,7 @@ describe('the local workspace lasts across restarts', () => {
     } finally {
       await third.stop();
     }
-  });
+  }, 120_000);
 
   it('names the file and the way out when it is unreadable', () => {
     const path = join(dir, 'broken.json');
