@@ -3,7 +3,7 @@ import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AlertIngest } from './alerts/ingest.js';
-import { alertmanagerHandler } from './alerts/receiver.js';
+import { alertmanagerHandler, parseNotification } from './alerts/receiver.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from './auth/roles.js';
 import type { Config } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
@@ -39,6 +39,8 @@ export interface Bot {
   metrics: Metrics;
   logger: Logger;
   service: IncidentService;
+  /** Alert intake (stores notifications; resumes unfinished ones). */
+  ingest: AlertIngest;
   sender: OutboxSender;
   runbooks: RunbookSource;
   /** The local Slack workspace (local mode only). */
@@ -273,6 +275,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   alerts = alertmanagerHandler({
     ingest,
     maxBodyBytes: config.ALERT_MAX_BODY_BYTES,
+    budgetMs: config.ALERT_SYNC_BUDGET_MS,
     now: opts.now,
     token: config.ALERT_WEBHOOK_TOKEN,
     logger,
@@ -312,7 +315,16 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     metrics,
     now: opts.now,
   });
-  const workers: Worker[] = [sender, escalation.worker, retention];
+  // Notifications a previous process answered but did not finish storing (killed mid-storm).
+  const intake: Worker = {
+    start: () => {
+      void ingest
+        .resume((s, json) => parseNotification(s, json, new Date()))
+        .catch((err) => logger.error({ err }, 'resuming stored notifications failed'));
+    },
+    stop: () => ingest.idle(),
+  };
+  const workers: Worker[] = [sender, escalation.worker, retention, intake];
   for (const w of workers) w.start();
   if (localMode) {
     logger.warn(`SLACK_BOT_TOKEN is unset: running against the local Slack workspace — open ${base}/ in a browser`);
@@ -328,6 +340,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     metrics,
     logger,
     service,
+    ingest,
     sender,
     runbooks,
     emulator,
