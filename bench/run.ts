@@ -3,6 +3,7 @@
  * Slack emulator. One JSON report on stdout, a short table on stderr. See `npm run bench -- --help`.
  */
 import os from 'node:os';
+import { benchBigNotification } from './big-notification.js';
 import { benchLatency } from './latency.js';
 import { type Backend, findPostgres, freshPostgres, round } from './lib.js';
 import { benchProcess } from './process.js';
@@ -10,14 +11,15 @@ import { benchRunbooks } from './runbooks.js';
 import { benchStorm } from './storm.js';
 import { benchTimers } from './timers.js';
 
-const PARTS = ['latency', 'storm', 'timers', 'runbooks', 'process'] as const;
+const PARTS = ['latency', 'storm', 'notification', 'timers', 'runbooks', 'process'] as const;
 type Part = (typeof PARTS)[number];
 
 const HELP = `Usage: npm run bench -- [--only ${PARTS.join(',')}] [--quick] [--clock-scale N]
 
   --only LIST       run only these parts (comma-separated)
   --quick           smaller numbers for a fast check (latency 200, storm 2,000 notifications / 100 groups
-                    over 15 s, timers 20,000, one cold start); the default is the issue's numbers
+                    over 15 s, one 2,500-alert notification, timers 20,000, one cold start); the default is
+                    the issue's numbers
   --clock-scale N   storm: the emulator's rate-limit clock runs N times faster (default 20)
   --help            this text
 
@@ -118,6 +120,17 @@ async function main() {
   );
   if (storm) report.storm = storm;
 
+  // One 10,000-alert notification per backend: time to 2xx, event-loop stalls, /healthz meanwhile.
+  const notification = await part('notification', async () => {
+    const out: Record<string, unknown> = {};
+    for (const backend of ['pglite', 'postgres'] as const)
+      out[backend] = backends.includes(backend)
+        ? await benchBigNotification({ backend, pgBase, alerts: q ? 2500 : 10_000 })
+        : null;
+    return out;
+  });
+  if (notification) report.notification = notification;
+
   const timers = await part('timers', async () => {
     const out: Record<string, unknown> = {};
     const count = q ? 20_000 : 100_000;
@@ -180,6 +193,17 @@ function table(r: Record<string, unknown>) {
       `storm    ${String(st.backend).padEnd(8)} ${st.notifications} notes/${st.groups} groups: incidents ${st.incidents}, lost ${st.lostAlerts}, dup channels ${st.duplicateChannels}, ${st.slackCallsPerIncident} calls/incident, 429s ${st.http429Received}`,
       `         completion ${s(Number(st.completionMs))} (posting ${s(Number(st.postAllMs))}), floor ${s(Number(st.floorMs))} by ${st.floorBy} (x${st.clockScale}); with Retry-After >= 1 s ${s(Number(st.floorWithRetryAfterMinMs))}`,
     );
+  const nt = r.notification as Record<string, Record<string, unknown> | null> | undefined;
+  if (nt)
+    for (const b of ['pglite', 'postgres']) {
+      const x = nt[b];
+      if (x) {
+        const h = x.healthz as Record<string, number>;
+        lines.push(
+          `notification ${b.padEnd(8)} ${x.alerts} alerts (${mb(Number(x.bodyBytes))}): HTTP ${x.status} in ${x.timeTo2xxMs} ms, max event-loop delay ${x.maxEventLoopDelayMs} ms, /healthz p99 ${h.p99Ms} ms (n=${h.n})`,
+        );
+      }
+    }
   const tm = r.timers as Record<string, Record<string, number> | null> | undefined;
   if (tm)
     for (const b of ['pglite', 'postgres']) {

@@ -6,7 +6,7 @@ import { type Config, webhookAuthMode } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
 import { createEscalation } from './escalation/setup.js';
-import { alertmanagerHandler } from './http/alertmanager.js';
+import { alertmanagerHandler, parseNotification } from './http/alertmanager.js';
 import { sendJson } from './http/body.js';
 import { createRejectLog } from './http/reject-log.js';
 import { createHttpServer, type Handler, type HttpServer } from './http/server.js';
@@ -38,6 +38,8 @@ export interface Bot {
   metrics: Metrics;
   logger: Logger;
   service: IncidentService;
+  /** Alert intake (stores notifications; resumes unfinished ones). */
+  ingest: AlertIngest;
   sender: OutboxSender;
   runbooks: RunbookSource;
   /** The local Slack workspace (local mode only). */
@@ -230,6 +232,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   routes.alerts = alertmanagerHandler({
     ingest,
     maxBodyBytes: config.ALERT_MAX_BODY_BYTES,
+    budgetMs: config.ALERT_SYNC_BUDGET_MS,
     now: opts.now,
     token: config.ALERT_WEBHOOK_TOKEN,
     logger,
@@ -249,7 +252,16 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     metrics,
     now: opts.now,
   });
-  const workers: Worker[] = [sender, escalation.worker, retention];
+  // Notifications a previous process answered but did not finish storing (killed mid-storm).
+  const intake: Worker = {
+    start: () => {
+      void ingest
+        .resume((s, json) => parseNotification(s, json, new Date()))
+        .catch((err) => logger.error({ err }, 'resuming stored notifications failed'));
+    },
+    stop: () => ingest.idle(),
+  };
+  const workers: Worker[] = [sender, escalation.worker, retention, intake];
   for (const w of workers) w.start();
   if (localMode) {
     logger.warn(
@@ -270,6 +282,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     metrics,
     logger,
     service,
+    ingest,
     sender,
     runbooks,
     emulator,

@@ -149,6 +149,14 @@ export const ConfigSchema = z.object({
     .min(1024)
     .default(32 * 1024 * 1024)
     .describe('Largest alert notification accepted (bytes; default 32 MiB: a storm of 10,000+ alerts).'),
+  ALERT_SYNC_BUDGET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5000)
+    .describe(
+      'A notification still being stored after this long (a storm on a slow store) is answered 2xx once its raw body is stored, and finished in the background (resumed after a restart). Alertmanager gives up after 10 s.',
+    ),
   ALERT_CLUSTER_LABELS: z
     .string()
     .default('cluster,prometheus')
@@ -165,8 +173,10 @@ export const ConfigSchema = z.object({
     .number()
     .int()
     .min(1)
-    .default(200)
-    .describe('Alerts stored per transaction when a notification is large (the event loop is yielded between).'),
+    .optional()
+    .describe(
+      'Alerts stored per transaction when a notification is large, the event loop yielded between. Default: 50 on the embedded store (it shares our thread), 500 on PostgreSQL.',
+    ),
   ALERT_REPEAT_NOTE_MINUTES: z.coerce
     .number()
     .min(1)

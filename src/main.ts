@@ -1,8 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
-import { registerEmulatorCommand } from './cli/emulator.js';
 import { registerDiagnosticsCommand } from './cli/diagnostics.js';
+import { registerEmulatorCommand } from './cli/emulator.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';

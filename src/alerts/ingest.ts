@@ -16,6 +16,7 @@ import {
   insertNotificationPart,
   lastResolvedIncidentId,
   linkNotification,
+  notificationBody,
   saveAlertGroup,
   touchAlerts,
   updateAlerts,
@@ -32,6 +33,7 @@ import { enqueue, type OutboxDraft } from '../store/outbox.js';
 import { insertTimers } from '../store/timers.js';
 import { minutesPhrase } from '../time-phrases.js';
 import { clusterOf, type IntakeAlert, type IntakeNotification, identityKey, storable } from './intake.js';
+import { parseJsonBody } from './json.js';
 import { decideAlert, planGroup, repeatWindow } from './lifecycle.js';
 import { maxSeverity, severityFromLabels } from './severity.js';
 
@@ -48,6 +50,21 @@ export interface IngestResult {
   stale: number;
   /** Alerts kept in the dead-letter table instead. */
   deadLetters: number;
+  /** Answered before every alert was stored (ALERT_SYNC_BUDGET_MS): the rest is stored in the background. */
+  pending?: boolean;
+}
+
+function emptyResult(notificationId: number): IngestResult {
+  return {
+    notificationId,
+    incidents: [],
+    digest: 0,
+    newAlerts: 0,
+    resolvedAlerts: 0,
+    repeats: 0,
+    stale: 0,
+    deadLetters: 0,
+  };
 }
 
 /** The body as received, kept raw: the parsed value when small, the text in slices when large. */
@@ -112,22 +129,96 @@ export class AlertIngest {
    * Takes one notification of any sender. Throws only on store failures (the caller answers 5xx and the
    * sender retries); anything unreadable in it goes to the dead-letter table.
    */
-  async ingest(n: IntakeNotification, raw: RawBody): Promise<IngestResult> {
+  async ingest(n: IntakeNotification, raw: RawBody, opts: { budgetMs?: number } = {}): Promise<IngestResult> {
     const now = this.now();
     const groups = this.groupsOf(n);
     const firstKey = groups.keys().next().value ?? identityKey(n, { alertname: '', labels: {} }, '');
     const notificationId = await this.storeRaw(n, raw, firstKey, now);
-    const result: IngestResult = {
-      notificationId,
-      incidents: [],
-      digest: 0,
-      newAlerts: 0,
-      resolvedAlerts: 0,
-      repeats: 0,
-      stale: 0,
-      deadLetters: 0,
-    };
-    if (n.rejected.length) {
+    const work = this.process(n, groups, notificationId, now, true);
+    if (opts.budgetMs === undefined) return work;
+    // Stored as received: past the budget the sender gets its 2xx and the rest is stored in the background
+    // (and resumed from the raw body after a restart: see resume()).
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<null>((r) => {
+      timer = setTimeout(() => r(null), opts.budgetMs);
+    });
+    const done = await Promise.race([work, budget]);
+    clearTimeout(timer);
+    if (done) return done;
+    this.track(work);
+    return { ...emptyResult(notificationId), pending: true };
+  }
+
+  private readonly background = new Set<Promise<unknown>>();
+
+  private track(p: Promise<unknown>): void {
+    const tracked = p
+      .catch((err) =>
+        this.deps.logger?.error({ err }, 'storing a notification in the background failed; resumed at next start'),
+      )
+      .finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  /** Resolves when notifications still being stored in the background are done (shutdown, tests). */
+  async idle(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
+  }
+
+  /**
+   * Stores notifications a previous process received (raw body kept) but did not finish, e.g. killed
+   * mid-storm after answering 2xx. Only those received over `olderThanMs` ago, so another replica's
+   * work in progress is left alone. Returns how many were resumed.
+   */
+  async resume(
+    parse: (sender: string, json: unknown) => Promise<IntakeNotification>,
+    olderThanMs = 60_000,
+  ): Promise<number> {
+    const before = new Date(this.now().getTime() - olderThanMs);
+    const rows = await this.deps.db.query<{ id: number; sender: string; received_at: Date }>(
+      `SELECT id, sender, received_at FROM alert_notifications
+       WHERE processed_at IS NULL AND payload_purged_at IS NULL AND received_at < $1 ORDER BY id LIMIT 100`,
+      [before],
+    );
+    let n = 0;
+    for (const row of rows.rows) {
+      const body = await notificationBody(this.deps.db, Number(row.id));
+      if (body === null) continue;
+      try {
+        const notification = await parse(row.sender, await parseJsonBody(body));
+        const known = await this.deps.db.query('SELECT 1 FROM alert_dead_letters WHERE notification_id = $1 LIMIT 1', [
+          row.id,
+        ]);
+        await this.process(
+          notification,
+          this.groupsOf(notification),
+          Number(row.id),
+          new Date(row.received_at),
+          !known.rows.length,
+        );
+        n++;
+      } catch (err) {
+        this.deps.logger?.error({ err, notificationId: row.id }, 'could not resume a stored notification');
+        await this.deps.db.query('UPDATE alert_notifications SET processed_at = $2 WHERE id = $1', [
+          row.id,
+          this.now(),
+        ]);
+      }
+    }
+    if (n) this.deps.logger?.warn({ resumed: n }, 'stored notifications a previous process had not finished');
+    return n;
+  }
+
+  /** Stores the alerts of a notification whose raw body is stored, then marks it processed. */
+  private async process(
+    n: IntakeNotification,
+    groups: Map<string, GroupWork>,
+    notificationId: number,
+    now: Date,
+    withDeadLetters: boolean,
+  ): Promise<IngestResult> {
+    const result = emptyResult(notificationId);
+    if (n.rejected.length && withDeadLetters) {
       result.deadLetters += await insertDeadLetters(
         this.deps.db,
         n.rejected.map((r) => ({
@@ -159,6 +250,10 @@ export class AlertIngest {
         this.deps.metrics?.alertsDeadLettered?.inc({ sender: n.sender });
       }
     }
+    await this.deps.db.query('UPDATE alert_notifications SET processed_at = $2 WHERE id = $1', [
+      notificationId,
+      this.now(),
+    ]);
     return result;
   }
 
@@ -229,12 +324,20 @@ export class AlertIngest {
       startsAt: a.startsAt,
       endsAt: a.endsAt,
       generatorUrl: a.generatorUrl,
-      links: Object.fromEntries(Object.entries(a.links).filter(([, v]) => v)) as Record<string, string>,
+      // Runbook and source links are read from annotations and generatorURL when shown; only the others are kept.
+      links: Object.fromEntries(
+        Object.entries(a.links).filter(([k, v]) => v && k !== 'runbook' && k !== 'generator'),
+      ) as Record<string, string>,
     };
   }
 
+  /** Alerts per transaction: small on the embedded store, whose queries run on our own thread. */
+  private get batchSize(): number {
+    return this.config.ALERT_BATCH_SIZE ?? (this.deps.db.kind === 'pglite' ? 50 : 500);
+  }
+
   private batches<T>(list: T[]): T[][] {
-    const size = this.config.ALERT_BATCH_SIZE;
+    const size = this.batchSize;
     const out: T[][] = [];
     for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
     return out;
@@ -535,7 +638,7 @@ export class AlertIngest {
       );
     }
     // A new incident's header is posted with fresh data, unless it went out while later batches were stored.
-    const refresh = !created || g.alerts.length > this.config.ALERT_BATCH_SIZE;
+    const refresh = !created || g.alerts.length > this.batchSize;
     await enqueue(q, refresh ? [...posts, slackOp(inc, 'slack.updateHeader')] : posts);
     if (after !== inc) await this.deps.service.changedIn(q, inc, after, severityEvents);
   }

@@ -21,6 +21,13 @@ const PARSERS: Record<Sender, (json: unknown, now: Date) => Promise<IntakeNotifi
   generic: parseGeneric,
 };
 
+/** Reads a stored or received body as the notification of `sender` (throws NotANotificationError). */
+export function parseNotification(sender: string, json: unknown, now: Date): Promise<IntakeNotification> {
+  const parse = PARSERS[sender as Sender];
+  if (!parse) throw new NotANotificationError(`unknown sender "${sender}"`);
+  return parse(json, now);
+}
+
 const ROUTES: Record<string, Sender> = {
   '/alerts/alertmanager': 'alertmanager',
   '/alerts/grafana': 'grafana',
@@ -47,6 +54,8 @@ export function alertmanagerHandler(deps: {
   /** Called for each request refused for its token (rate-limited logging of the sender). */
   onReject?: (req: IncomingMessage, route: string, reason: string) => void;
   maxBodyBytes?: number;
+  /** ALERT_SYNC_BUDGET_MS: answer 2xx after this long once the raw body is stored. */
+  budgetMs?: number;
   now?: () => Date;
 }): Handler {
   const log = deps.logger.child({ component: 'alerts' });
@@ -108,7 +117,11 @@ export function alertmanagerHandler(deps: {
       throw err;
     }
     const small = text.length <= 256 * 1024;
-    const result = await deps.ingest.ingest(notification, { json: small ? storable(json) : json, text });
+    const result = await deps.ingest.ingest(
+      notification,
+      { json: small ? storable(json) : json, text },
+      { budgetMs: deps.budgetMs },
+    );
     for (const a of notification.alerts) deps.metrics?.alertsReceived.inc({ status: a.status, outcome: 'stored' });
     if (notification.rejected.length)
       deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: 'dead_letter' }, notification.rejected.length);

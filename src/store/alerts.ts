@@ -161,7 +161,22 @@ export async function alertHistory(
   return new Map(r.rows.map((x) => [String(x.fingerprint), toRow(x)]));
 }
 
-/** Inserts alerts in one statement; returns the stored rows. */
+/** The stored rows from what was written and the few columns PostgreSQL filled in (RETURNING * costs more). */
+function merge(rows: AlertInput[], returned: Record<string, unknown>[], now: Date): AlertRow[] {
+  const byFp = new Map(rows.map((r) => [r.fingerprint, r]));
+  return returned.map((x) => ({
+    ...byFp.get(String(x.fingerprint))!,
+    id: Number(x.id),
+    startsAt: toDate(x.starts_at),
+    firstSeenAt: toDate(x.first_seen_at) ?? now,
+    lastSeenAt: now,
+    notifications: Number(x.notifications ?? 1),
+  }));
+}
+
+const RETURNED = 'id, fingerprint, starts_at, first_seen_at, notifications';
+
+/** Inserts alerts in one statement (callers pass batches of distinct fingerprints); returns the stored rows. */
 export async function insertAlerts(q: Queryable, rows: AlertInput[], now: Date): Promise<AlertRow[]> {
   if (!rows.length) return [];
   const r = await q.query<Record<string, unknown>>(
@@ -170,10 +185,10 @@ export async function insertAlerts(q: Queryable, rows: AlertInput[], now: Date):
      SELECT incident_id, group_key, fingerprint, alertname, name_derived, status, severity, labels, annotations,
        starts_at, ends_at, generator_url, links, $2, $2
      FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_COLUMNS}
-     RETURNING *`,
+     RETURNING ${RETURNED}`,
     [JSON.stringify(rows.map(toRecord)), now],
   );
-  return r.rows.map(toRow);
+  return merge(rows, r.rows, now);
 }
 
 /** Rewrites stored alerts (status, labels, annotations, times, links) in one statement. */
@@ -190,10 +205,10 @@ export async function updateAlerts(
        last_seen_at = $2, notifications = a.notifications + 1
      FROM jsonb_to_recordset($1::jsonb) AS ${RECORD_COLUMNS}
      WHERE a.id = x.id
-     RETURNING a.*`,
+     RETURNING a.id, a.fingerprint, a.starts_at, a.first_seen_at, a.notifications`,
     [JSON.stringify(rows.map(toRecord)), now],
   );
-  return r.rows.map(toRow);
+  return merge(rows, r.rows, now);
 }
 
 /** Counts a repeat without changing anything else. */

@@ -25,21 +25,28 @@ const LINK_LABELS: [key: string, label: string][] = [
 const safe = (url: string) => /^https?:\/\/[^\s<>|]+$/i.test(url);
 
 /** An alert's links (runbook, source, dashboard, panel, silence), http(s) only, in that order. */
-export function alertLinks(a: Pick<ShownAlert, 'generatorUrl' | 'links'>): { label: string; url: string }[] {
+export function alertLinks(
+  a: Pick<ShownAlert, 'generatorUrl' | 'links' | 'annotations'>,
+): { label: string; url: string }[] {
   const links = { ...(a.links ?? {}) };
   if (!links.generator && a.generatorUrl) links.generator = a.generatorUrl;
+  const runbook = a.annotations?.runbook_url ?? a.annotations?.runbook;
+  if (!links.runbook && runbook) links.runbook = runbook.trim();
   return LINK_LABELS.filter(([k]) => links[k] && safe(links[k]!)).map(([k, label]) => ({ label, url: links[k]! }));
 }
 
 /** "Runbook · Source · Silence" as mrkdwn links. */
-export function alertLinksText(a: Pick<ShownAlert, 'generatorUrl' | 'links'>): string {
+export function alertLinksText(a: Pick<ShownAlert, 'generatorUrl' | 'links' | 'annotations'>): string {
   return alertLinks(a)
     .map((l) => `<${l.url}|${l.label}>`)
     .join(' · ');
 }
 
 /** Link buttons (open a URL; the bot only acknowledges the click). */
-export function alertLinkButtons(a: Pick<ShownAlert, 'generatorUrl' | 'links'>, blockId: string): Block | null {
+export function alertLinkButtons(
+  a: Pick<ShownAlert, 'generatorUrl' | 'links' | 'annotations'>,
+  blockId: string,
+): Block | null {
   const links = alertLinks(a).filter((l) => l.url.length <= 3000);
   if (!links.length) return null;
   return {

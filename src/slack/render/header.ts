@@ -22,6 +22,7 @@ export interface HeaderAlert {
   /** runbook / generator / silence / dashboard / panel links of the alert. */
   links?: Record<string, string>;
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 export interface NextTimer {

@@ -6,6 +6,10 @@ ALTER TABLE alert_notifications ADD COLUMN IF NOT EXISTS sender text NOT NULL DE
 ALTER TABLE alert_notifications ADD COLUMN IF NOT EXISTS body_parts integer NOT NULL DEFAULT 0;
 ALTER TABLE alert_notifications ADD COLUMN IF NOT EXISTS alert_count integer NOT NULL DEFAULT 0;
 ALTER TABLE alert_notifications ADD COLUMN IF NOT EXISTS payload_purged_at timestamptz;
+-- Set once every alert of it is stored; a notification answered 2xx and left unfinished by a crash is resumed.
+ALTER TABLE alert_notifications ADD COLUMN IF NOT EXISTS processed_at timestamptz;
+UPDATE alert_notifications SET processed_at = received_at WHERE processed_at IS NULL;
+CREATE INDEX IF NOT EXISTS alert_notifications_unprocessed ON alert_notifications (id) WHERE processed_at IS NULL;
 CREATE INDEX IF NOT EXISTS alert_notifications_received ON alert_notifications (received_at)
   WHERE payload_purged_at IS NULL;
 
@@ -22,6 +26,8 @@ CREATE TABLE IF NOT EXISTS alert_notification_parts (
 ALTER TABLE alerts ADD COLUMN IF NOT EXISTS name_derived boolean NOT NULL DEFAULT false;
 ALTER TABLE alerts ADD COLUMN IF NOT EXISTS links jsonb NOT NULL DEFAULT '{}';
 CREATE INDEX IF NOT EXISTS alerts_group_fingerprint ON alerts (group_key, fingerprint);
+-- The composite index serves every lookup by group; one index less to maintain per stored alert.
+DROP INDEX IF EXISTS alerts_group;
 
 -- Where an alert incident came from: the sender and its identity, the newest group facts shown in
 -- the header (truncated alerts, Grafana title), and the incident it recurs after.
