@@ -1,3 +1,5 @@
+import { parseShellSyntax, type Redirect, type SimpleCommand } from './shell-syntax.js';
+
 /**
  * Just enough shell lexing to read runbooks: where one command ends and the next begins (quotes spanning lines,
  * `\` continuations, here-documents, loops, SQL statements pasted into bash blocks), and the words of each command.
@@ -190,16 +192,7 @@ export function splitCommands(lines: readonly SourceLine[], mode: SplitMode): Ra
   return out;
 }
 
-export interface Redirect {
-  op: string;
-  target: string;
-}
-
-export interface SimpleCommand {
-  /** Words with quotes removed; `$(…)` kept as written. */
-  words: string[];
-  redirects: Redirect[];
-}
+export type { Redirect, SimpleCommand } from './shell-syntax.js';
 
 export interface ShellParse {
   commands: SimpleCommand[];
@@ -210,8 +203,22 @@ export interface ShellParse {
   heredoc: boolean;
 }
 
-/** Tokenises a command into simple commands, operators, redirects and substitutions. Never throws. */
+/**
+ * A command's structure, read by the real shell parser (shell-syntax.ts). Text that is not valid shell — prose or
+ * half a command pasted into a fence — is read by the tolerant lexer below instead, so the classifier still sees
+ * its words (and stays conservative: unknown words are `exec`). Never throws.
+ */
 export function parseShell(text: string): ShellParse {
+  const r = parseShellSyntax(text);
+  if (r.ok) {
+    const { commands, operators, substitutions, heredoc } = r.syntax;
+    return { commands, operators, substitutions, heredoc };
+  }
+  return lexShellTolerant(text);
+}
+
+/** Tokenises text that is not valid shell into simple commands, operators, redirects and substitutions. Never throws. */
+function lexShellTolerant(text: string): ShellParse {
   const commands: SimpleCommand[] = [];
   const operators: string[] = [];
   const substitutions: string[] = [];
