@@ -42,7 +42,7 @@ export function parseCommandLine(input: string): ParsedLine {
     throw new RefusedError('Output redirection (`>`) is never run.');
   }
   if (!first?.words.length) throw new RefusedError('There is no command to run.');
-  return { argv: first.words, dropped: s.pipeAt === null ? null : text.slice(s.pipeAt).trim() };
+  return { argv: [...first.words], dropped: s.pipeAt === null ? null : text.slice(s.pipeAt).trim() };
 }
 
 /** Drops blank lines and `# comment` lines before the command (runbook blocks often start with one). */

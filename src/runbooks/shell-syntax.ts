@@ -88,9 +88,25 @@ const REDIRECT_OPS: Record<number, string> = {
 };
 const PLACEHOLDER = /(?<!<)<([A-Za-z][\w.:/@-]*)>/g;
 
-/** Parses a command as bash would. Never throws: a syntax error comes back as `{ ok: false, error }`. */
+/** Recent results by text: runbooks repeat commands, and a reload re-reads the same ones (bounded, oldest out). */
+const memo = new Map<string, ShellSyntaxResult>();
+const MEMO_SIZE = 4096;
+
+/**
+ * Parses a command as bash would. Never throws: a syntax error comes back as `{ ok: false, error }`. Results are
+ * memoised by text (treat them as read-only).
+ */
 export function parseShellSyntax(text: string): ShellSyntaxResult {
   if (text.length > MAX_SHELL_SYNTAX) return { ok: false, error: 'the command is too long to read' };
+  const hit = memo.get(text);
+  if (hit) return hit;
+  const result = parseUncached(text);
+  if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+  memo.set(text, result);
+  return result;
+}
+
+function parseUncached(text: string): ShellSyntaxResult {
   const placeholders: string[] = [];
   const src = text.replace(PLACEHOLDER, (m) => {
     placeholders.push(m);
