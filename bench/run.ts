@@ -216,7 +216,7 @@ function table(r: Record<string, unknown>) {
   const rb = r.runbooks as Record<string, number> | undefined;
   if (rb)
     lines.push(
-      `runbooks seeds ${rb['runbooks.seeds.parseAll.ms'] ?? 'n/a'} ms (cold ${rb['runbooks.seeds.parseAll.cold.ms'] ?? 'n/a'} ms), generated 1 MB ${rb['runbooks.generated1MB.parse.ms']} ms`,
+      `runbooks seeds ${rb['runbooks.seeds.parseAll.ms'] ?? 'n/a'} ms (cold ${rb['runbooks.seeds.parseAll.cold.ms'] ?? 'n/a'} ms), generated 1 MB ${rb['runbooks.generated1MB.parse.ms']} ms, worst 100k-char line ${rb['runbooks.line100k.worst.ms'] ?? 'n/a'} ms`,
     );
   const p = r.process as Record<string, number | string> | undefined;
   if (p)

@@ -107,6 +107,10 @@ export async function benchRunbooks(): Promise<Record<string, number>> {
     const line = ch.repeat(Math.ceil(100_000 / ch.length)).slice(0, 100_000);
     out[`runbooks.line100k.${name}.ms`] = time(() => parseRunbook(`# X\n\n${line}\n`, 'line.md'), 3);
     out[`runbooks.line100k.${name}.inList.ms`] = time(() => parseRunbook(`# X\n\n- ${line}\n`, 'line.md'), 3);
+    out[`runbooks.line100k.${name}.inFence.ms`] = time(
+      () => parseRunbook(`# X\n\n\`\`\`bash\n${line}\n\`\`\`\n`, 'line.md'),
+      3,
+    );
   }
   out['runbooks.line100k.worst.ms'] = Math.max(
     ...Object.entries(out)

@@ -1,3 +1,4 @@
+import { parseShellSyntax } from '../runbooks/shell-syntax.js';
 import { RefusedError } from './types.js';
 
 export interface ParsedLine {
@@ -7,98 +8,41 @@ export interface ParsedLine {
   dropped: string | null;
 }
 
-const PLACEHOLDER_AT = /^<[A-Za-z][A-Za-z0-9_.-]*>/;
-
 /**
- * Splits a runbook command line into words the way a POSIX shell would quote them, without ever
- * running a shell: single/double quotes, backslash escapes and `\`-newline continuations are
- * understood; command substitution, chaining and redirects are refused; a pipe ends the command
- * and its tail is returned in `dropped` (display only).
+ * Splits a runbook command line into words the way bash would quote them — read by the project's one shell
+ * parser (runbooks/shell-syntax.ts, mvdan/sh) — without ever running a shell. `\`-newline continuations are
+ * joined; command substitution, chaining, background jobs, redirects, here-documents, subshells and compound
+ * commands are refused; a pipe ends the command and its tail is returned in `dropped` (display only).
+ * Throws RefusedError with a sentence the responder can act on.
  */
 export function parseCommandLine(input: string): ParsedLine {
   const text = stripLeadingComments(input.replace(/\\\r?\n/g, ' '));
-  const argv: string[] = [];
-  let cur = '';
-  let inWord = false;
-  let quote: "'" | '"' | null = null;
-  const push = () => {
-    if (inWord) argv.push(cur);
-    cur = '';
-    inWord = false;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    const next = text[i + 1];
-    if (quote === "'") {
-      if (c === "'") quote = null;
-      else cur += c;
-      continue;
-    }
-    if (c === '`') throw new RefusedError('Command substitution with backticks is never run.');
-    if (c === '$' && next === '(') throw new RefusedError('Command substitution `$(...)` is never run.');
-    if (quote === '"') {
-      if (c === '"') quote = null;
-      else if (c === '\\' && next !== undefined && '"\\$`'.includes(next)) {
-        cur += next;
-        i++;
-      } else cur += c;
-      continue;
-    }
-    // Unquoted.
-    if (c === "'" || c === '"') {
-      quote = c;
-      inWord = true;
-      continue;
-    }
-    if (c === '\\' && next !== undefined) {
-      cur += next;
-      inWord = true;
-      i++;
-      continue;
-    }
-    if (c === ' ' || c === '\t' || c === '\r') {
-      push();
-      continue;
-    }
-    if (c === '#' && !inWord) break; // comment to end of line
-    if (c === '\n') {
-      push();
-      if (stripLeadingComments(text.slice(i + 1)).trim() !== '')
-        throw new RefusedError('Only one command per button: this text holds several lines of commands.');
-      break;
-    }
-    if (c === '|') {
-      if (next === '|') throw new RefusedError('Chained commands (`||`) are never run; run each part separately.');
-      push();
-      return { argv: nonEmpty(argv), dropped: text.slice(i).trim() };
-    }
-    if (c === ';' || c === '&') {
-      const op = c === '&' && next === '&' ? '&&' : c;
-      throw new RefusedError(`Chained or background commands (\`${op}\`) are never run; run each part separately.`);
-    }
-    if (c === '<') {
-      const m = PLACEHOLDER_AT.exec(text.slice(i));
-      if (m) {
-        cur += m[0];
-        inWord = true;
-        i += m[0].length - 1;
-        continue;
-      }
-      throw new RefusedError('Input redirection (`<`) is never run.');
-    }
-    if (c === '>') throw new RefusedError('Output redirection (`>`) is never run.');
-    if (c === '(' || c === ')') throw new RefusedError('Subshells `( ... )` are never run.');
-    cur += c;
-    inWord = true;
+  const parsed = parseShellSyntax(text);
+  if (!parsed.ok) {
+    if (/quote/i.test(parsed.error)) throw new RefusedError(`Unterminated quote in the command (${parsed.error}).`);
+    throw new RefusedError(`This is not a command the bot can read: ${parsed.error}.`);
   }
-  if (quote) throw new RefusedError(`Unterminated ${quote === '"' ? 'double' : 'single'} quote in the command.`);
-  push();
-  return { argv: nonEmpty(argv), dropped: null };
-}
-
-function nonEmpty(argv: string[]): string[] {
-  if (!argv.length) throw new RefusedError('There is no command to run.');
-  return argv;
+  const s = parsed.syntax;
+  if (s.statements > 1) {
+    if (/\n/.test(text.trim()))
+      throw new RefusedError('Only one command per button: this text holds several lines of commands.');
+    throw new RefusedError('Chained commands (`;`) are never run; run each part separately.');
+  }
+  if (s.backticks) throw new RefusedError('Command substitution with backticks is never run.');
+  if (s.substitutions.length) throw new RefusedError('Command substitution `$(...)` is never run.');
+  if (s.compound) throw new RefusedError('Subshells `( ... )`, groups and loops are never run.');
+  if (s.operators.includes('&'))
+    throw new RefusedError('Chained or background commands (`&`) are never run; run each part separately.');
+  const chain = s.operators.find((o) => o === '&&' || o === '||' || o === ';');
+  if (chain) throw new RefusedError(`Chained commands (\`${chain}\`) are never run; run each part separately.`);
+  const first = s.commands[0];
+  if (s.heredoc) throw new RefusedError('Input redirection (here-document `<<`) is never run.');
+  for (const r of first?.redirects ?? []) {
+    if (r.op.includes('<')) throw new RefusedError('Input redirection (`<`) is never run.');
+    throw new RefusedError('Output redirection (`>`) is never run.');
+  }
+  if (!first?.words.length) throw new RefusedError('There is no command to run.');
+  return { argv: [...first.words], dropped: s.pipeAt === null ? null : text.slice(s.pipeAt).trim() };
 }
 
 /** Drops blank lines and `# comment` lines before the command (runbook blocks often start with one). */

@@ -27,6 +27,8 @@ export interface Classification {
   placeholders: string[];
   reason: string;
   query: string | null;
+  /** start/end/step of a Prometheus `query_range` URL; null otherwise. */
+  range?: { start: string | null; end: string | null; step: string | null } | null;
 }
 
 export interface ClassifyHint {
@@ -95,6 +97,7 @@ export function classifyCommand(text: string, hint: ClassifyHint = {}): Classifi
     placeholders,
     reason: explain(risk, worst.what, runnable, blocker),
     query: primary.query,
+    range: primary.range ?? null,
   };
 }
 

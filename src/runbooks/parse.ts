@@ -491,6 +491,7 @@ function withIds(scope: string, blocks: readonly Block[], found: ReadonlyMap<Blo
         placeholders: c.placeholders,
         reason: c.reason,
         query: c.query,
+        range: c.range ?? null,
         origin: c.origin,
       };
     });

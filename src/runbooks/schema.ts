@@ -40,6 +40,11 @@ export const Command = z.object({
   reason: z.string(),
   /** What the executor itself runs when that differs from the text: SQL, PromQL, a Redis command. */
   query: z.string().nullable().default(null),
+  /** A Prometheus range query's window as written in a `query_range` URL (`start`, `end`, `step`). */
+  range: z
+    .object({ start: z.string().nullable(), end: z.string().nullable(), step: z.string().nullable() })
+    .nullable()
+    .optional(),
   /** Where it came from: a fenced block (with its language) or inline code. */
   origin: z.enum(['block', 'inline']),
 });

@@ -1,3 +1,5 @@
+import { parseShellSyntax, type Redirect, type SimpleCommand } from './shell-syntax.js';
+
 /**
  * Just enough shell lexing to read runbooks: where one command ends and the next begins (quotes spanning lines,
  * `\` continuations, here-documents, loops, SQL statements pasted into bash blocks), and the words of each command.
@@ -190,16 +192,7 @@ export function splitCommands(lines: readonly SourceLine[], mode: SplitMode): Ra
   return out;
 }
 
-export interface Redirect {
-  op: string;
-  target: string;
-}
-
-export interface SimpleCommand {
-  /** Words with quotes removed; `$(…)` kept as written. */
-  words: string[];
-  redirects: Redirect[];
-}
+export type { Redirect, SimpleCommand } from './shell-syntax.js';
 
 export interface ShellParse {
   commands: SimpleCommand[];
@@ -210,8 +203,66 @@ export interface ShellParse {
   heredoc: boolean;
 }
 
-/** Tokenises a command into simple commands, operators, redirects and substitutions. Never throws. */
+/**
+ * A command's structure, read by the real shell parser (shell-syntax.ts). Text that is not valid shell — prose or
+ * half a command pasted into a fence — is read by the tolerant lexer below instead, so the classifier still sees
+ * its words (and stays conservative: unknown words are `exec`). Never throws.
+ */
 export function parseShell(text: string): ShellParse {
+  // Plain words and balanced quotes, no operator, redirect, expansion or escape anywhere: bash would split it on
+  // blanks and drop the quotes, which is all the tolerant lexer does. Skipping the parser here keeps a runbook of
+  // hundreds of commands fast (the parser is a GopherJS build, ~0.1-1 ms a call).
+  if (isPlainCommand(text)) return lexShellTolerant(text);
+  const r = parseShellSyntax(text);
+  if (r.ok) {
+    const { commands, operators, substitutions, heredoc } = r.syntax;
+    // Copies: parse results are memoised and shared.
+    return {
+      commands: commands.map((c) => ({ words: [...c.words], redirects: [...c.redirects] })),
+      operators: [...operators],
+      substitutions: [...substitutions],
+      heredoc,
+    };
+  }
+  return lexShellTolerant(text);
+}
+
+const PLACEHOLDER_WORD = /(?<!<)<[A-Za-z][\w.:/@-]*>/g;
+
+/**
+ * True when bash would read the text as one simple command whose words are the blank-separated words with quotes
+ * removed: outside quotes no operator, redirect, subshell, substitution, escape, comment or newline; inside double
+ * quotes no expansion other than `$NAME`. For such text the tolerant lexer gives the parser's answer.
+ */
+export function isPlainCommand(text: string): boolean {
+  if (text.length > 2000) return false;
+  let unquoted = '';
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = '';
+      continue;
+    }
+    if (quote === '"') {
+      if (c === '"') quote = '';
+      else if (c === '`' || c === '\\' || (c === '$' && text[i + 1] === '(')) return false;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      quote = c;
+      unquoted += ' ';
+      continue;
+    }
+    unquoted += c;
+  }
+  if (quote) return false;
+  const u = unquoted.replace(PLACEHOLDER_WORD, 'x').replace(/\$\{?[A-Za-z_]\w*\}?/g, 'x');
+  return !/[|&;<>()`\\\n\r$]|(^|\s)#/.test(u);
+}
+
+/** Tokenises text that is not valid shell into simple commands, operators, redirects and substitutions. Never throws. */
+function lexShellTolerant(text: string): ShellParse {
   const commands: SimpleCommand[] = [];
   const operators: string[] = [];
   const substitutions: string[] = [];

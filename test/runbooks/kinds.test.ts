@@ -278,6 +278,16 @@ describe('kind 6: PromQL anywhere', () => {
   });
 });
 
+describe('kind 6: query_range URLs', () => {
+  it('keeps start, end and step of a query_range URL', () => {
+    const c = classifyCommand(
+      "curl -s 'http://prometheus:9090/api/v1/query_range?query=up&start=2024-01-01T00:00:00Z&end=2024-01-01T01:00:00Z&step=60s'",
+    );
+    expect(c).toMatchObject({ executor: 'prometheus', risk: 'read', query: 'up' });
+    expect(c.range).toEqual({ start: '2024-01-01T00:00:00Z', end: '2024-01-01T01:00:00Z', step: '60s' });
+  });
+});
+
 describe('kind 7: risk that fails safe', () => {
   const risk = (text: string, hint = {}) => {
     const c = classifyCommand(text, hint);

@@ -14,6 +14,8 @@ export interface Finding {
   /** Why the bot cannot run it, even when the executor exists; null when nothing stands in the way. */
   blocker: string | null;
   query: string | null;
+  /** start/end/step of a Prometheus `query_range` call. */
+  range?: { start: string | null; end: string | null; step: string | null } | null;
 }
 
 export const RISK_ORDER: Record<Risk, number> = { read: 0, write: 1, exec: 2, destructive: 3 };

@@ -36,6 +36,28 @@ export function curlFinding(args: string[]): Finding {
     const inUrl = /[?&]query=([^&]*)/.exec(url)?.[1];
     const inData = data.map((d) => /^query=([\s\S]*)$/.exec(d)?.[1]).find((q) => q !== undefined);
     const query = inData ?? (inUrl !== undefined ? safeDecode(inUrl) : null);
+    if (prom?.[1] === 'query_range') {
+      const param = (name: string) => {
+        const inUrlParam = new RegExp(`[?&]${name}=([^&]*)`).exec(url)?.[1];
+        const inDataParam = data
+          .map((d) => new RegExp(`^${name}=([\\s\\S]*)$`).exec(d)?.[1])
+          .find((v) => v !== undefined);
+        const v = inDataParam ?? (inUrlParam !== undefined ? safeDecode(inUrlParam) : null);
+        return v ?? null;
+      };
+      const range = { start: param('start'), end: param('end'), step: param('step') };
+      const window = [
+        range.start && `start ${range.start}`,
+        range.end && `end ${range.end}`,
+        range.step && `step ${range.step}`,
+      ]
+        .filter(Boolean)
+        .join(', ');
+      return {
+        ...f('prometheus', 'read', `runs a PromQL range query${window ? ` (${window})` : ''}`, localFile, query),
+        range,
+      };
+    }
     return f('prometheus', 'read', query ? 'runs a PromQL query' : 'reads the Prometheus API', localFile, query);
   }
   return httpMethodFinding(method, url, localFile);
