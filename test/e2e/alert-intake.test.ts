@@ -187,7 +187,7 @@ describe.each(backends)('alert intake on %s', (backend) => {
        VALUES (now() - interval '5 minutes', 'alertmanager', 'g', 'firing', $1::jsonb, 120)`,
       [JSON.stringify(p)],
     );
-    const { parseNotification } = await import('../../src/alerts/receiver.js');
+    const { parseNotification } = await import('../../src/http/alertmanager.js');
     expect(await t.bot.ingest.resume((s, json) => parseNotification(s, json, new Date()))).toBe(1);
     const n = await t.bot.db.query<{ n: number }>('SELECT count(*)::int AS n FROM alerts');
     expect(n.rows[0]!.n).toBe(120);

@@ -3,7 +3,7 @@ import { lookup, valuesFromLabels } from '../../diagnostics/placeholders.js';
 import type { ScheduledTimer } from '../../escalation/setup.js';
 import type { Incident } from '../../incidents/model.js';
 import { normalizeAlertName } from '../../runbooks/match.js';
-import type { Command, RunbookDocument, RunbookSection, Timer } from '../../runbooks/schema.js';
+import type { Command, RunbookDocument, RunbookSection } from '../../runbooks/schema.js';
 import { shortMinutes } from '../../time-phrases.js';
 import {
   type Block,
