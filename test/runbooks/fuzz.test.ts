@@ -180,7 +180,7 @@ describe('shell robustness (property)', () => {
             expect(c.risk).not.toBe('read');
         }
       }),
-      { numRuns: 400 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
     );
   });
 
