@@ -171,11 +171,13 @@ describe('shell robustness (property)', () => {
         expect(doc.warnings.some((w) => w.code === 'internal')).toBe(false);
         for (const c of [...doc.commands, ...doc.runbooks.flatMap((r) => r.commands)]) {
           if (c.risk !== 'read' && c.risk !== 'write') expect(c.runnable).toBe(false);
-          // PromQL only ever reads; anything else naming a write verb must not run as a read.
+          // A write or destructive verb of a known tool never runs as a read (PromQL only ever reads).
           if (
+            c.runnable &&
             c.executor !== 'prometheus' &&
-            /\b(delete|uninstall|PURGE|pg_terminate_backend|del|down)\b/.test(c.text) &&
-            c.runnable
+            /\b(kubectl|oc)\s+delete\b|\bhelm\s+uninstall\b|\bMEMORY\s+PURGE\b|pg_terminate_backend|\betcdctl\s+del\b|\bcompose\s+down\b|\bFLUSHDB\b/i.test(
+              c.text,
+            )
           )
             expect(c.risk).not.toBe('read');
         }
