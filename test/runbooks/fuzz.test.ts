@@ -171,15 +171,12 @@ describe('shell robustness (property)', () => {
         expect(doc.warnings.some((w) => w.code === 'internal')).toBe(false);
         for (const c of [...doc.commands, ...doc.runbooks.flatMap((r) => r.commands)]) {
           if (c.risk !== 'read' && c.risk !== 'write') expect(c.runnable).toBe(false);
-          // A write or destructive verb of a known tool never runs as a read (PromQL only ever reads).
-          if (
-            c.runnable &&
-            c.executor !== 'prometheus' &&
-            /\b(kubectl|oc)\s+delete\b|\bhelm\s+uninstall\b|\bMEMORY\s+PURGE\b|pg_terminate_backend|\betcdctl\s+del\b|\bcompose\s+down\b|\bFLUSHDB\b/i.test(
-              c.text,
-            )
-          )
-            expect(c.risk).not.toBe('read');
+          // A write or destructive verb of a known tool never runs as a read.
+          const writes =
+            (c.executor === 'kubernetes' && /^(kubectl|oc)\s+delete\b|^helm\s+uninstall\b/.test(c.text)) ||
+            (c.executor === 'postgres' && /pg_terminate_backend/.test(c.query ?? c.text)) ||
+            (c.executor === 'redis' && /^(redis-cli\s+)?(MEMORY\s+PURGE|FLUSHDB)\b/i.test(c.text));
+          if (c.runnable && writes) expect(c.risk).not.toBe('read');
         }
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 400) },
