@@ -326,6 +326,14 @@ function clauseTimer(part: string, ctx: TimerContext, text: string, severity: Se
   }
   const every = /\b(updat\w*|status)\b/i.test(part) ? findDuration(part, String.raw`\bevery\b`) : null;
   if (every) return timer(every.to, 'update', ctx.line, text, { severity });
+  // "Posting of the initial communication happens within 5 minutes": the first status update is due. A deadline
+  // counted from something else ("within 5 minutes of the first communication") is not on the incident's clock.
+  if (/\b(initial|first)\s+(communicat\w*|update|post|status|message|notice|announcement)/i.test(part)) {
+    const first = findDuration(part, String.raw`\b(?:within|in|under)\b`);
+    const counted = first ? part.slice(first.index + first.length) : '';
+    if (first && !/^\s*(of|after|from|since)\s+(the\s+)?(first|initial|previous|last)\b/i.test(counted))
+      return timer(first.to, 'update', ctx.line, text, { severity, condition: 'first status update' });
+  }
   const kinds: [RegExp, RunbookTimerKind][] = [
     [/\b(acknowledg\w*|ack|respond\w*|response|review\w*)\b/i, 'acknowledge'],
     [/\b(resolv\w*|resolution|mitigat\w*|restor\w*)\b/i, 'resolve'],

@@ -181,6 +181,14 @@ describe('kind 4: the response clock written as policy', () => {
     expect(allTimers(doc)).toEqual([]);
   });
 
+  it('reads the first status update written as prose, not a deadline counted from something else', () => {
+    const doc = parseRunbook(
+      '# Comms\n\n- Posting the initial status update happens within 10 minutes of declaring.\n- A follow-up is due within 5 minutes of the first update.\n',
+      'comms.md',
+    );
+    expect(allTimers(doc).map((t) => [t.kind, t.afterMinutes])).toEqual([['update', 10]]);
+  });
+
   it('a time column with no response step beside it is not a timer', () => {
     const doc = parseRunbook('| Time | Note |\n|---|---|\n| 10 min | coffee |\n', 'x.md');
     expect(allTimers(doc)).toEqual([]);
