@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type Command, CommanderError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.js';
 import { createEmulator } from '../emulator/index.js';
+import { UserFacingError } from '../errors.js';
 import { createLogger } from '../log.js';
 
 /** The standalone workspace's file under INCIDENT_BOT_DATA (a bot in local mode keeps its own beside it). */
@@ -46,7 +47,9 @@ export function registerEmulatorCommand(program: Command): void {
       const config = loadConfig();
       const logger = createLogger(config.LOG_LEVEL);
       if (opts.botUrl && !/^https?:\/\//.test(opts.botUrl))
-        throw new CommanderError(2, 'bad_bot_url', `--bot-url must be an http(s) URL, got "${opts.botUrl}"`);
+        throw new UserFacingError(
+          `--bot-url must be an http(s) URL like http://127.0.0.1:3000/slack/events, got "${opts.botUrl}"`,
+        );
       const random = (prefix: string) => `${prefix}${randomBytes(12).toString('hex')}`;
       const botToken = config.EMULATOR_BOT_TOKEN ?? random('xoxb-local-');
       const appToken = config.EMULATOR_APP_TOKEN ?? random('xapp-1-A0LOCAL-local-');
@@ -95,7 +98,6 @@ export function registerEmulatorCommand(program: Command): void {
 
 function parsePort(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new CommanderError(2, 'bad_port', `--port must be 0-65535, got "${v}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number 0-65535.');
   return n;
 }

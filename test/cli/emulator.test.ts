@@ -104,4 +104,10 @@ describe('incident-bot emulator', () => {
     bots.push(bot);
     await declareAndSee(url, 'Tried over http');
   }, 90_000);
+
+  it('says what is wrong with a bad --bot-url, in one line', async () => {
+    const emu = startEmulator(['--bot-url', 'ftp://bot'], {});
+    await expect(emu.url).rejects.toThrow(/--bot-url must be an http\(s\) URL/);
+    expect(emu.output()).not.toContain('    at ');
+  }, 60_000);
 });
