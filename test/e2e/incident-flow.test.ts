@@ -42,6 +42,13 @@ describe.each(backends)('incident flow on %s', (backend) => {
       'incident_resolve',
     ]);
     expect(ch.pins.map((m) => m.ts)).toEqual([header!.ts]);
+    // The README's first command shows the shipped general triage procedure, with Run buttons and its clock.
+    const runbook = ch.messages().find((m) => m.text.startsWith('Runbook:'));
+    expect(runbook?.text).toBe('Runbook: P1: General triage');
+    expect(blockText(runbook!.blocks)).toContain('general procedure');
+    expect(blockText(runbook!.blocks)).toContain('Acknowledge within 5 min');
+    expect(actionIds(runbook!.blocks).filter((a) => a === 'diag_run').length).toBeGreaterThanOrEqual(4);
+    expect((await t.bot.service.get(1)).runbookSource).toBe('general-triage.md');
     const announce = t.emulator.channel('incidents').messages().at(-1)!;
     expect(announce.text).toContain('INC-1 P1: API is down');
     expect(blockText(announce.blocks)).toContain(`<#${ch.id}>`);
