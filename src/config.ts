@@ -111,6 +111,9 @@ export const ConfigSchema = z.object({
     'Markdown file with the status-page template used when a runbook has none (e.g. templates/default-communication.md). Unset: the built-in one.',
   ),
   STATUSPAGE_API_URL: z.string().default('https://api.statuspage.io').describe('Statuspage API base URL.'),
+  STATUSPAGE_COMPONENTS: keyValueList.describe(
+    'Service or team label value -> the status-page component customers see (its name or id), e.g. checkout=Checkout,payments=Payments. The public draft names only these.',
+  ),
   PAGERDUTY_ROUTING_KEY: optionalString.describe('PagerDuty Events API v2 routing key. Unset: no paging.'),
   PAGERDUTY_API_URL: z.string().default('https://events.pagerduty.com').describe('PagerDuty Events API base URL.'),
   INCIDENTS_CHANNEL: z
