@@ -20,12 +20,14 @@ import {
   getOpenIncidentByGroup,
   insertIncident,
   listEvents,
+  listFollowupsOwnedBy,
   listOpenIncidents,
   updateIncident,
 } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
 import { insertTimers } from '../store/timers.js';
 import { minutesPhrase } from '../time-phrases.js';
+import { FollowUpData } from './followups.js';
 import {
   acknowledge,
   assignRole,
@@ -42,6 +44,7 @@ import {
   setSeverity,
   setStatus,
 } from './model.js';
+import { event } from './timeline.js';
 
 /** Extension points run inside the same transaction as the change (escalation timers, status page). */
 export interface IncidentHooks {
@@ -257,6 +260,22 @@ export class IncidentService {
       (inc, now) => postUpdate(inc, text, actor, now),
       (q, inc) => enqueue(q, notice(inc, { kind: 'update', actor, text: text.trim() })),
     );
+  }
+
+  /** Follow-ups owned by a person across incidents, newest first, at most `limit`, with the total. */
+  followupsOwnedBy(owner: string, limit: number) {
+    return listFollowupsOwnedBy(this.deps.db, owner, limit);
+  }
+
+  /** Records a follow-up (action item) with its owner, and tells the channel once. */
+  async addFollowup(id: number, text: string, owner: string, actor: string): Promise<void> {
+    const data = FollowUpData.parse({ text, owner });
+    await this.commit(async (q) => {
+      const inc = await getIncident(q, id);
+      if (!inc) throw new NotFoundError(`There is no incident INC-${id}.`);
+      await appendEvents(q, id, [event('followup', actor, this.now(), data)]);
+      await enqueue(q, notice(inc, { kind: 'followup', actor, owner: data.owner, text: data.text }));
+    });
   }
 
   /** Records something that happened without changing the incident (clicks, diagnostics, denials). */

@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { parseSeverity } from '../alerts/severity.js';
 import type { Config } from '../config.js';
 import { NotFoundError, UserFacingError, ValidationError } from '../errors.js';
+import { followupsFromEvents, parseFollowUp } from '../incidents/followups.js';
 import { type Incident, incidentRef, type Severity, Status } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import { type IncidentCommand, parseIncidentCommand } from './command-parse.js';
-import { renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
+import { renderFollowups, renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
 import { declareModal, resolveModal, updateModal, viewValue } from './render/modals.js';
 import { esc } from './render/text.js';
 
@@ -184,6 +185,20 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         const m = renderList(await service.listOpen(), new Date());
         return ephemeral(m.text, m.blocks);
       }
+      case 'followup': {
+        const inc = await incident();
+        const f = parseFollowUp(cmd.text, user);
+        const owner = f.ownerName ? await resolveUser(`@${f.ownerName}`) : f.owner;
+        if (!f.text)
+          return ephemeral(':warning: Say what should be done, e.g. `/incident followup @bob add an alert`.');
+        await service.addFollowup(inc.id, f.text, owner, user);
+        return ephemeral(`Follow-up recorded for <@${owner}> on ${incidentRef(inc)}.`);
+      }
+      case 'followups': {
+        const inc = await incident();
+        const m = renderFollowups(inc, followupsFromEvents(await service.timeline(inc.id)));
+        return ephemeral(m.text, m.blocks);
+      }
       case 'timers':
       case 'statuspage':
       case 'postmortem':
@@ -306,7 +321,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
 
   app.event('app_home_opened', async ({ event, client }) => {
     if ((event as { tab?: string }).tab && (event as { tab?: string }).tab !== 'home') return;
-    const view = renderHome(await service.listOpen(), new Date());
+    const view = renderHome(await service.listOpen(), new Date(), await service.followupsOwnedBy(event.user, 10));
     await client.views.publish({ user_id: event.user, view: view as never });
   });
 

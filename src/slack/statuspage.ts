@@ -27,6 +27,7 @@ import { errorReply, type Reply, type SlackExtensions } from './incident.js';
 import { viewValue } from './render/modals.js';
 import { composeModal, previewModal, renderStatuspageOffer, renderStatuspageOutcome } from './render/statuspage.js';
 import type { SlackMessage } from './render/text.js';
+import { createUserNames } from './user-names.js';
 
 export interface StatuspageSlackDeps {
   app: App;
@@ -44,6 +45,8 @@ export interface StatuspageSlackDeps {
   channelByName: (name: string) => Promise<string>;
   /** Admins from the roles file may publish too. */
   isAdmin?: (userId: string) => Promise<boolean>;
+  /** People's names for the postmortem, cached (default: users.info through `app.client`). */
+  userNames?: ReturnType<typeof createUserNames>;
 }
 
 /** The public draft: the template filled with public values only (statuspage/public.ts). */
@@ -75,7 +78,8 @@ async function openCompose(deps: StatuspageSlackDeps, inc: Incident, status: Sta
   });
 }
 
-export function registerStatuspage(deps: StatuspageSlackDeps) {
+export function registerStatuspage(deps_: StatuspageSlackDeps) {
+  const deps = { ...deps_, userNames: deps_.userNames ?? createUserNames(deps_.app.client as never, deps_.logger) };
   const { app, service, logger } = deps;
 
   const mayPublish = async (inc: Incident, user: string) => {
@@ -226,9 +230,10 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
   return { handlers };
 }
 
-/** Renders the postmortem draft and posts it as a Markdown file in the channel. */
+/** Renders the postmortem draft, with people's names, and posts it as a Markdown file in the channel. */
 async function postPostmortem(deps: StatuspageSlackDeps, inc: Incident, channel: string) {
-  const md = await exportFromStore(deps.db, inc.id, { runbooks: deps.runbooks });
+  const userName = await deps.userNames!.forIdsIn(inc, await deps.service.timeline(inc.id));
+  const md = await exportFromStore(deps.db, inc.id, { runbooks: deps.runbooks, userName });
   await deps.app.client.filesUploadV2({
     channel_id: inc.channelId ?? channel,
     content: md,

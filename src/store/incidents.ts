@@ -160,3 +160,45 @@ export async function listEvents(q: Queryable, incidentId: number): Promise<Stor
     markup: x.markup === 'mrkdwn' ? 'mrkdwn' : null,
   }));
 }
+
+/** A follow-up row across incidents, newest first, for App Home ("my follow-ups"). */
+export interface FollowUpRow {
+  incidentId: number;
+  incidentTitle: string;
+  at: Date;
+  actor: string | null;
+  owner: string;
+  text: string;
+}
+
+/**
+ * Follow-ups owned by `owner` (a Slack user id), newest first: at most `limit` rows, and how many there are in
+ * all, so a list can say "N more" without loading them.
+ */
+export async function listFollowupsOwnedBy(
+  q: Queryable,
+  owner: string,
+  limit: number,
+): Promise<{ rows: FollowUpRow[]; total: number }> {
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT e.incident_id, i.title, e.at, e.actor, e.data, count(*) OVER () AS total
+       FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+      WHERE e.kind = 'followup' AND e.data->>'owner' = $1
+      ORDER BY e.id DESC LIMIT $2`,
+    [owner, limit],
+  );
+  return {
+    total: r.rows.length ? Number(r.rows[0]!.total) : 0,
+    rows: r.rows.map((x) => {
+      const d = (x.data as Record<string, unknown>) ?? {};
+      return {
+        incidentId: Number(x.incident_id),
+        incidentTitle: String(x.title),
+        at: toDate(x.at)!,
+        actor: (x.actor as string) ?? null,
+        owner: String(d.owner ?? owner),
+        text: String(d.text ?? ''),
+      };
+    }),
+  };
+}

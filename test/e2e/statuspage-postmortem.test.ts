@@ -269,3 +269,52 @@ describe('the public status-page draft of an alert incident', () => {
     expect(body).toContain('Orders cannot be placed');
   });
 });
+
+describe('a postmortem worth keeping', () => {
+  let t: TestBot;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('uses names, clean Markdown, decisions only, and lists follow-ups everywhere', async () => {
+    t = await startTestBot(backends.at(-1)!);
+    const alice = t.emulator.as('alice');
+    await alice.slash('/incident', 'declare P2 Search returns errors');
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    const inCh = alice.in(inc.channelId!);
+    const say = async (text: string) => JSON.stringify((await inCh.slash('/incident', text)).body);
+    await say('ack');
+    await say('assign @bob comms');
+    await say('update Restarted <pod> with <@U0BOB>; errors & timeouts dropping');
+    expect(await say('followup @bob add an alert on search error ratio')).toContain('Follow-up recorded for <@U0BOB>');
+    expect(await say('followup write the load-test plan')).toContain('Follow-up recorded for <@U0ALICE>');
+    expect(await say('followups')).toContain('2 follow-ups on INC-1');
+    await say('resolve Restarted the search pods');
+    await t.settle();
+    await say('postmortem');
+    const msg = await t.emulator.waitFor(() =>
+      t.emulator
+        .channel(inc.channelId!)
+        .messages()
+        .find((m) => (m as { files?: unknown[] }).files?.length),
+    );
+    const fileId = (msg as unknown as { files: { id: string }[] }).files[0]!.id;
+    const md = String(t.emulator.state.files.get(fileId)!.content);
+    expect(md).not.toMatch(/<@[UW]/);
+    expect(md).not.toMatch(/&(lt|gt|amp);/);
+    expect(md).not.toMatch(/@U0[A-Z]+/);
+    expect(md).toContain('@alice');
+    expect(md).toContain('Restarted <pod> with @bob; errors & timeouts dropping');
+    expect(md).toMatch(/\| @bob \| add an alert on search error ratio \|/);
+    expect(md).toMatch(/\| @alice \| write the load-test plan \|/);
+    expect(md).not.toContain('clicked');
+    // App Home lists bob's follow-up.
+    const bob = t.emulator.as('bob');
+    await bob.openHome();
+    const home = await t.emulator.waitFor(() => bob.home());
+    expect(JSON.stringify(home)).toContain('My follow-ups');
+    expect(JSON.stringify(home)).toContain('add an alert on search error ratio');
+    expect(JSON.stringify(home)).not.toContain('write the load-test plan');
+  });
+});

@@ -1,7 +1,8 @@
+import type { FollowUp } from '../../incidents/followups.js';
 import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
 import { eventSegments, type Segment, type TimelineEvent } from '../../incidents/timeline.js';
-import type { StoredEvent } from '../../store/incidents.js';
+import type { FollowUpRow, StoredEvent } from '../../store/incidents.js';
 import { compactDuration, shortMinutes } from '../../time-phrases.js';
 import {
   type Block,
@@ -118,8 +119,12 @@ export function renderList(incidents: Incident[], now: Date): SlackMessage {
   return { text: `${incidents.length} open incident(s)`, blocks };
 }
 
-/** App Home tab. */
-export function renderHome(incidents: Incident[], now: Date): { type: 'home'; blocks: Block[] } {
+/** App Home tab: open incidents, then the viewer's follow-ups (at most `mine.rows`, with "N more"). */
+export function renderHome(
+  incidents: Incident[],
+  now: Date,
+  mine?: { rows: FollowUpRow[]; total: number },
+): { type: 'home'; blocks: Block[] } {
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: 'Incidents' } },
     {
@@ -131,6 +136,17 @@ export function renderHome(incidents: Incident[], now: Date): { type: 'home'; bl
   ];
   if (!incidents.length) blocks.push(section(':sunny: No open incidents.'));
   for (const i of incidents.slice(0, 40)) blocks.push(section(incidentLine(i, now)));
+  if (mine) {
+    blocks.push({ type: 'divider' }, { type: 'header', text: { type: 'plain_text', text: 'My follow-ups' } });
+    if (!mine.rows.length) blocks.push(context('Nothing assigned to you. `/incident followup` records one.'));
+    else
+      blocks.push(
+        section(
+          truncate(mine.rows.map((f) => `• *INC-${f.incidentId}* ${esc(truncate(f.text, 200))}`).join('\n'), 2900),
+        ),
+      );
+    if (mine.total > mine.rows.length) blocks.push(context(`${mine.total - mine.rows.length} more.`));
+  }
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }
 
@@ -148,6 +164,8 @@ export const HELP_TEXT = [
   '• `runbook [alertname]`: post the runbook again, or another one',
   '• `statuspage`: draft a status-page update',
   '• `postmortem`: Markdown postmortem draft (after resolve)',
+  '• `followup [@owner] <text>`: record an action item (yours unless you name an owner)',
+  '• `followups`: the follow-ups of this incident',
   '• `list`: open incidents',
   'Inside an incident channel the commands act on that incident; elsewhere add its number, e.g. `/incident ack 12`.',
 ].join('\n');
@@ -191,3 +209,22 @@ export function renderAllResolved(inc: Incident, autoResolveMinutes: number): Sl
     ],
   };
 }
+
+/** `/incident followups`: the incident's action items with their owners. */
+export function renderFollowups(inc: Incident, items: FollowUp[]): SlackMessage {
+  if (!items.length) {
+    const text = `No follow-ups on ${incidentRef(inc)} yet. Record one with \`/incident followup @owner <text>\`.`;
+    return { text, blocks: [section(text)] };
+  }
+  const head = `*${plural(items.length, 'follow-up')} on ${incidentRef(inc)}*`;
+  const lines = items.slice(0, 50).map((f) => `• <@${f.owner}>: ${esc(truncate(f.text, 300))}`);
+  if (items.length > 50) lines.push(`…and ${items.length - 50} more in \`incident-bot incidents export ${inc.id}\`.`);
+  const text = `${head}\n${lines.join('\n')}`;
+  return {
+    text: `${plural(items.length, 'follow-up')} on ${incidentRef(inc)}`,
+    blocks: [section(truncate(text, 2900))],
+  };
+}
+
+/** "1 follow-up", "3 follow-ups". */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
