@@ -32,7 +32,9 @@ describe.each(backends)('incident flow on %s', (backend) => {
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
     const ch = t.emulator.channel(`inc-${day}-api-is-down`);
     expect(ch.members).toEqual(expect.arrayContaining(['U0ALICE']));
-    expect(ch.topic.value).toMatch(/P1 · investigating/);
+    expect(ch.topic.value).toBe(
+      'INC-1 · declared P1: API is down · live status, roles and buttons in the pinned header',
+    );
     const [header] = ch.messages();
     expect(blockText(header!.blocks)).toContain('INC-1: API is down');
     expect(actionIds(header!.blocks)).toEqual([

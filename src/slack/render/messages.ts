@@ -105,7 +105,7 @@ export function incidentLine(inc: Incident, now: Date): string {
 export function renderList(incidents: Incident[], now: Date): SlackMessage {
   if (!incidents.length) return { text: 'No open incidents.', blocks: [section(':sunny: No open incidents.')] };
   const lines = incidents.slice(0, 40).map((i) => incidentLine(i, now));
-  const blocks: Block[] = [section(`*${incidents.length} open incident(s)*`)];
+  const blocks: Block[] = [section(`*${plural(incidents.length, 'open incident')}*`)];
   let cur = '';
   for (const l of lines) {
     if (cur.length + l.length > 2900) {
@@ -116,7 +116,7 @@ export function renderList(incidents: Incident[], now: Date): SlackMessage {
   }
   if (cur) blocks.push(section(cur));
   if (incidents.length > 40) blocks.push(context(`…and ${incidents.length - 40} more.`));
-  return { text: `${incidents.length} open incident(s)`, blocks };
+  return { text: plural(incidents.length, 'open incident'), blocks };
 }
 
 /** App Home tab: open incidents, then the viewer's follow-ups (at most `mine.rows`, with "N more"). */
