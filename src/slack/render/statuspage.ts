@@ -1,7 +1,7 @@
 import { type Incident, incidentRef, Status } from '../../incidents/model.js';
 import { ComponentStatus, defaultComponentStatus } from '../../statuspage/index.js';
 import type { StatuspageOutcome } from '../../statuspage/setup.js';
-import { input } from './modals.js';
+import { input, modal } from './modals.js';
 import { codeBlock, esc, plainText as plain, type SlackMessage } from './text.js';
 
 const option = (v: string) => ({ text: plain(v.replace(/_/g, ' ')), value: v });
@@ -77,15 +77,14 @@ export function composeModal(
       ),
     );
   }
-  return {
-    type: 'modal',
-    callback_id: 'statuspage_compose',
-    private_metadata: JSON.stringify({ incidentId: inc.id }),
-    title: plain('Status page update'),
-    submit: plain('Preview'),
-    close: plain('Cancel'),
+  return modal({
+    callbackId: 'statuspage_compose',
+    meta: { incidentId: inc.id },
+    title: 'Status page update',
+    submit: 'Preview',
+    close: 'Cancel',
     blocks,
-  };
+  });
 }
 
 /** What the preview needs besides the text: the public status, name and components. */
@@ -105,13 +104,12 @@ export function previewModal(inc: Incident, text: string, meta: PreviewMeta) {
     ? meta.components.map((c) => `${c.name}: ${c.status.replace(/_/g, ' ')}`).join('\n')
     : 'No component is marked (choose them in the previous step).';
   const shown = [meta.title, `Status: ${meta.status[0]!.toUpperCase()}${meta.status.slice(1)}`, '', text].join('\n');
-  return {
-    type: 'modal',
-    callback_id: 'statuspage_publish',
-    private_metadata: JSON.stringify(meta),
-    title: plain('Preview update'),
-    submit: plain('Publish'),
-    close: plain('Back out'),
+  return modal({
+    callbackId: 'statuspage_publish',
+    meta,
+    title: 'Preview update',
+    submit: 'Publish',
+    close: 'Back out',
     blocks: [
       {
         type: 'context',
@@ -131,7 +129,7 @@ export function previewModal(inc: Incident, text: string, meta: PreviewMeta) {
         initial_value: text.slice(0, 3000),
       }),
     ],
-  };
+  });
 }
 
 /** After a status change on a public incident: "the status page still shows the previous status". */
