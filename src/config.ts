@@ -74,6 +74,13 @@ export const ConfigSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level.'),
+  LOG_FORMAT: z
+    .enum(['pretty', 'json', ''])
+    .optional()
+    .transform((v) => v || undefined)
+    .describe(
+      'Log format: pretty (for people) or json (one object a line). Unset: pretty on a terminal, json otherwise.',
+    ),
   DATABASE_URL: url.describe('PostgreSQL URL. Unset: embedded PGlite under INCIDENT_BOT_DATA.'),
   INCIDENT_BOT_DATA: z
     .string()

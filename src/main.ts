@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
+import { localBanner } from './cli/banner.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
 import { loadConfig } from './config.js';
@@ -25,8 +26,19 @@ program
   .option('-p, --port <port>', 'port to listen on (default: PORT or 3000)', (v) => parsePort(v))
   .action(async (opts: { port?: number }) => {
     const config = loadConfig();
-    const logger = createLogger(config.LOG_LEVEL);
+    const pretty = config.LOG_FORMAT ? config.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY);
+    const logger = createLogger(config.LOG_LEVEL, pretty);
     const bot: Bot = await startBot(config, { logger, port: opts.port });
+    if (bot.emulator) {
+      const users = [...bot.emulator.state.users.values()].filter((u) => !u.deleted && !u.is_bot);
+      const lines = localBanner({
+        url: bot.url,
+        users: users.map((u) => ({ name: u.name, title: u.profile?.title })),
+        dataDir: config.DATABASE_URL ? null : config.INCIDENT_BOT_DATA,
+      });
+      // On stderr, so JSON logs on stdout stay one object a line.
+      process.stderr.write(`${lines.join('\n')}\n`);
+    }
     let signals = 0;
     const shutdown = (sig: string) => {
       if (++signals > 1) {
