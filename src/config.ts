@@ -218,6 +218,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       'Invalid configuration:\n  SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)',
     );
   }
+  const badSeverities = Object.entries(cfg.SEVERITY_MAP).filter(
+    ([, v]) => !Severity.safeParse(v.toUpperCase()).success,
+  );
+  if (badSeverities.length) {
+    throw new ConfigError(
+      `Invalid configuration:\n  SEVERITY_MAP: ${badSeverities.map(([k, v]) => `${k}=${v}`).join(', ')}: a label maps to P1, P2, P3 or P4`,
+      { variables: ['SEVERITY_MAP'] },
+    );
+  }
   if (cfg.STATUSPAGE_API_KEY && !cfg.STATUSPAGE_PAGE_ID) {
     throw new ConfigError('Invalid configuration:\n  STATUSPAGE_PAGE_ID: required when STATUSPAGE_API_KEY is set');
   }

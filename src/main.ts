@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
 import { localBanner } from './cli/banner.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
+import { explainStartupError } from './cli/startup-errors.js';
 import { loadConfig } from './config.js';
 import { UserFacingError } from './errors.js';
 import { createLogger } from './log.js';
@@ -28,7 +30,18 @@ program
     const config = loadConfig();
     const pretty = config.LOG_FORMAT ? config.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY);
     const logger = createLogger(config.LOG_LEVEL, pretty);
-    const bot: Bot = await startBot(config, { logger, port: opts.port });
+    const port = opts.port ?? config.PORT;
+    const firstStart = !config.DATABASE_URL && !existsSync(config.INCIDENT_BOT_DATA);
+    if (firstStart)
+      process.stderr.write(
+        `incident-bot: preparing the embedded database in ${config.INCIDENT_BOT_DATA} (first start only; about 15 s)…\n`,
+      );
+    let bot: Bot;
+    try {
+      bot = await startBot(config, { logger, port: opts.port });
+    } catch (err) {
+      throw explainStartupError(err, { port, databaseUrl: config.DATABASE_URL }) ?? err;
+    }
     if (bot.emulator) {
       const users = [...bot.emulator.state.users.values()].filter((u) => !u.deleted && !u.is_bot);
       const lines = localBanner({
