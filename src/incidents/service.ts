@@ -21,6 +21,8 @@ import {
   insertIncident,
   listEvents,
   listFollowupsOwnedBy,
+  listIncidentsBounded,
+  listLatestEvents,
   listOpenIncidents,
   updateIncident,
 } from '../store/incidents.js';
@@ -265,6 +267,17 @@ export class IncidentService {
     );
   }
 
+  /** What App Home shows `user`: each list bounded to `limit` in its query, with its total. */
+  async home(user: string, limit: number) {
+    const db = this.deps.db;
+    return {
+      mine: await listIncidentsBounded(db, 'mine', limit, user),
+      open: await listIncidentsBounded(db, 'open', limit),
+      resolved: await listIncidentsBounded(db, 'resolved', Math.min(limit, 5)),
+      followups: await listFollowupsOwnedBy(db, user, limit),
+    };
+  }
+
   /** Follow-ups owned by a person across incidents, newest first, at most `limit`, with the total. */
   followupsOwnedBy(owner: string, limit: number) {
     return listFollowupsOwnedBy(this.deps.db, owner, limit);
@@ -330,6 +343,11 @@ export class IncidentService {
 
   listOpen() {
     return listOpenIncidents(this.deps.db);
+  }
+
+  /** The newest `limit` events (oldest first) and the total count. */
+  latestEvents(id: number, limit: number) {
+    return listLatestEvents(this.deps.db, id, limit);
   }
 
   timeline(id: number) {

@@ -75,6 +75,12 @@ async function answer(
   await respond(await settled);
 }
 
+/** Rows per App Home list (the rest is "N more"); 4 lists stay under the 100-block view limit. */
+const HOME_LIST_LIMIT = 15;
+
+/** Events `/incident timeline` shows: the latest ones that fit one message. */
+const TIMELINE_LATEST = 40;
+
 export function registerIncidentCommands(deps: HandlerDeps): void {
   const { app, service, config, logger } = deps;
   const userIds = new Map<string, string>();
@@ -170,7 +176,9 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
       }
       case 'timeline': {
         const inc = await incident();
-        const [first] = renderTimeline(inc, await service.timeline(inc.id));
+        // The latest events fit one ephemeral reply; the rest are counted, not loaded.
+        const { events, total } = await service.latestEvents(inc.id, TIMELINE_LATEST);
+        const [first] = renderTimeline(inc, events, total - events.length);
         return ephemeral(first!.text, first!.blocks);
       }
       case 'runbook': {
@@ -324,7 +332,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
 
   app.event('app_home_opened', async ({ event, client }) => {
     if ((event as { tab?: string }).tab && (event as { tab?: string }).tab !== 'home') return;
-    const view = renderHome(await service.listOpen(), new Date(), await service.followupsOwnedBy(event.user, 10));
+    const view = renderHome(await service.home(event.user, HOME_LIST_LIMIT), new Date());
     await client.views.publish({ user_id: event.user, view: view as never });
   });
 

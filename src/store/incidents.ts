@@ -202,3 +202,61 @@ export async function listFollowupsOwnedBy(
     }),
   };
 }
+
+/**
+ * The newest `limit` events of an incident, oldest first, and how many it has in all: `/incident timeline` shows
+ * the latest ones and says how many earlier ones exist, without loading them.
+ */
+export async function listLatestEvents(
+  q: Queryable,
+  incidentId: number,
+  limit: number,
+): Promise<{ events: StoredEvent[]; total: number }> {
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT * FROM (
+       SELECT id, incident_id, at, actor, kind, text, data, markup, count(*) OVER () AS total
+         FROM incident_events WHERE incident_id = $1 ORDER BY id DESC LIMIT $2
+     ) latest ORDER BY id`,
+    [incidentId, limit],
+  );
+  return {
+    total: r.rows.length ? Number(r.rows[0]!.total) : 0,
+    events: r.rows.map((x) => ({
+      id: Number(x.id),
+      incidentId: Number(x.incident_id),
+      at: toDate(x.at)!,
+      actor: (x.actor as string) ?? null,
+      kind: String(x.kind),
+      text: String(x.text),
+      data: (x.data as Record<string, unknown>) ?? {},
+      markup: x.markup === 'mrkdwn' ? ('mrkdwn' as const) : null,
+    })),
+  };
+}
+
+/** Which incidents a bounded list shows (App Home). */
+export type IncidentListKind = 'open' | 'mine' | 'resolved';
+
+/**
+ * At most `limit` incidents of a kind and how many there are in all (for "N more"), bounded in the query:
+ * `open` by severity then age, `mine` (open, `user` is commander or comms lead) likewise, `resolved` newest first.
+ */
+export async function listIncidentsBounded(
+  q: Queryable,
+  kind: IncidentListKind,
+  limit: number,
+  user?: string,
+): Promise<{ rows: Incident[]; total: number }> {
+  const where =
+    kind === 'resolved'
+      ? "status = 'resolved'"
+      : kind === 'mine'
+        ? "status <> 'resolved' AND (commander = $2 OR comms_lead = $2)"
+        : "status <> 'resolved'";
+  const order = kind === 'resolved' ? 'resolved_at DESC NULLS LAST, id DESC' : 'severity, started_at';
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT *, count(*) OVER () AS total_rows FROM incidents WHERE ${where} ORDER BY ${order} LIMIT $1`,
+    kind === 'mine' ? [limit, user ?? ''] : [limit],
+  );
+  return { total: r.rows.length ? Number(r.rows[0]!.total_rows) : 0, rows: r.rows.map(rowToIncident) };
+}

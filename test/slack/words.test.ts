@@ -108,7 +108,18 @@ async function everyMessage() {
     ['announcement', renderAnnouncement(one)],
     ['list of one', renderList([one], now)],
     ['list of two', renderList([one, inc({ id: 4 })], now)],
-    ['home', renderHome([one], now, { rows: [], total: 0 })],
+    [
+      'home',
+      renderHome(
+        {
+          mine: { rows: [one], total: 3 },
+          open: { rows: [one], total: 1 },
+          resolved: { rows: [], total: 0 },
+          followups: { rows: [], total: 0 },
+        },
+        now,
+      ),
+    ],
     ['help', renderHelp()],
     ['alert fired', renderAlertChange('fired', 'KubePodCrashLooping', { namespace: 'shop', pod: 'checkout-7d9f' })],
     ['all resolved', renderAllResolved(one, 1)],

@@ -56,14 +56,23 @@ export function segmentsMrkdwn(segments: Segment[]): string {
 /** What a timeline event says, as mrkdwn. */
 export const eventMrkdwn = (e: TimelineEvent) => segmentsMrkdwn(eventSegments(e));
 
-/** `/incident timeline`: every event with time and actor, split over several messages when long. Pure. */
-export function renderTimeline(inc: Incident, events: StoredEvent[]): SlackMessage[] {
+/**
+ * `/incident timeline`: events with time and actor, split over several messages when long. `earlier` is how many
+ * older events were left out; the first message says so and where to read them. Pure.
+ */
+export function renderTimeline(inc: Incident, events: StoredEvent[], earlier = 0): SlackMessage[] {
   const lines = events.map((e) => {
     const t = e.at.toISOString().slice(11, 16);
     const who = e.actor ? ` ${e.actor.startsWith('U') ? mention(e.actor) : esc(e.actor)}` : '';
     return `\`${t}\` ${EVENT_EMOJI[e.kind] ?? '•'}${who} ${truncate(eventMrkdwn(e), 500)}`;
   });
   const blocks: Block[] = [section(`*Timeline of ${incidentRef(inc)}: ${esc(inc.title)}* (UTC)`)];
+  if (earlier > 0)
+    blocks.push(
+      context(
+        `Showing the latest ${plural(events.length, 'event')}; ${plural(earlier, 'earlier event')} not shown. All of them: \`incident-bot incidents export ${inc.id} --format json\`, or \`/incident postmortem\` for the decisions.`,
+      ),
+    );
   let cur = '';
   for (const line of lines) {
     if (cur.length + line.length + 1 > 2900) {
@@ -119,33 +128,57 @@ export function renderList(incidents: Incident[], now: Date): SlackMessage {
   return { text: plural(incidents.length, 'open incident'), blocks };
 }
 
-/** App Home tab: open incidents, then the viewer's follow-ups (at most `mine.rows`, with "N more"). */
-export function renderHome(
-  incidents: Incident[],
-  now: Date,
-  mine?: { rows: FollowUpRow[]; total: number },
-): { type: 'home'; blocks: Block[] } {
+/** A bounded list: at most the rows shown, and how many exist in all. */
+export interface Bounded<T> {
+  rows: T[];
+  total: number;
+}
+
+/** What App Home shows a person; each list bounded in its query. */
+export interface HomeData {
+  mine?: Bounded<Incident>;
+  open: Bounded<Incident>;
+  resolved?: Bounded<Incident>;
+  followups?: Bounded<FollowUpRow>;
+}
+
+const more = (list: Bounded<unknown>) =>
+  list.total > list.rows.length ? [context(`${list.total - list.rows.length} more.`)] : [];
+
+/** App Home tab: my incidents, open incidents, recently resolved, my follow-ups; each with "N more". Pure. */
+export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: Block[] } {
+  const heading = (text: string) => ({ type: 'header', text: { type: 'plain_text', text } });
   const blocks: Block[] = [
-    { type: 'header', text: { type: 'plain_text', text: 'Incidents' } },
+    heading('Incidents'),
     {
       type: 'actions',
       block_id: 'home',
       elements: [button('Declare an incident', 'home_declare', 'declare', 'primary')],
     },
-    { type: 'divider' },
   ];
-  if (!incidents.length) blocks.push(section(':sunny: No open incidents.'));
-  for (const i of incidents.slice(0, 40)) blocks.push(section(incidentLine(i, now)));
-  if (mine) {
-    blocks.push({ type: 'divider' }, { type: 'header', text: { type: 'plain_text', text: 'My follow-ups' } });
-    if (!mine.rows.length) blocks.push(context('Nothing assigned to you. `/incident followup` records one.'));
+  const list = (title: string, l: Bounded<Incident> | undefined, empty: string) => {
+    if (!l) return;
+    blocks.push({ type: 'divider' }, heading(title));
+    if (!l.rows.length) blocks.push(context(empty));
+    for (const i of l.rows) blocks.push(section(incidentLine(i, now)));
+    blocks.push(...more(l));
+  };
+  list('Mine', data.mine, 'No open incident where you are commander or comms.');
+  list('Open', data.open, ':sunny: No open incidents.');
+  list('Recently resolved', data.resolved, 'Nothing resolved yet.');
+  if (data.followups) {
+    blocks.push({ type: 'divider' }, heading('My follow-ups'));
+    if (!data.followups.rows.length) blocks.push(context('Nothing assigned to you. `/incident followup` records one.'));
     else
       blocks.push(
         section(
-          truncate(mine.rows.map((f) => `• *INC-${f.incidentId}* ${esc(truncate(f.text, 200))}`).join('\n'), 2900),
+          truncate(
+            data.followups.rows.map((f) => `• *INC-${f.incidentId}* ${esc(truncate(f.text, 200))}`).join('\n'),
+            2900,
+          ),
         ),
       );
-    if (mine.total > mine.rows.length) blocks.push(context(`${mine.total - mine.rows.length} more.`));
+    blocks.push(...more(data.followups));
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }
