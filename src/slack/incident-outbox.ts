@@ -128,7 +128,9 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     const head = `${incidentRef(inc)} · declared ${inc.severity}: `;
     const tail = ' · live status, roles and buttons in the pinned header';
     const room = 250 - head.length - tail.length;
-    return `${head}${inc.title.length > room ? `${inc.title.slice(0, room - 1)}…` : inc.title}${tail}`;
+    // No Slack entities from a typed or alert title in the topic (no <!channel> or <@U…> there).
+    const title = inc.title.replace(/[<>]/g, '');
+    return `${head}${title.length > room ? `${title.slice(0, room - 1)}…` : title}${tail}`;
   }
 
   async function setTopic(inc: Incident) {
