@@ -343,6 +343,7 @@ async function openStore(config: Config): Promise<Db> {
         config.DATABASE_URL
           ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
           : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
+        { cause: err },
       );
     },
   );

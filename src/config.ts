@@ -76,6 +76,13 @@ export const ConfigSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info')
     .describe('pino log level.'),
+  LOG_FORMAT: z
+    .enum(['pretty', 'json', ''])
+    .optional()
+    .transform((v) => v || undefined)
+    .describe(
+      'Log format: pretty (for people) or json (one object a line). Unset: pretty on a terminal, json otherwise.',
+    ),
   DATABASE_URL: url.describe('PostgreSQL URL. Unset: embedded PGlite under INCIDENT_BOT_DATA.'),
   INCIDENT_BOT_DATA: z
     .string()
@@ -134,6 +141,9 @@ export const ConfigSchema = z.object({
     'Markdown file with the status-page template used when a runbook has none (e.g. templates/default-communication.md). Unset: the built-in one.',
   ),
   STATUSPAGE_API_URL: z.string().default('https://api.statuspage.io').describe('Statuspage API base URL.'),
+  STATUSPAGE_COMPONENTS: keyValueList.describe(
+    'Service or team label value -> the status-page component customers see (its name or id), e.g. checkout=Checkout,payments=Payments. The public draft names only these.',
+  ),
   PAGERDUTY_ROUTING_KEY: optionalString.describe('PagerDuty Events API v2 routing key. Unset: no paging.'),
   PAGERDUTY_API_URL: z.string().default('https://events.pagerduty.com').describe('PagerDuty Events API base URL.'),
   INCIDENTS_CHANNEL: z
@@ -292,6 +302,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.SLACK_BOT_TOKEN && !cfg.SLACK_SIGNING_SECRET && !cfg.SLACK_APP_TOKEN) {
     throw new ConfigError(
       'Invalid configuration:\n  SLACK_SIGNING_SECRET: required when SLACK_BOT_TOKEN is set (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+  }
+  const badSeverities = Object.entries(cfg.SEVERITY_MAP).filter(
+    ([, v]) => !Severity.safeParse(v.toUpperCase()).success,
+  );
+  if (badSeverities.length) {
+    throw new ConfigError(
+      `Invalid configuration:\n  SEVERITY_MAP: ${badSeverities.map(([k, v]) => `${k}=${v}`).join(', ')}: a label maps to P1, P2, P3 or P4`,
+      { variables: ['SEVERITY_MAP'] },
     );
   }
   if (cfg.STATUSPAGE_API_KEY && !cfg.STATUSPAGE_PAGE_ID) {

@@ -22,7 +22,10 @@ export const REDACT = [
   ...SECRET_CONFIG_KEYS.map((k) => `*.${k}`),
 ];
 
-/** The process logger: JSON lines (pretty on a terminal), secrets redacted; `destination` is for tests. */
+/**
+ * The process logger, secrets redacted: pretty lines for people when `pretty` (serve passes LOG_FORMAT, else
+ * whether stdout is a terminal), JSON lines otherwise; `destination` is for tests.
+ */
 export function createLogger(
   level = process.env.LOG_LEVEL ?? 'info',
   pretty = process.stdout.isTTY,

@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type Bot, startBot } from './app.js';
 import { registerAlertCommand } from './cli/alert.js';
+import { localBanner } from './cli/banner.js';
 import { registerDiagnosticsCommand } from './cli/diagnostics.js';
 import { registerEmulatorCommand } from './cli/emulator.js';
 import { registerIncidentsCommand } from './cli/incidents.js';
 import { registerRunbooksCommand } from './cli/runbooks.js';
+import { explainStartupError } from './cli/startup-errors.js';
 import { loadConfig } from './config.js';
 import { UserFacingError } from './errors.js';
 import { createLogger } from './log.js';
@@ -32,10 +35,36 @@ program
   )
   .action(async (opts: { port?: number; resetWorkspace?: boolean }) => {
     const config = loadConfig();
-    const logger = createLogger(config.LOG_LEVEL);
+    const pretty = config.LOG_FORMAT ? config.LOG_FORMAT === 'pretty' : Boolean(process.stdout.isTTY);
+    const logger = createLogger(config.LOG_LEVEL, pretty);
     // An unexpected throw in a socket handler or a forgotten promise is logged, not a crash of every incident.
     installProcessGuards(logger);
-    const bot: Bot = await startBot(config, { logger, port: opts.port, resetWorkspace: opts.resetWorkspace });
+    const port = opts.port ?? config.PORT;
+    const firstStart = !config.DATABASE_URL && !existsSync(config.INCIDENT_BOT_DATA);
+    if (firstStart)
+      process.stderr.write(
+        `incident-bot: preparing the embedded database in ${config.INCIDENT_BOT_DATA} (first start only; about 15 s)…\n`,
+      );
+    let bot: Bot;
+    try {
+      bot = await startBot(config, { logger, port: opts.port, resetWorkspace: opts.resetWorkspace });
+    } catch (err) {
+      throw explainStartupError(err, { port, databaseUrl: config.DATABASE_URL }) ?? err;
+    }
+    if (bot.emulator) {
+      const users = [...bot.emulator.state.users.values()].filter((u) => !u.deleted && !u.is_bot);
+      const lines = localBanner({
+        url: bot.url,
+        users: users.map((u) => ({ name: u.name, title: u.profile?.title })),
+        dataDir: config.DATABASE_URL ? null : config.INCIDENT_BOT_DATA,
+        extra: [
+          `Scripts calling ${bot.url}/_emulator/* send the header X-Emulator-Token: ${bot.emulator.controlToken}`,
+          `Other Slack clients: SLACK_API_URL=${bot.emulator.apiUrl} (bot token in the log line above)`,
+        ],
+      });
+      // On stderr, so JSON logs on stdout stay one object a line.
+      process.stderr.write(`${lines.join('\n')}\n`);
+    }
     let signals = 0;
     const shutdown = (sig: string) => {
       if (++signals > 1) {

@@ -94,6 +94,7 @@ export const Notice = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('severity'), actor: z.string(), severity: Severity }),
   z.object({ kind: z.literal('role'), actor: z.string(), user: z.string(), role: IncidentRole }),
   z.object({ kind: z.literal('update'), actor: z.string(), text: z.string() }),
+  z.object({ kind: z.literal('followup'), actor: z.string(), owner: z.string(), text: z.string() }),
 ]);
 export type Notice = z.infer<typeof Notice>;
 

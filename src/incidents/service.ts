@@ -11,10 +11,14 @@ import {
   getIncidentByChannel,
   insertIncident,
   listEvents,
+  listFollowupsOwnedBy,
+  listIncidentsBounded,
+  listLatestEvents,
   listOpenIncidents,
   updateIncident,
 } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { FollowUpData } from './followups.js';
 import {
   acknowledge,
   assignRole,
@@ -31,6 +35,7 @@ import {
   setSeverity,
   setStatus,
 } from './model.js';
+import { event } from './timeline.js';
 
 /** Extension points run inside the same transaction as the change (escalation timers, status page). */
 export interface IncidentHooks {
@@ -250,6 +255,33 @@ export class IncidentService {
     );
   }
 
+  /** What App Home shows `user`: each list bounded to `limit` in its query, with its total. */
+  async home(user: string, limit: number) {
+    const db = this.deps.db;
+    return {
+      mine: await listIncidentsBounded(db, 'mine', limit, user),
+      open: await listIncidentsBounded(db, 'open', limit),
+      resolved: await listIncidentsBounded(db, 'resolved', Math.min(limit, 5)),
+      followups: await listFollowupsOwnedBy(db, user, limit),
+    };
+  }
+
+  /** Follow-ups owned by a person across incidents, newest first, at most `limit`, with the total. */
+  followupsOwnedBy(owner: string, limit: number) {
+    return listFollowupsOwnedBy(this.deps.db, owner, limit);
+  }
+
+  /** Records a follow-up (action item) with its owner, and tells the channel once. */
+  async addFollowup(id: number, text: string, owner: string, actor: string): Promise<void> {
+    const data = FollowUpData.parse({ text, owner });
+    await this.commit(async (q) => {
+      const inc = await getIncident(q, id);
+      if (!inc) throw new NotFoundError(`There is no incident INC-${id}.`);
+      await appendEvents(q, id, [event('followup', actor, this.now(), data)]);
+      await enqueue(q, notice(inc, { kind: 'followup', actor, owner: data.owner, text: data.text }));
+    });
+  }
+
   /** Records something that happened without changing the incident (clicks, diagnostics, denials). */
   async record(id: number, kind: string, actor: string | null, text: string, data: Record<string, unknown> = {}) {
     await appendEvents(this.deps.db, id, [{ kind, actor, at: this.now(), text, data }]);
@@ -299,6 +331,11 @@ export class IncidentService {
 
   listOpen() {
     return listOpenIncidents(this.deps.db);
+  }
+
+  /** The newest `limit` events (oldest first) and the total count. */
+  latestEvents(id: number, limit: number) {
+    return listLatestEvents(this.deps.db, id, limit);
   }
 
   timeline(id: number) {

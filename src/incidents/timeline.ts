@@ -34,6 +34,8 @@ export function eventSegments(e: TimelineEvent): Segment[] {
     return [{ text: 'denied ' }, { code: command.slice(0, 200) }, { text: `: ${str(d.reason) ?? ''}` }];
   if (e.kind === 'click' && command) return [{ text: 'clicked Run on ' }, { code: command.slice(0, 200) }];
   if (e.kind === 'update') return typedText(e.text);
+  if (e.kind === 'followup' && str(d.owner) && str(d.text))
+    return [{ text: 'follow-up for ' }, { user: str(d.owner)! }, { text: `: ${str(d.text)}` }];
   return [{ text: e.text }];
 }
 

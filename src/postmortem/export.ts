@@ -1,4 +1,6 @@
 import { NotFoundError, ValidationError } from '../errors.js';
+import { followupsFromEvents } from '../incidents/followups.js';
+import type { UserName } from '../incidents/markdown.js';
 import { durations, incidentRef } from '../incidents/model.js';
 import type { RunbookLookup } from '../runbooks/lookup.js';
 import type { AlertLike, TemplateLike } from '../statuspage/template.js';
@@ -19,6 +21,7 @@ export function exportIncidentJson(input: PostmortemInput) {
     alerts: input.alerts,
     timeline: input.events.map((e) => ({ at: e.at, actor: e.actor, kind: e.kind, text: e.text, data: e.data })),
     diagnostics,
+    followups: followupsFromEvents(input.events),
   };
 }
 
@@ -60,11 +63,12 @@ export async function loadExportInput(q: Queryable, id: number, opts: LoadExport
 export async function exportFromStore(
   db: Queryable,
   id: number,
-  opts: { format?: ExportFormat; runbooks?: RunbookLookup | null; now?: Date } = {},
+  opts: { format?: ExportFormat; runbooks?: RunbookLookup | null; now?: Date; userName?: UserName } = {},
 ): Promise<string> {
   const input = await loadExportInput(db, id, {
     alerts: (q, incidentId) => listAlerts(q, incidentId),
     now: opts.now ?? new Date(),
+    userName: opts.userName,
   });
   const inc = input.incident;
   const match = inc.runbookSource && inc.runbookId ? opts.runbooks?.section(inc.runbookSource, inc.runbookId) : null;

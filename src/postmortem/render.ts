@@ -1,3 +1,4 @@
+import { followupsFromEvents } from '../incidents/followups.js';
 import {
   code,
   eventMarkdown,
@@ -25,6 +26,8 @@ export interface DiagnosticRun {
   command: string;
   executor: string;
   ok: boolean;
+  /** The result in one line ("3 pods not ready", "connection refused"); null for older records. */
+  summary: string | null;
   outputSha256: string | null;
 }
 
@@ -81,7 +84,10 @@ export function diagnosticsFromEvents(events: TimelineEvent[]): DiagnosticRun[] 
       command: String(e.data.command ?? e.text),
       executor: String(e.data.executor ?? 'other'),
       ok: e.data.ok !== false,
-      outputSha256: typeof e.data.outputSha256 === 'string' ? e.data.outputSha256 : null,
+      summary:
+        typeof e.data.summary === 'string' ? e.data.summary : typeof e.data.error === 'string' ? e.data.error : null,
+      // A failed run has no output worth a hash (older rows stored the hash of the empty string).
+      outputSha256: e.data.ok !== false && typeof e.data.outputSha256 === 'string' ? e.data.outputSha256 : null,
     }));
 }
 
@@ -112,6 +118,17 @@ export function participantsOf(input: Pick<PostmortemInput, 'incident' | 'events
   return [...byId].map(
     ([id, roles]): Participant => ({ id, name: mention(id, userName).slice(1), roles: [...roles].filter(Boolean) }),
   );
+}
+
+/**
+ * Events that record a decision or a result: status, severity, roles, updates, escalations, diagnostics,
+ * status-page publishes, follow-ups. Clicks, refusals and queued work are how the decisions were made; they stay
+ * in `incidents export --format json`.
+ */
+export function isDecision(e: TimelineEvent): boolean {
+  if (e.kind === 'click' || e.kind === 'denied' || e.kind === 'postmortem') return false;
+  if (e.kind === 'statuspage') return e.data.phase !== 'queued';
+  return true;
 }
 
 function timeFmt(inc: Incident, events: TimelineEvent[]): (d: Date) => string {
@@ -259,28 +276,46 @@ export function renderPostmortem(input: PostmortemInput): string {
   if (diagnostics.length) {
     out.push(
       table(
-        ['Time (UTC)', 'Command', 'Executor', 'By', 'Result', 'Output SHA-256'],
+        ['Time (UTC)', 'Command', 'By', 'Result'],
         diagnostics.map((x) => [
           t(x.at),
           code(x.command),
-          x.executor,
           who(x.actor),
-          x.ok ? 'ok' : 'failed',
-          x.outputSha256 ?? '—',
+          `${x.ok ? 'ok' : 'failed'}${x.summary ? `: ${x.summary}` : ''}`,
         ]),
       ),
     );
   } else out.push('No diagnostics were run from Slack.');
   out.push('');
 
+  const followups = followupsFromEvents(events);
+  out.push('## Follow-ups', '');
+  if (followups.length) {
+    out.push(
+      table(
+        ['Owner', 'Action item', 'Recorded'],
+        followups.map((f) => [who(f.owner), f.text, `${t(f.at)} by ${who(f.actor)}`]),
+      ),
+    );
+  } else out.push('None recorded yet: `/incident followup @owner <text>` adds one.');
+  out.push('');
+
+  const decisions = events.filter(isDecision);
   out.push('## Timeline', '');
   out.push(
     table(
       ['Time (UTC)', 'Who', 'Event'],
-      events.map((e) => [t(e.at), e.actor ? who(e.actor) : 'bot', eventMarkdown(e, userName)]),
+      decisions.map((e) => [t(e.at), e.actor ? who(e.actor) : 'incident-bot', eventMarkdown(e, userName)]),
     ),
     '',
   );
+  if (decisions.length < events.length) {
+    const n = events.length - decisions.length;
+    out.push(
+      `_${n === 1 ? 'One click or queued step' : `${n} clicks and queued steps`} left out; \`incident-bot incidents export ${inc.id} --format json\` has every event._`,
+      '',
+    );
+  }
 
   out.push(
     `## Review${input.template?.text.trim() ? ' (from the runbook’s post-incident template)' : ''}`,

@@ -16,6 +16,8 @@ export type IncidentCommand =
   | { kind: 'statuspage'; ref: number | null }
   | { kind: 'postmortem'; ref: number | null }
   | { kind: 'list' }
+  | { kind: 'followup'; text: string; ref: null }
+  | { kind: 'followups'; ref: number | null }
   | { kind: 'error'; message: string };
 
 const SEV = /^(?:p|sev-?)([1-4])$/i;
@@ -128,6 +130,19 @@ export function parseIncidentCommand(input: string): IncidentCommand {
     case 'list':
     case 'ls':
       return { kind: 'list' };
+    case 'followup':
+    case 'follow-up':
+    case 'action':
+      if (!argText)
+        return {
+          kind: 'error',
+          message: 'A follow-up needs some text, e.g. `/incident followup @bob add an alert on queue depth`.',
+        };
+      return { kind: 'followup', text: argText, ref: null };
+    case 'followups':
+    case 'follow-ups':
+    case 'actions':
+      return { kind: 'followups', ref: trailingRef(rest).ref };
     default:
       return { kind: 'help', unknown: verbRaw };
   }

@@ -113,7 +113,9 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
         command: result.command,
         executor: result.executor,
         ok: result.ok,
-        outputSha256: result.outputSha256,
+        // The result in one line for the postmortem; no hash of an output that does not exist.
+        summary: oneLineResult(result),
+        outputSha256: result.ok && result.output ? result.outputSha256 : null,
         durationMs: result.durationMs,
         error: result.error,
       },
@@ -264,4 +266,14 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
     };
 
   return { fileHandler };
+}
+
+/** A diagnostic's result in one line: the error, else the row count or the first line of output (with a count). */
+export function oneLineResult(r: Pick<DiagnosticResult, 'ok' | 'output' | 'error' | 'rows'>): string {
+  if (!r.ok) return (r.error ?? 'failed').split('\n')[0]!.slice(0, 160);
+  const lines = r.output.split('\n').filter((l) => l.trim());
+  if (typeof r.rows === 'number') return `${r.rows} row${r.rows === 1 ? '' : 's'}`;
+  if (!lines.length) return 'no output';
+  const first = lines[0]!.trim().replace(/\s+/g, ' ').slice(0, 120);
+  return lines.length === 1 ? first : `${first} (+${lines.length - 1} more line${lines.length === 2 ? '' : 's'})`;
 }

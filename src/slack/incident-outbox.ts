@@ -124,15 +124,20 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     return h.messages.find((m) => m.user === me && isIt(m))?.ts ?? null;
   }
 
+  /** Set once: the pinned header is the live state, so the topic never changes (no "set the topic" noise). */
   function topicOf(inc: Incident): string {
-    const cmd = inc.commander ? `<@${inc.commander}>` : 'unassigned';
-    return `${inc.severity} · ${inc.status} · Commander: ${cmd} · ${incidentRef(inc)}`;
+    const head = `${incidentRef(inc)} · declared ${inc.severity}: `;
+    const tail = ' · live status, roles and buttons in the pinned header';
+    const room = 250 - head.length - tail.length;
+    // No Slack entities from a typed or alert title in the topic (no <!channel> or <@U…> there).
+    const title = inc.title.replace(/[<>]/g, '');
+    return `${head}${title.length > room ? `${title.slice(0, room - 1)}…` : title}${tail}`;
   }
 
   async function setTopic(inc: Incident) {
     const channel = channelOf(inc);
     const topic = topicOf(inc);
-    if (topics.get(channel) === topic) return;
+    if (topics.has(channel)) return;
     await slack.call('conversations.setTopic', { channel, topic });
     topics.set(channel, topic);
   }
@@ -247,7 +252,6 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
       if (!inc.headerTs || !inc.channelId) return { skipped: 'no header yet' };
       const msg = await headerMessage(inc);
       await slack.call('chat.update', { channel: inc.channelId, ts: inc.headerTs, text: msg.text, blocks: msg.blocks });
-      await setTopic(inc);
       return { ts: inc.headerTs };
     },
 

@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { parseSeverity } from '../alerts/severity.js';
 import type { Config } from '../config.js';
 import { NotFoundError, UserFacingError, ValidationError } from '../errors.js';
+import { followupsFromEvents, parseFollowUp } from '../incidents/followups.js';
 import { type Incident, incidentRef, type Severity, Status } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import { type IncidentCommand, parseIncidentCommand } from './command-parse.js';
-import { renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
+import { renderFollowups, renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
 import { declareModal, resolveModal, updateModal, viewValue } from './render/modals.js';
 import { esc } from './render/text.js';
 
@@ -73,6 +74,12 @@ async function answer(
   await ack(ephemeral(':hourglass_flowing_sand: Working on it…'));
   await respond(await settled);
 }
+
+/** Rows per App Home list (the rest is "N more"); 4 lists stay under the 100-block view limit. */
+const HOME_LIST_LIMIT = 15;
+
+/** Events `/incident timeline` shows: the latest ones that fit one message. */
+const TIMELINE_LATEST = 40;
 
 export function registerIncidentCommands(deps: HandlerDeps): void {
   const { app, service, config, logger } = deps;
@@ -169,7 +176,9 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
       }
       case 'timeline': {
         const inc = await incident();
-        const [first] = renderTimeline(inc, await service.timeline(inc.id));
+        // The latest events fit one ephemeral reply; the rest are counted, not loaded.
+        const { events, total } = await service.latestEvents(inc.id, TIMELINE_LATEST);
+        const [first] = renderTimeline(inc, events, total - events.length);
         return ephemeral(first!.text, first!.blocks);
       }
       case 'runbook': {
@@ -182,6 +191,20 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
       }
       case 'list': {
         const m = renderList(await service.listOpen(), new Date());
+        return ephemeral(m.text, m.blocks);
+      }
+      case 'followup': {
+        const inc = await incident();
+        const f = parseFollowUp(cmd.text, user);
+        const owner = f.ownerName ? await resolveUser(`@${f.ownerName}`) : f.owner;
+        if (!f.text)
+          return ephemeral(':warning: Say what should be done, e.g. `/incident followup @bob add an alert`.');
+        await service.addFollowup(inc.id, f.text, owner, user);
+        return ephemeral(`Follow-up recorded for <@${owner}> on ${incidentRef(inc)}.`);
+      }
+      case 'followups': {
+        const inc = await incident();
+        const m = renderFollowups(inc, followupsFromEvents(await service.timeline(inc.id)));
         return ephemeral(m.text, m.blocks);
       }
       case 'timers':
@@ -321,7 +344,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     // Slack redelivers (X-Slack-Retry-Num) an event whose ack it missed; Bolt acked the first on arrival, so that
     // one is already being handled: publishing again would be a second action.
     if (context.retryNum) return;
-    const view = renderHome(await service.listOpen(), new Date());
+    const view = renderHome(await service.home(event.user, HOME_LIST_LIMIT), new Date());
     await client.views.publish({ user_id: event.user, view: view as never });
   });
 

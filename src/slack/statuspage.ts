@@ -12,6 +12,7 @@ import {
   enqueueStatusUpdate,
   IMPACT_BY_SEVERITY,
   renderCommunication,
+  resolveComponents,
 } from '../statuspage/index.js';
 import {
   STATUSPAGE_OFFER_OP,
@@ -26,6 +27,7 @@ import { errorReply, type Reply, type SlackExtensions } from './incident.js';
 import { viewValue } from './render/modals.js';
 import { composeModal, previewModal, renderStatuspageOffer, renderStatuspageOutcome } from './render/statuspage.js';
 import type { SlackMessage } from './render/text.js';
+import { createUserNames } from './user-names.js';
 
 export interface StatuspageSlackDeps {
   app: App;
@@ -43,32 +45,41 @@ export interface StatuspageSlackDeps {
   channelByName: (name: string) => Promise<string>;
   /** Admins from the roles file may publish too. */
   isAdmin?: (userId: string) => Promise<boolean>;
+  /** People's names for the postmortem, cached (default: users.info through `app.client`). */
+  userNames?: ReturnType<typeof createUserNames>;
 }
 
+/** The public draft: the template filled with public values only (statuspage/public.ts). */
 async function render(deps: StatuspageSlackDeps, inc: Incident, values: Record<string, string> = {}) {
+  const alerts = await listAlerts(deps.db, inc.id);
   return renderCommunication(deps.statuspage.templateFor(inc), {
     incident: inc,
-    events: await deps.service.timeline(inc.id),
-    alerts: await listAlerts(deps.db, inc.id),
+    alerts,
     now: new Date(),
     values,
+    components: deps.statuspage.publicComponents(inc, alerts),
   });
 }
 
-/** Step 1 of the dialog, with what the template still needs and the provider's components. */
+/** Step 1 of the dialog: what the template still needs, and the provider's components with the mapped ones chosen. */
 async function openCompose(deps: StatuspageSlackDeps, inc: Incident, status: Status) {
+  const alerts = await listAlerts(deps.db, inc.id);
   const rendered = await render(deps, inc);
   const provider = deps.statuspage.provider;
   const components = (await provider.components?.().catch(() => [])) ?? [];
+  const mapped = resolveComponents(deps.statuspage.publicComponents(inc, alerts), components);
   return composeModal(inc, status, {
     providerName: provider.name,
     components,
+    selected: mapped.found.map((c) => c.id),
+    unknownComponents: mapped.unknown,
     missing: rendered.missing,
     prompts: rendered.prompts,
   });
 }
 
-export function registerStatuspage(deps: StatuspageSlackDeps) {
+export function registerStatuspage(deps_: StatuspageSlackDeps) {
+  const deps = { ...deps_, userNames: deps_.userNames ?? createUserNames(deps_.app.client as never, deps_.logger) };
   const { app, service, logger } = deps;
 
   const mayPublish = async (inc: Incident, user: string) => {
@@ -144,16 +155,18 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
     const meta = {
       incidentId,
       status,
+      title: rendered.title,
       components: selected.map((c) => ({
         ...c,
-        status: compStatus.success ? compStatus.data : 'degraded_performance',
+        status: compStatus.success ? compStatus.data : ('degraded_performance' as const),
       })),
     };
     await ack({ response_action: 'update', view: previewModal(inc, rendered.text, meta) as never });
   });
 
   app.view('statuspage_publish', async ({ ack, view, body }) => {
-    const body_ = viewValue(view.state.values as Record<string, Record<string, unknown>>, 'body')?.trim() ?? '';
+    const state = view.state.values as Record<string, Record<string, unknown>>;
+    const body_ = viewValue(state, 'body')?.trim() ?? '';
     if (!body_) {
       await ack({ response_action: 'errors', errors: { body: 'The update needs some text.' } });
       return;
@@ -161,8 +174,10 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
     const meta = JSON.parse(view.private_metadata) as {
       incidentId: number;
       status: Status;
+      title?: string;
       components: { id: string; name: string; status: ComponentStatus }[];
     };
+    const title = viewValue(state, 'title')?.trim() || meta.title;
     const user = body.user.id;
     try {
       const inc = await service.get(meta.incidentId);
@@ -174,7 +189,7 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
           {
             incidentRef: incidentRef(inc),
             existingId: inc.statuspageIncidentId,
-            title: inc.title,
+            title: title || inc.title,
             status: meta.status,
             body: body_,
             components: meta.components,
@@ -215,9 +230,10 @@ export function registerStatuspage(deps: StatuspageSlackDeps) {
   return { handlers };
 }
 
-/** Renders the postmortem draft and posts it as a Markdown file in the channel. */
+/** Renders the postmortem draft, with people's names, and posts it as a Markdown file in the channel. */
 async function postPostmortem(deps: StatuspageSlackDeps, inc: Incident, channel: string) {
-  const md = await exportFromStore(deps.db, inc.id, { runbooks: deps.runbooks });
+  const userName = await deps.userNames!.forIdsIn(inc, await deps.service.timeline(inc.id));
+  const md = await exportFromStore(deps.db, inc.id, { runbooks: deps.runbooks, userName });
   await deps.app.client.filesUploadV2({
     channel_id: inc.channelId ?? channel,
     content: md,

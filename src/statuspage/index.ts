@@ -7,6 +7,7 @@ import type { Component, StatusPageProvider } from './provider.js';
 export * from './atlassian.js';
 export * from './log-provider.js';
 export * from './provider.js';
+export * from './public.js';
 export * from './publish.js';
 export * from './reminders.js';
 export * from './template.js';

@@ -8,8 +8,9 @@ import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { createStatusPageProvider } from './index.js';
 import { type StatusPageProvider, StatuspageError } from './provider.js';
+import { mappedComponents } from './public.js';
 import { deliverStatusUpdate, STATUSPAGE_PUBLISH_OP } from './publish.js';
-import type { TemplateLike } from './template.js';
+import type { AlertLike, TemplateLike } from './template.js';
 import { loadTemplateFile } from './template-file.js';
 
 /** Outbox op: offer to update the status page after the incident's status changed (payload StatuspageOffer). */
@@ -49,6 +50,8 @@ export interface Statuspage {
   fallbackTemplate: TemplateLike | null;
   /** The communication template for an incident: the runbook's, else COMMUNICATION_TEMPLATE, else null (built-in). */
   templateFor(inc: Incident): TemplateLike | null;
+  /** The public component names STATUSPAGE_COMPONENTS gives this incident's service/team labels. */
+  publicComponents(inc: Incident, alerts: readonly AlertLike[]): string[];
   /** After a status change on a public incident: offer the matching update. */
   hook: IncidentHooks;
   /** Outbox handlers this domain owns (publishing). */
@@ -57,7 +60,7 @@ export interface Statuspage {
 
 /**
  * The status page, set up from STATUSPAGE_API_KEY / STATUSPAGE_PAGE_ID / STATUSPAGE_API_URL (Atlassian
- * Statuspage, else a provider that only logs) and COMMUNICATION_TEMPLATE. Throws ConfigError when a
+ * Statuspage, else a provider that only logs), STATUSPAGE_COMPONENTS and COMMUNICATION_TEMPLATE. Throws ConfigError when a
  * key is set without a page id, and the template file's errors when it cannot be read.
  */
 export async function createStatuspage(deps: StatuspageDeps): Promise<Statuspage> {
@@ -68,6 +71,12 @@ export async function createStatuspage(deps: StatuspageDeps): Promise<Statuspage
     pageId: config.STATUSPAGE_PAGE_ID,
     apiUrl: config.STATUSPAGE_API_URL,
     logger: deps.logger.child({ component: 'statuspage' }),
+    // Without a real status page (local mode), the mapped components are the ones offered, by name.
+    components: [...new Set(Object.values(config.STATUSPAGE_COMPONENTS))].map((name) => ({
+      id: name,
+      name,
+      status: 'operational' as const,
+    })),
   });
   const fallbackTemplate = config.COMMUNICATION_TEMPLATE ? await loadTemplateFile(config.COMMUNICATION_TEMPLATE) : null;
 
@@ -132,6 +141,7 @@ export async function createStatuspage(deps: StatuspageDeps): Promise<Statuspage
     fallbackTemplate,
     templateFor: (inc) =>
       deps.service.currentRunbook(inc)?.document.templates.communication ?? fallbackTemplate ?? null,
+    publicComponents: (inc, alerts) => mappedComponents(inc, alerts, config.STATUSPAGE_COMPONENTS),
     hook,
     handlers: { [STATUSPAGE_PUBLISH_OP]: publish },
   };

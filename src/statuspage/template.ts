@@ -9,6 +9,7 @@ import {
 } from '../incidents/markdown.js';
 import { durations, type Incident, incidentRef, minutesBetween } from '../incidents/model.js';
 import type { TimelineEvent } from '../incidents/timeline.js';
+import { publicValues } from './public.js';
 
 /**
  * Fills a runbook's communication template from an incident. Pure: no clock, no I/O.
@@ -47,10 +48,14 @@ export interface CommunicationContext {
   /** Answers from the modal (or any override), keyed by field key; blank answers count as missing. */
   values?: Record<string, string | null | undefined>;
   userName?: UserName;
+  /** Public component names from STATUSPAGE_COMPONENTS (see public.ts); the status-page draft names only these. */
+  components?: readonly string[];
 }
 
 export interface RenderedCommunication {
   text: string;
+  /** The public incident name (renderCommunication only; fillTemplate leaves the `title` value). */
+  title: string;
   /** Every field found in the template: its filled value, the template's literal value, or null. */
   fields: Record<string, string | null>;
   /** Field keys still unknown, in template order: ask these in the modal. */
@@ -59,22 +64,21 @@ export interface RenderedCommunication {
   prompts: Record<string, string>;
 }
 
-/** Shipped when a runbook has no communication template; same text as templates/default-communication.md. */
+/**
+ * Shipped when a runbook has no communication template; same text as templates/default-communication.md. Public
+ * fields only: the incident name is published separately, so the body starts with what customers need.
+ */
 export const DEFAULT_COMMUNICATION_TEMPLATE: TemplateLike = {
   line: 0,
-  fields: ['title', 'service', 'severity', 'status', 'affected', 'customers', 'started', 'eta', 'update'],
-  text: `{{title}}
-
-Service: {{service}}
-Severity: {{severity}}
+  fields: ['affected', 'customers', 'status', 'started', 'eta', 'update'],
+  text: `Affected: {{affected}}
+Customer impact: {{customers}}
 Status: {{status}}
-Affected components: [Which components or features are affected]
-Customer impact: [Who is affected and how]
 Started: {{started}}
-Next update / ETA: [When to expect the next update or the fix]
+Next update: [When to expect the next update or the fix]
 
 Update ({{update_time}} UTC):
-[1-2 sentences: what is happening and what we are doing]
+[1-2 sentences for customers: what they see and what we are doing about it]
 `,
 };
 
@@ -502,13 +506,17 @@ export function fillTemplate(
     if (result[f.key] === null && !missing.includes(f.key)) missing.push(f.key);
     if (!(f.key in prompts)) prompts[f.key] = f.hint;
   }
-  return { text: out.join('\n'), fields: result, missing, prompts };
+  return { text: out.join('\n'), title: known.title ?? '', fields: result, missing, prompts };
 }
 
-/** The communication text for an incident: the runbook's template, else the shipped default. */
+/**
+ * The public status-page draft for an incident: the runbook's template, else the shipped default, filled with
+ * public values only (publicValues: mapped components, impact in words, status and times). What stays unknown is
+ * asked in the modal.
+ */
 export function renderCommunication(template: TemplateLike | null, ctx: CommunicationContext): RenderedCommunication {
   const t = template?.text.trim() ? template : DEFAULT_COMMUNICATION_TEMPLATE;
-  return fillTemplate(t.text, knownValues(ctx));
+  return fillTemplate(t.text, publicValues(ctx));
 }
 
 /** The fields a template asks for, for building a modal without rendering. */

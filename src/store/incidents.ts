@@ -160,3 +160,103 @@ export async function listEvents(q: Queryable, incidentId: number): Promise<Stor
     markup: x.markup === 'mrkdwn' ? 'mrkdwn' : null,
   }));
 }
+
+/** A follow-up row across incidents, newest first, for App Home ("my follow-ups"). */
+export interface FollowUpRow {
+  incidentId: number;
+  incidentTitle: string;
+  at: Date;
+  actor: string | null;
+  owner: string;
+  text: string;
+}
+
+/**
+ * Follow-ups owned by `owner` (a Slack user id), newest first: at most `limit` rows, and how many there are in
+ * all, so a list can say "N more" without loading them.
+ */
+export async function listFollowupsOwnedBy(
+  q: Queryable,
+  owner: string,
+  limit: number,
+): Promise<{ rows: FollowUpRow[]; total: number }> {
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT e.incident_id, i.title, e.at, e.actor, e.data, count(*) OVER () AS total
+       FROM incident_events e JOIN incidents i ON i.id = e.incident_id
+      WHERE e.kind = 'followup' AND e.data->>'owner' = $1
+      ORDER BY e.id DESC LIMIT $2`,
+    [owner, limit],
+  );
+  return {
+    total: r.rows.length ? Number(r.rows[0]!.total) : 0,
+    rows: r.rows.map((x) => {
+      const d = (x.data as Record<string, unknown>) ?? {};
+      return {
+        incidentId: Number(x.incident_id),
+        incidentTitle: String(x.title),
+        at: toDate(x.at)!,
+        actor: (x.actor as string) ?? null,
+        owner: String(d.owner ?? owner),
+        text: String(d.text ?? ''),
+      };
+    }),
+  };
+}
+
+/**
+ * The newest `limit` events of an incident, oldest first, and how many it has in all: `/incident timeline` shows
+ * the latest ones and says how many earlier ones exist, without loading them.
+ */
+export async function listLatestEvents(
+  q: Queryable,
+  incidentId: number,
+  limit: number,
+): Promise<{ events: StoredEvent[]; total: number }> {
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT * FROM (
+       SELECT id, incident_id, at, actor, kind, text, data, markup, count(*) OVER () AS total
+         FROM incident_events WHERE incident_id = $1 ORDER BY id DESC LIMIT $2
+     ) latest ORDER BY id`,
+    [incidentId, limit],
+  );
+  return {
+    total: r.rows.length ? Number(r.rows[0]!.total) : 0,
+    events: r.rows.map((x) => ({
+      id: Number(x.id),
+      incidentId: Number(x.incident_id),
+      at: toDate(x.at)!,
+      actor: (x.actor as string) ?? null,
+      kind: String(x.kind),
+      text: String(x.text),
+      data: (x.data as Record<string, unknown>) ?? {},
+      markup: x.markup === 'mrkdwn' ? ('mrkdwn' as const) : null,
+    })),
+  };
+}
+
+/** Which incidents a bounded list shows (App Home). */
+export type IncidentListKind = 'open' | 'mine' | 'resolved';
+
+/**
+ * At most `limit` incidents of a kind and how many there are in all (for "N more"), bounded in the query:
+ * `open` by severity then age, `mine` (open, `user` is commander or comms lead) likewise, `resolved` newest first.
+ */
+export async function listIncidentsBounded(
+  q: Queryable,
+  kind: IncidentListKind,
+  limit: number,
+  user?: string,
+): Promise<{ rows: Incident[]; total: number }> {
+  const where =
+    kind === 'resolved'
+      ? "status = 'resolved'"
+      : kind === 'mine'
+        ? "status <> 'resolved' AND (commander = $2 OR comms_lead = $2)"
+        : "status <> 'resolved'";
+  const order = kind === 'resolved' ? 'resolved_at DESC NULLS LAST, id DESC' : 'severity, started_at';
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT *, count(*) OVER () AS total_rows FROM incidents WHERE ${where} ORDER BY ${order} LIMIT $1`,
+    kind === 'mine' ? [limit, user ?? ''] : [limit],
+  );
+  return { total: r.rows.length ? Number(r.rows[0]!.total_rows) : 0, rows: r.rows.map(rowToIncident) };
+}

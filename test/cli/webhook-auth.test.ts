@@ -41,9 +41,7 @@ describe('rt-07: the alert webhook is authenticated by default', () => {
   it('ALERT_WEBHOOK_AUTH=none starts, with a warning at start', async () => {
     const s = startServe({ ...SLACK, ALERT_WEBHOOK_TOKEN: '', ALERT_WEBHOOK_AUTH: 'none' });
     await s.url;
-    expect(s.output()).toMatch(
-      /"level":40.*ALERT_WEBHOOK_AUTH=none: \/alerts\/\* accepts alerts from anyone/,
-    );
+    expect(s.output()).toMatch(/"level":40.*ALERT_WEBHOOK_AUTH=none: \/alerts\/\* accepts alerts from anyone/);
     s.child.kill('SIGTERM');
     await s.exited;
     s.cleanup();

@@ -44,7 +44,9 @@ describe.each(backendTransports)('incident flow on %s over %s', (backend: Backen
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
     const ch = t.emulator.channel(`inc-${day}-api-is-down`);
     expect(ch.members).toEqual(expect.arrayContaining(['U0ALICE']));
-    expect(ch.topic.value).toMatch(/P1 · investigating/);
+    expect(ch.topic.value).toBe(
+      'INC-1 · declared P1: API is down · live status, roles and buttons in the pinned header',
+    );
     const [header] = ch.messages();
     expect(blockText(header!.blocks)).toContain('INC-1: API is down');
     expect(actionIds(header!.blocks)).toEqual([
@@ -54,6 +56,13 @@ describe.each(backendTransports)('incident flow on %s over %s', (backend: Backen
       'incident_resolve',
     ]);
     expect(ch.pins.map((m) => m.ts)).toEqual([header!.ts]);
+    // The README's first command shows the shipped general triage procedure, with Run buttons and its clock.
+    const runbook = ch.messages().find((m) => m.text.startsWith('Runbook:'));
+    expect(runbook?.text).toBe('Runbook: P1: General triage');
+    expect(blockText(runbook!.blocks)).toContain('general procedure');
+    expect(blockText(runbook!.blocks)).toContain('Acknowledge within 5 min');
+    expect(actionIds(runbook!.blocks).filter((a) => a === 'diag_run').length).toBeGreaterThanOrEqual(4);
+    expect((await t.bot.service.get(1)).runbookSource).toBe('general-triage.md');
     const announce = t.emulator.channel('incidents').messages().at(-1)!;
     expect(announce.text).toContain('INC-1 P1: API is down');
     expect(blockText(announce.blocks)).toContain(`<#${ch.id}>`);

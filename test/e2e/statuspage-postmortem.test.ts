@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import nock from 'nock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../src/store/db.js';
 import { eventually, startTestBot, type TestBot } from '../helpers/bot.js';
@@ -146,5 +147,174 @@ describe.each(backends)('status page and postmortem on %s', (backend) => {
     const text = JSON.stringify(preview.blocks);
     expect(text).toContain('ACME Cloud status');
     expect(text).toContain('eu-west-1');
+  });
+});
+
+describe('the public status-page draft of an alert incident', () => {
+  const API = 'https://statuspage.e2e.example';
+  const PAGE = 'pg7kq2lx';
+  // GET /v1/pages/{page_id}/components as Statuspage answers it (a group and its children).
+  const components = [
+    {
+      id: 'grp_web',
+      page_id: PAGE,
+      group_id: null,
+      name: 'Web',
+      description: null,
+      status: 'operational',
+      position: 1,
+      showcase: true,
+      only_show_if_degraded: false,
+      automation_email: `component+grp_web@notifications.statuspage.io`,
+      group: true,
+      components: ['cmp_store', 'cmp_search'],
+      created_at: '2026-01-05T10:00:00.000Z',
+      updated_at: '2026-11-01T10:00:00.000Z',
+      start_date: null,
+    },
+    ...[
+      ['cmp_store', 'Online store'],
+      ['cmp_search', 'Search'],
+    ].map(([id, name], i) => ({
+      id,
+      page_id: PAGE,
+      group_id: 'grp_web',
+      name,
+      description: null,
+      status: 'operational',
+      position: i + 2,
+      showcase: true,
+      only_show_if_degraded: false,
+      automation_email: `component+${id}@notifications.statuspage.io`,
+      group: false,
+      created_at: '2026-01-05T10:00:00.000Z',
+      updated_at: '2026-11-01T10:00:00.000Z',
+      start_date: '2026-01-05',
+    })),
+  ];
+  let t: TestBot;
+  afterEach(async () => {
+    await t?.close();
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+
+  it('names only mapped components, and publishes exactly the preview', async () => {
+    nock.disableNetConnect();
+    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+    nock(API).get(`/v1/pages/${PAGE}/components`).times(5).reply(200, components);
+    let published: { incident: Record<string, unknown> } | undefined;
+    nock(API)
+      .post(`/v1/pages/${PAGE}/incidents`, (b) => {
+        published = b;
+        return true;
+      })
+      .reply(201, {
+        id: 'sp_inc1',
+        page_id: PAGE,
+        name: 'Online store: service disruption',
+        status: 'investigating',
+        impact: 'critical',
+        shortlink: 'https://stspg.io/sp_inc1',
+        created_at: '2026-11-23T03:05:00.000Z',
+        incident_updates: [{ id: 'upd1', status: 'investigating', body: 'x', incident_id: 'sp_inc1' }],
+        components: [{ ...components[1], status: 'major_outage' }],
+      });
+    const mapping = { shop: 'Online store' };
+    t = await startTestBot(backends.at(-1)!, {
+      STATUSPAGE_API_KEY: 'e2e-key',
+      STATUSPAGE_PAGE_ID: PAGE,
+      STATUSPAGE_API_URL: API,
+      STATUSPAGE_COMPONENTS: 'shop=Online store',
+    });
+    const payload = JSON.parse(readFileSync('examples/alert-crashloop.json', 'utf8'));
+    await t.alert(payload);
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    const alice = t.emulator.as('alice').in(inc.channelId!);
+    await alice.slash('/incident', 'ack');
+    await alice.slash('/incident', 'statuspage');
+    const compose = alice.openViews().at(-1)!;
+    expect(JSON.stringify(compose.blocks)).toContain(
+      '"initial_options":[{"text":{"type":"plain_text","text":"Online store"',
+    );
+    await alice.submitView('statuspage_compose', {
+      'f:eta': { value: { type: 'plain_text_input', value: 'within 30 minutes' } },
+      'f:update': { value: { type: 'plain_text_input', value: 'Orders cannot be placed; we are restoring service.' } },
+    });
+    const preview = await t.emulator.waitFor(() =>
+      alice.openViews().find((v) => v.callback_id === 'statuspage_publish'),
+    );
+    const shown = JSON.stringify(preview.blocks);
+    // Every label and annotation value of the alert, unless it is a public component name, stays private.
+    const a = payload.alerts[0];
+    const internal = [...Object.values(a.labels), ...Object.values(payload.commonLabels), a.fingerprint, 'P1'].filter(
+      (v) => !Object.values(mapping).includes(v as string),
+    ) as string[];
+    for (const v of new Set(internal)) expect(shown.toLowerCase(), v).not.toContain(v.toLowerCase());
+    expect(shown).not.toContain(payload.commonAnnotations.summary);
+    expect(shown).toContain('Online store: service disruption');
+    expect(shown).toContain('Customers cannot use Online store.');
+    expect(shown).toContain('Online store: major outage');
+    await alice.submitView('statuspage_publish');
+    await eventually(async () => expect((await t.bot.service.get(1)).statuspageIncidentId).toBe('sp_inc1'));
+    expect(published?.incident).toMatchObject({
+      name: 'Online store: service disruption',
+      status: 'investigating',
+      component_ids: ['cmp_store'],
+      components: { cmp_store: 'major_outage' },
+    });
+    const body = String(published?.incident.body);
+    for (const v of new Set(internal)) expect(body.toLowerCase(), v).not.toContain(v.toLowerCase());
+    expect(body).toContain('Orders cannot be placed');
+  });
+});
+
+describe('a postmortem worth keeping', () => {
+  let t: TestBot;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('uses names, clean Markdown, decisions only, and lists follow-ups everywhere', async () => {
+    t = await startTestBot(backends.at(-1)!);
+    const alice = t.emulator.as('alice');
+    await alice.slash('/incident', 'declare P2 Search returns errors');
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    const inCh = alice.in(inc.channelId!);
+    const say = async (text: string) => JSON.stringify((await inCh.slash('/incident', text)).body);
+    await say('ack');
+    await say('assign @bob comms');
+    await say('update Restarted <pod> with <@U0BOB>; errors & timeouts dropping');
+    expect(await say('followup @bob add an alert on search error ratio')).toContain('Follow-up recorded for <@U0BOB>');
+    expect(await say('followup write the load-test plan')).toContain('Follow-up recorded for <@U0ALICE>');
+    expect(await say('followups')).toContain('2 follow-ups on INC-1');
+    await say('resolve Restarted the search pods');
+    await t.settle();
+    await say('postmortem');
+    const msg = await t.emulator.waitFor(() =>
+      t.emulator
+        .channel(inc.channelId!)
+        .messages()
+        .find((m) => (m as { files?: unknown[] }).files?.length),
+    );
+    const fileId = (msg as unknown as { files: { id: string }[] }).files[0]!.id;
+    const md = String(t.emulator.state.files.get(fileId)!.content);
+    expect(md).not.toMatch(/<@[UW]/);
+    expect(md).not.toMatch(/&(lt|gt|amp);/);
+    expect(md).not.toMatch(/@U0[A-Z]+/);
+    expect(md).toContain('@alice');
+    expect(md).toContain('Restarted <pod> with @bob; errors & timeouts dropping');
+    expect(md).toMatch(/\| @bob \| add an alert on search error ratio \|/);
+    expect(md).toMatch(/\| @alice \| write the load-test plan \|/);
+    expect(md).not.toContain('clicked');
+    // App Home lists bob's follow-up.
+    const bob = t.emulator.as('bob');
+    await bob.openHome();
+    const home = await t.emulator.waitFor(() => bob.home());
+    expect(JSON.stringify(home)).toContain('My follow-ups');
+    expect(JSON.stringify(home)).toContain('add an alert on search error ratio');
+    expect(JSON.stringify(home)).not.toContain('write the load-test plan');
   });
 });

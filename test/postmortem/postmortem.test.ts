@@ -62,7 +62,9 @@ function scripted(): { incident: Incident; events: TimelineEvent[] } {
       command: 'rate(http_requests_total{code=~"5.."}[5m])',
       executor: 'prometheus',
       ok: false,
-      outputSha256: null,
+      summary: 'Prometheus answered HTTP 503',
+      // Older rows stored the hash of the empty output of a failed run; it is never shown.
+      outputSha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     },
   });
   apply(setStatus(inc, 'identified', 'U0ALICE', at(10)));
@@ -108,13 +110,16 @@ describe('postmortem draft', () => {
     expect(md).toContain(
       '| HighErrorRate | critical | resolved | 2026-11-23 03:00 UTC | 2026-11-23 03:35 UTC | service=checkout |',
     );
-    expect(md).toContain(`| 03:06 | \`kubectl get pods -n checkout\` | kubernetes | @alice | ok | ${SHA} |`);
-    expect(md).toContain('| 03:08 | `rate(http_requests_total{code=~"5.."}[5m])` | prometheus | @bob | failed | — |');
+    expect(md).toContain('| 03:06 | `kubectl get pods -n checkout` | @alice | ok |');
+    expect(md).toContain(
+      '| 03:08 | `rate(http_requests_total{code=~"5.."}[5m])` | @bob | failed: Prometheus answered HTTP 503 |',
+    );
+    expect(md).not.toContain('e3b0c442');
   });
 
   it('writes the full timeline with UTC times, names for mentions and escaped pipes', () => {
     const tl = md.slice(md.indexOf('## Timeline'), md.indexOf('## Review'));
-    expect(tl).toContain('| 03:00 | bot | Declared P1: Checkout API is down |');
+    expect(tl).toContain('| 03:00 | incident-bot | Declared P1: Checkout API is down |');
     expect(tl).toContain('| 03:04 | @alice | Acknowledged |');
     expect(tl).toContain('| 03:04 | @alice | @alice is commander |');
     expect(tl).toContain('| 03:10 | @alice | Status investigating → identified |');
@@ -141,7 +146,15 @@ describe('postmortem draft', () => {
     const json = JSON.parse(
       exportIncident({ incident, events, alerts, template: null, now: at(60), userName }, 'json'),
     );
-    expect(Object.keys(json)).toEqual(['incident', 'durations', 'participants', 'alerts', 'timeline', 'diagnostics']);
+    expect(Object.keys(json)).toEqual([
+      'incident',
+      'durations',
+      'participants',
+      'alerts',
+      'timeline',
+      'diagnostics',
+      'followups',
+    ]);
     expect(json.durations).toEqual({ toAcknowledge: 4, toMitigate: 30, toResolve: 42 });
     expect(json.incident).toMatchObject({ ref: 'INC-7', startedAt: '2026-11-23T03:00:00.000Z', status: 'resolved' });
     expect(json.participants[0]).toEqual({
@@ -154,6 +167,42 @@ describe('postmortem draft', () => {
       expect.objectContaining({ command: 'kubectl get pods -n checkout', ok: true, outputSha256: SHA }),
       expect.objectContaining({ executor: 'prometheus', ok: false, outputSha256: null }),
     ]);
+  });
+
+  it('keeps clicks and queued steps out of the timeline, says so, and lists follow-ups with owners', () => {
+    const more = [
+      ...events,
+      {
+        kind: 'click',
+        actor: 'U0BOB',
+        at: at(20),
+        text: 'clicked statuspage',
+        data: { actionId: 'incident_statuspage' },
+      },
+      {
+        kind: 'statuspage',
+        actor: 'U0BOB',
+        at: at(21),
+        text: 'queued',
+        data: { phase: 'queued', status: 'identified' },
+      },
+      {
+        kind: 'followup',
+        actor: 'U0ALICE',
+        at: at(50),
+        text: '',
+        data: { owner: 'U0BOB', text: 'Alert on 5xx ratio' },
+      },
+    ];
+    const out = renderPostmortem({ incident, events: more, alerts, template: null, now: at(60), userName });
+    const tl = out.slice(out.indexOf('## Timeline'), out.indexOf('## Review'));
+    expect(tl).not.toContain('clicked');
+    expect(tl).not.toContain('| queued |');
+    expect(tl).toContain('2 clicks and queued steps left out');
+    expect(tl).toContain('| 03:50 | @alice | follow-up for @bob: Alert on 5xx ratio |');
+    expect(out).toContain(
+      '## Follow-ups\n\n| Owner | Action item | Recorded |\n|---|---|---|\n| @bob | Alert on 5xx ratio | 03:50 by @alice |',
+    );
   });
 });
 

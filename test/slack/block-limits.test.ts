@@ -140,7 +140,8 @@ describe('Block Kit builders stay within Slack limits with their longest realist
     expectValid(renderAnnouncement(incident()).blocks);
     const many = Array.from({ length: 300 }, (_, i) => incident({ id: i }));
     expectValid(renderList(many, now).blocks);
-    expectValid(renderHome(many, now).blocks, 100);
+    const all = { rows: many, total: many.length };
+    expectValid(renderHome({ mine: all, open: all, resolved: all }, now).blocks, 100);
     expectValid(renderHelp(nasty(2000)).blocks);
     const labels = { namespace: nasty(4096), service: nasty(4096), pod: nasty(4096), instance: nasty(4096) };
     expectValid(renderAlertChange('fired', nasty(4096), labels).blocks);

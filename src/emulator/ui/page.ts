@@ -28,6 +28,7 @@ pre{background:#f8f8f8;border:1px solid #e2e2e2;border-radius:4px;padding:6px;wh
 blockquote{margin:0;border-left:3px solid #ddd;padding-left:8px}.mention{background:#e8f5fa;color:#1264a3;border-radius:3px;padding:0 2px}
 .attachment{border-left:4px solid #ddd;padding-left:8px;margin:4px 0}.reaction{border:1px solid #ddd;border-radius:10px;padding:0 6px;margin-right:4px;font-size:12px}
 .topic{font-size:13px}.bookmarks{font-size:12px}.unsupported{color:#a00;font-size:12px}
+@media (max-width:700px){body{flex-direction:column;height:100dvh}#side{width:100%;padding:6px 0;flex-direction:row;flex-wrap:wrap;align-items:center;gap:4px}#side h1{display:none}#user{margin:0 8px}#side-list{width:100%;overflow-x:auto}.channels{display:flex;white-space:nowrap}.channels a{padding:4px 10px}.b-fields{grid-template-columns:1fr}#composer input{min-width:0}}
 #composer{display:flex;gap:8px;padding:10px 16px;border-top:1px solid #ddd}#compose{flex:1;padding:8px;font:inherit;border:1px solid #bbb;border-radius:6px}
 #status{padding:0 16px 6px;font-size:12px;color:#555;min-height:18px}
 .overlay{position:fixed;inset:0;background:rgba(0,0,0,.4);display:flex;align-items:center;justify-content:center}

@@ -1,7 +1,8 @@
+import type { FollowUp } from '../../incidents/followups.js';
 import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
 import { eventSegments, type Segment, type TimelineEvent } from '../../incidents/timeline.js';
-import type { StoredEvent } from '../../store/incidents.js';
+import type { FollowUpRow, StoredEvent } from '../../store/incidents.js';
 import { compactDuration, shortMinutes } from '../../time-phrases.js';
 import {
   type Block,
@@ -55,14 +56,23 @@ export function segmentsMrkdwn(segments: Segment[]): string {
 /** What a timeline event says, as mrkdwn. */
 export const eventMrkdwn = (e: TimelineEvent) => segmentsMrkdwn(eventSegments(e));
 
-/** `/incident timeline`: every event with time and actor, split over several messages when long. Pure. */
-export function renderTimeline(inc: Incident, events: StoredEvent[]): SlackMessage[] {
+/**
+ * `/incident timeline`: events with time and actor, split over several messages when long. `earlier` is how many
+ * older events were left out; the first message says so and where to read them. Pure.
+ */
+export function renderTimeline(inc: Incident, events: StoredEvent[], earlier = 0): SlackMessage[] {
   const lines = events.map((e) => {
     const t = e.at.toISOString().slice(11, 16);
     const who = e.actor ? ` ${e.actor.startsWith('U') ? mention(e.actor) : esc(e.actor)}` : '';
     return `\`${t}\` ${EVENT_EMOJI[e.kind] ?? '•'}${who} ${truncate(eventMrkdwn(e), 500)}`;
   });
   const blocks: Block[] = [section(`*Timeline of ${incidentRef(inc)}: ${esc(inc.title)}* (UTC)`)];
+  if (earlier > 0)
+    blocks.push(
+      context(
+        `Showing the latest ${plural(events.length, 'event')}; ${plural(earlier, 'earlier event')} not shown. All of them: \`incident-bot incidents export ${inc.id} --format json\`, or \`/incident postmortem\` for the decisions.`,
+      ),
+    );
   let cur = '';
   for (const line of lines) {
     if (cur.length + line.length + 1 > 2900) {
@@ -104,7 +114,7 @@ export function incidentLine(inc: Incident, now: Date): string {
 export function renderList(incidents: Incident[], now: Date): SlackMessage {
   if (!incidents.length) return { text: 'No open incidents.', blocks: [section(':sunny: No open incidents.')] };
   const lines = incidents.slice(0, 40).map((i) => incidentLine(i, now));
-  const blocks: Block[] = [section(`*${incidents.length} open incident(s)*`)];
+  const blocks: Block[] = [section(`*${plural(incidents.length, 'open incident')}*`)];
   let cur = '';
   for (const l of lines) {
     if (cur.length + l.length > 2900) {
@@ -115,22 +125,61 @@ export function renderList(incidents: Incident[], now: Date): SlackMessage {
   }
   if (cur) blocks.push(section(cur));
   if (incidents.length > 40) blocks.push(context(`…and ${incidents.length - 40} more.`));
-  return { text: `${incidents.length} open incident(s)`, blocks };
+  return { text: plural(incidents.length, 'open incident'), blocks };
 }
 
-/** App Home tab. */
-export function renderHome(incidents: Incident[], now: Date): { type: 'home'; blocks: Block[] } {
+/** A bounded list: at most the rows shown, and how many exist in all. */
+export interface Bounded<T> {
+  rows: T[];
+  total: number;
+}
+
+/** What App Home shows a person; each list bounded in its query. */
+export interface HomeData {
+  mine?: Bounded<Incident>;
+  open: Bounded<Incident>;
+  resolved?: Bounded<Incident>;
+  followups?: Bounded<FollowUpRow>;
+}
+
+const more = (list: Bounded<unknown>) =>
+  list.total > list.rows.length ? [context(`${list.total - list.rows.length} more.`)] : [];
+
+/** App Home tab: my incidents, open incidents, recently resolved, my follow-ups; each with "N more". Pure. */
+export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: Block[] } {
+  const heading = (text: string) => ({ type: 'header', text: { type: 'plain_text', text } });
   const blocks: Block[] = [
-    { type: 'header', text: { type: 'plain_text', text: 'Incidents' } },
+    heading('Incidents'),
     {
       type: 'actions',
       block_id: 'home',
       elements: [button('Declare an incident', 'home_declare', 'declare', 'primary')],
     },
-    { type: 'divider' },
   ];
-  if (!incidents.length) blocks.push(section(':sunny: No open incidents.'));
-  for (const i of incidents.slice(0, 40)) blocks.push(section(incidentLine(i, now)));
+  const list = (title: string, l: Bounded<Incident> | undefined, empty: string) => {
+    if (!l) return;
+    blocks.push({ type: 'divider' }, heading(title));
+    if (!l.rows.length) blocks.push(context(empty));
+    for (const i of l.rows) blocks.push(section(incidentLine(i, now)));
+    blocks.push(...more(l));
+  };
+  list('Mine', data.mine, 'No open incident where you are commander or comms.');
+  list('Open', data.open, ':sunny: No open incidents.');
+  list('Recently resolved', data.resolved, 'Nothing resolved yet.');
+  if (data.followups) {
+    blocks.push({ type: 'divider' }, heading('My follow-ups'));
+    if (!data.followups.rows.length) blocks.push(context('Nothing assigned to you. `/incident followup` records one.'));
+    else
+      blocks.push(
+        section(
+          truncate(
+            data.followups.rows.map((f) => `• *INC-${f.incidentId}* ${esc(truncate(f.text, 200))}`).join('\n'),
+            2900,
+          ),
+        ),
+      );
+    blocks.push(...more(data.followups));
+  }
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }
 
@@ -148,6 +197,8 @@ export const HELP_TEXT = [
   '• `runbook [alertname]`: post the runbook again, or another one',
   '• `statuspage`: draft a status-page update',
   '• `postmortem`: Markdown postmortem draft (after resolve)',
+  '• `followup [@owner] <text>`: record an action item (yours unless you name an owner)',
+  '• `followups`: the follow-ups of this incident',
   '• `list`: open incidents',
   'Inside an incident channel the commands act on that incident; elsewhere add its number, e.g. `/incident ack 12`.',
 ].join('\n');
@@ -191,3 +242,22 @@ export function renderAllResolved(inc: Incident, autoResolveMinutes: number): Sl
     ],
   };
 }
+
+/** `/incident followups`: the incident's action items with their owners. */
+export function renderFollowups(inc: Incident, items: FollowUp[]): SlackMessage {
+  if (!items.length) {
+    const text = `No follow-ups on ${incidentRef(inc)} yet. Record one with \`/incident followup @owner <text>\`.`;
+    return { text, blocks: [section(text)] };
+  }
+  const head = `*${plural(items.length, 'follow-up')} on ${incidentRef(inc)}*`;
+  const lines = items.slice(0, 50).map((f) => `• <@${f.owner}>: ${esc(truncate(f.text, 300))}`);
+  if (items.length > 50) lines.push(`…and ${items.length - 50} more in \`incident-bot incidents export ${inc.id}\`.`);
+  const text = `${head}\n${lines.join('\n')}`;
+  return {
+    text: `${plural(items.length, 'follow-up')} on ${incidentRef(inc)}`,
+    blocks: [section(truncate(text, 2900))],
+  };
+}
+
+/** "1 follow-up", "3 follow-ups". */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

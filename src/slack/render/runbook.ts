@@ -214,7 +214,8 @@ export function renderRunbook(
     if (blocks.length) messages.push({ text: `Runbook: ${esc(sec.title)} (part ${messages.length + 1})`, blocks });
   }
   if (messages.length > 1) {
-    messages[0]!.blocks.push(context(`:thread: Continued in the thread (${messages.length - 1} more part(s)).`));
+    const rest = messages.length - 1;
+    messages[0]!.blocks.push(context(`:thread: Continued in the thread (${rest} more part${rest === 1 ? '' : 's'}).`));
   }
   return messages;
 }

@@ -13,6 +13,10 @@ export function composeModal(
   opts: {
     providerName: string;
     components: { id: string; name: string }[];
+    /** Component ids STATUSPAGE_COMPONENTS maps this incident to: chosen up front. */
+    selected?: string[];
+    /** Mapped component names the provider does not have. */
+    unknownComponents?: string[];
     missing: string[];
     prompts: Record<string, string | undefined>;
   },
@@ -30,6 +34,8 @@ export function composeModal(
     }),
   ];
   if (opts.components.length) {
+    const options = opts.components.slice(0, 100).map((c) => ({ text: plain(c.name), value: c.id }));
+    const initial = options.filter((o) => opts.selected?.includes(o.value));
     blocks.push(
       input(
         'components',
@@ -37,7 +43,8 @@ export function composeModal(
         {
           type: 'multi_static_select',
           action_id: 'value',
-          options: opts.components.slice(0, 100).map((c) => ({ text: plain(c.name), value: c.id })),
+          options,
+          ...(initial.length ? { initial_options: initial } : {}),
         },
         true,
       ),
@@ -48,6 +55,17 @@ export function composeModal(
         options: ComponentStatus.options.map(option),
       }),
     );
+  }
+  if (opts.unknownComponents?.length) {
+    blocks.push({
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `:warning: STATUSPAGE_COMPONENTS names ${opts.unknownComponents.map((n) => `"${esc(n)}"`).join(', ')}, which the status page does not have; pick the components by hand.`,
+        },
+      ],
+    });
   }
   for (const key of opts.missing) {
     blocks.push(
@@ -69,17 +87,41 @@ export function composeModal(
   });
 }
 
-/** Step 2: the rendered text, editable, and Publish. */
-export function previewModal(inc: Incident, text: string, meta: Record<string, unknown>) {
+/** What the preview needs besides the text: the public status, name and components. */
+export interface PreviewMeta {
+  incidentId: number;
+  status: Status;
+  title: string;
+  components: { id: string; name: string; status: ComponentStatus }[];
+}
+
+/**
+ * Step 2: exactly what customers will see (name, status, components with their status, and the text, shown as
+ * plain text the way the status page shows it), then the name and text editable, and Publish.
+ */
+export function previewModal(inc: Incident, text: string, meta: PreviewMeta) {
+  const components = meta.components.length
+    ? meta.components.map((c) => `${c.name}: ${c.status.replace(/_/g, ' ')}`).join('\n')
+    : 'No component is marked (choose them in the previous step).';
+  const shown = [meta.title, `Status: ${meta.status[0]!.toUpperCase()}${meta.status.slice(1)}`, '', text].join('\n');
   return modal({
     callbackId: 'statuspage_publish',
-    meta: meta,
+    meta,
     title: 'Preview update',
     submit: 'Publish',
     close: 'Back out',
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `*${incidentRef(inc)}* public status: *${meta.status}*` } },
-      { type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)} · what customers will see on the status page:` }],
+      },
+      { type: 'section', text: plain(shown, 3000) },
+      { type: 'section', text: plain(`Components\n${components}`, 3000) },
+      input('title', 'Public name (edit if needed)', {
+        type: 'plain_text_input',
+        action_id: 'value',
+        initial_value: meta.title.slice(0, 255),
+      }),
       input('body', 'Text to publish (edit if needed)', {
         type: 'plain_text_input',
         action_id: 'value',
