@@ -313,6 +313,17 @@ describe.each(backends)('alert intake on %s', (backend) => {
     expect(h).toContain('am-prod:9093');
   });
 
+  it('keeps using an incident opened before the sender was part of the key (upgrade)', async () => {
+    t = await startTestBot(backend);
+    const p = amPayload([{ alertname: 'Legacy', fingerprint: 'lg1' }], { groupKey: '{}:{alertname="Legacy"}' });
+    expect((await t.alert(p)).body.incidents).toEqual([{ id: 1, created: true }]);
+    // As an older version stored it: the bare groupKey, no alert_groups row.
+    await t.bot.db.query('DELETE FROM alert_groups');
+    await t.bot.db.query(`UPDATE incidents SET group_key = '{}:{alertname="Legacy"}'`);
+    expect((await t.alert(p)).body.incidents).toEqual([{ id: 1, created: false }]);
+    expect((await t.bot.service.get(1)).groupKey).toContain('alertmanager.example:9093');
+  });
+
   it('raises the severity when a critical alert joins, and says so in the channel and #incidents', async () => {
     t = await startTestBot(backend);
     const gk = { groupKey: 'sev' };
