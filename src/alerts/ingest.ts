@@ -758,7 +758,8 @@ function sameDetails(prev: AlertRow, next: AlertInput): boolean {
  */
 export function isTransient(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string') return true;
+  // No SQLSTATE: a lost connection is worth a retry; anything else (a bug) would fail the same way forever.
+  if (typeof code !== 'string') return /connect|terminat|timeout|closed|ECONN/i.test(String((err as Error)?.message));
   return /^(08|40|53|57|58)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
 }
 
