@@ -200,7 +200,7 @@ function table(r: Record<string, unknown>) {
       if (x) {
         const h = x.healthz as Record<string, number>;
         lines.push(
-          `notification ${b.padEnd(8)} ${x.alerts} alerts (${mb(Number(x.bodyBytes))}): HTTP ${x.status} in ${x.timeTo2xxMs} ms, max event-loop delay ${x.maxEventLoopDelayMs} ms, /healthz p99 ${h.p99Ms} ms (n=${h.n})`,
+          `notification ${b.padEnd(8)} ${x.alerts} alerts (${mb(Number(x.bodyBytes))}): HTTP ${x.status} in ${x.timeTo2xxMs} ms${x.answeredBeforeAllStored ? ` (all stored at ${x.timeToAllStoredMs} ms)` : ''}, max event-loop delay ${x.maxEventLoopDelayMs} ms, /healthz p99 ${h.p99Ms} ms (n=${h.n})`,
         );
       }
     }

@@ -255,8 +255,9 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   // Notifications a previous process answered but did not finish storing (killed mid-storm).
   const intake: Worker = {
     start: () => {
+      // The embedded store has one owner: anything unfinished is ours now (PostgreSQL: give replicas a minute).
       void ingest
-        .resume((s, json) => parseNotification(s, json, new Date()))
+        .resume((s, json) => parseNotification(s, json, new Date()), db.kind === 'pglite' ? 0 : 60_000)
         .catch((err) => logger.error({ err }, 'resuming stored notifications failed'));
     },
     stop: () => ingest.idle(),

@@ -10,6 +10,7 @@ import {
   alertHistory,
   alertSummary,
   findAlerts,
+  getAlertGroup,
   insertAlerts,
   insertDeadLetters,
   insertNotification,
@@ -352,7 +353,7 @@ export class AlertIngest {
   ): Promise<void> {
     const db = this.deps.db;
     const firing = g.alerts.filter((a) => a.status === 'firing');
-    let inc = await getOpenIncidentByGroup(db, g.key);
+    let inc = (await getOpenIncidentByGroup(db, g.key)) ?? (await this.adoptLegacy(n, g));
     let created = false;
     if (!inc) {
       if (!firing.length) {
@@ -413,6 +414,21 @@ export class AlertIngest {
       const locked = await getIncident(q, id, true);
       if (locked) await this.finish(q, n, g, locked, notificationId, created, now, tally);
     });
+  }
+
+  /**
+   * An incident opened before sender identity was part of the key (its group_key is the bare groupKey, and it
+   * has no alert_groups row) is taken over by its group instead of a second incident opening after an upgrade.
+   */
+  private async adoptLegacy(n: IntakeNotification, g: GroupWork): Promise<Incident | null> {
+    if (!n.groupKey || n.groupKey === g.key) return null;
+    const legacy = await getOpenIncidentByGroup(this.deps.db, n.groupKey);
+    if (!legacy || (await getAlertGroup(this.deps.db, legacy.id))) return null;
+    const r = await this.deps.db.query(
+      "UPDATE incidents SET group_key = $2 WHERE id = $1 AND group_key = $3 AND status <> 'resolved'",
+      [legacy.id, g.key, n.groupKey],
+    );
+    return r.rowCount ? { ...legacy, groupKey: g.key } : null;
   }
 
   /** Opens the group's incident (or joins the one another replica just opened). */
@@ -742,7 +758,8 @@ function sameDetails(prev: AlertRow, next: AlertInput): boolean {
  */
 export function isTransient(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
-  if (typeof code !== 'string') return true;
+  // No SQLSTATE: a lost connection is worth a retry; anything else (a bug) would fail the same way forever.
+  if (typeof code !== 'string') return /connect|terminat|timeout|closed|ECONN/i.test(String((err as Error)?.message));
   return /^(08|40|53|57|58)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code);
 }
 

@@ -65,6 +65,7 @@ export function alertmanagerHandler(deps: {
   return async (req, res, url) => {
     const sender = ROUTES[url.pathname];
     if (!sender) return false;
+    const arrived = Date.now();
     const reject = (status: number, reason: string, message: string) => {
       warn(req, url.pathname, `${reason}: ${message}`);
       deps.metrics?.alertsRejected.inc({ sender, reason });
@@ -120,7 +121,8 @@ export function alertmanagerHandler(deps: {
     const result = await deps.ingest.ingest(
       notification,
       { json: small ? storable(json) : json, text },
-      { budgetMs: deps.budgetMs },
+      // The budget counts from arrival: reading and parsing a storm already took part of the sender's timeout.
+      { budgetMs: deps.budgetMs === undefined ? undefined : Math.max(0, deps.budgetMs - (Date.now() - arrived)) },
     );
     for (const a of notification.alerts) deps.metrics?.alertsReceived.inc({ status: a.status, outcome: 'stored' });
     if (notification.rejected.length)

@@ -245,10 +245,12 @@ export async function alertSummary(q: Queryable, incidentId: number, limit = 10)
      FROM alerts WHERE incident_id = $1`,
     [incidentId],
   );
-  const r = await q.query<Record<string, unknown>>(
-    "SELECT * FROM alerts WHERE incident_id = $1 ORDER BY (status = 'firing') DESC, id LIMIT $2",
-    [incidentId, limit],
-  );
+  const r = limit
+    ? await q.query<Record<string, unknown>>(
+        "SELECT * FROM alerts WHERE incident_id = $1 ORDER BY (status = 'firing') DESC, id LIMIT $2",
+        [incidentId, limit],
+      )
+    : { rows: [] };
   const row = c.rows[0]!;
   return {
     firing: Number(row.firing),
@@ -345,7 +347,7 @@ export async function insertDeadLetters(q: Queryable, items: Omit<DeadLetter, 'i
   if (!items.length) return 0;
   const r = await q.query(
     `INSERT INTO alert_dead_letters (received_at, sender, notification_id, reason, payload)
-     SELECT received_at, sender, notification_id, reason, payload
+     SELECT received_at, sender, notification_id, reason, COALESCE(payload, 'null'::jsonb)
      FROM jsonb_to_recordset($1::jsonb) AS x(received_at timestamptz, sender text, notification_id integer, reason text, payload jsonb)`,
     [
       JSON.stringify(

@@ -105,19 +105,20 @@ describe.each(backends)('alert intake on %s', (backend) => {
   it('keeps what it cannot read in the dead-letter table and still answers 200 for the rest', async () => {
     t = await startTestBot(backend);
     const p = amPayload([{ alertname: 'DiskFull' }]);
-    const res = await t.alert({ ...p, alerts: [...p.alerts, 'garbage', { status: 'firing' }] });
+    const res = await t.alert({ ...p, alerts: [...p.alerts, 'garbage', { status: 'firing' }, null] });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ deadLetters: 2, incidents: [{ id: 1, created: true }] });
+    expect(res.body).toMatchObject({ deadLetters: 3, incidents: [{ id: 1, created: true }] });
     const dl = await t.bot.db.query<{ reason: string; payload: unknown }>(
       'SELECT reason, payload FROM alert_dead_letters ORDER BY id',
     );
     expect(dl.rows.map((r) => r.reason)).toEqual([
       'alerts[1]: alert is not a JSON object',
       'alerts[2]: alert has no labels, annotations or fingerprint',
+      'alerts[3]: alert is not a JSON object',
     ]);
     expect(dl.rows[0]!.payload).toBe('garbage');
     const metrics = await (await fetch(`${t.bot.url}/metrics`)).text();
-    expect(metrics).toMatch(/incident_bot_alerts_dead_lettered_total\{sender="alertmanager"\} 2/);
+    expect(metrics).toMatch(/incident_bot_alerts_dead_lettered_total\{sender="alertmanager"\} 3/);
   });
 
   it('answers 4xx only for a wrong token or a body that is not a notification, counted by reason', async () => {
@@ -311,6 +312,17 @@ describe.each(backends)('alert intake on %s', (backend) => {
     const h = text((await header(2)).blocks);
     expect(h).toContain('Cluster: *cluster=prod*');
     expect(h).toContain('am-prod:9093');
+  });
+
+  it('keeps using an incident opened before the sender was part of the key (upgrade)', async () => {
+    t = await startTestBot(backend);
+    const p = amPayload([{ alertname: 'Legacy', fingerprint: 'lg1' }], { groupKey: '{}:{alertname="Legacy"}' });
+    expect((await t.alert(p)).body.incidents).toEqual([{ id: 1, created: true }]);
+    // As an older version stored it: the bare groupKey, no alert_groups row.
+    await t.bot.db.query('DELETE FROM alert_groups');
+    await t.bot.db.query(`UPDATE incidents SET group_key = '{}:{alertname="Legacy"}'`);
+    expect((await t.alert(p)).body.incidents).toEqual([{ id: 1, created: false }]);
+    expect((await t.bot.service.get(1)).groupKey).toContain('alertmanager.example:9093');
   });
 
   it('raises the severity when a critical alert joins, and says so in the channel and #incidents', async () => {

@@ -50,7 +50,14 @@ export async function checkInvariants(
     "SELECT DISTINCT fingerprint FROM alerts WHERE incident_id IS NOT NULL AND status = 'firing'",
   );
   expect(new Set(linked.rows.map((r) => r.fingerprint))).toEqual(fingerprints);
-  expect(await count(db, 'SELECT count(*)::int AS n FROM alert_notifications WHERE incident_id IS NULL')).toBe(0);
+  // A delivery killed before its 2xx may leave its raw body unprocessed (resumed later; the sender retried anyway);
+  // every processed notification belongs to an incident.
+  expect(
+    await count(
+      db,
+      'SELECT count(*)::int AS n FROM alert_notifications WHERE incident_id IS NULL AND processed_at IS NOT NULL',
+    ),
+  ).toBe(0);
 
   const incidents = await db.query<{ id: number; group_key: string; channel_id: string | null; header_ts: string }>(
     'SELECT id, group_key, channel_id, header_ts FROM incidents ORDER BY id',
