@@ -152,6 +152,8 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   const hooks: IncidentHooks[] = [];
   let sender: OutboxSender | null = null;
   const lookup: () => RunbookLookup = () => runbooks;
+  const usergroups = createUserGroups(caller);
+  const roleOf = await createRoles(config, logger, usergroups);
   const service = new IncidentService({
     db,
     config,
@@ -161,9 +163,9 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     hooks,
     kick: () => sender?.kick(),
     now: opts.now,
+    access: { roleOf, groupsOf: (user) => usergroups.of(user).catch(() => []) },
   });
 
-  const usergroups = createUserGroups(caller);
   const groupMembers = async (handle: string): Promise<string[]> => {
     const users = await usergroups.members(handle);
     if (!users) logger.warn({ handle }, 'user group not found; nobody from it is invited');
@@ -222,7 +224,6 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     channelByName: ops.channelByName,
   });
 
-  const roleOf = await createRoles(config, logger, usergroups);
   const diagnostics = createDiagnostics({
     kubeconfig: config.KUBECONFIG,
     prometheusUrl: config.PROMETHEUS_URL,

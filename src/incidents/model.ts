@@ -92,7 +92,14 @@ export const Notice = z.discriminatedUnion('kind', [
     summary: z.string().nullable(),
   }),
   z.object({ kind: z.literal('severity'), actor: z.string(), severity: Severity }),
-  z.object({ kind: z.literal('role'), actor: z.string(), user: z.string(), role: IncidentRole }),
+  z.object({
+    kind: z.literal('role'),
+    actor: z.string(),
+    user: z.string(),
+    role: IncidentRole,
+    /** Who held the role before, when someone did (a change of command is announced as such). */
+    previous: z.string().optional(),
+  }),
   z.object({ kind: z.literal('update'), actor: z.string(), text: z.string() }),
 ]);
 export type Notice = z.infer<typeof Notice>;

@@ -95,11 +95,15 @@ export function parseIncidentCommand(input: string): IncidentCommand {
         };
       return { kind: 'severity', severity: s, ref };
     }
-    case 'assign': {
+    case 'assign':
+    case 'role': {
+      // `assign @user comms` and `role comms @user` (either order for both verbs).
       const { words, ref } = trailingRef(rest);
-      const [who, roleWord] = words;
+      const [first, second] = words;
+      const roleFirst = Boolean(first && ROLES[first.toLowerCase()]);
+      const [who, roleWord] = roleFirst ? [second, first] : [first, second];
       const role = roleWord ? ROLES[roleWord.toLowerCase()] : undefined;
-      if (!who || !role) return { kind: 'error', message: 'Use `/incident assign @user commander|comms|scribe`.' };
+      if (!who || !role) return { kind: 'error', message: 'Use `/incident assign @user commander|comms|scribe` (or `/incident role comms @user`).' };
       const u = parseUserRef(who);
       if (!u.id && !u.name) return { kind: 'error', message: `"${who}" is not a user; mention them like @alice.` };
       return { kind: 'assign', user: u.id ?? `@${u.name}`, role, ref };

@@ -5,18 +5,18 @@ import { UserFacingError } from '../errors.js';
 import { ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
 import { SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
 import type { Escalation } from '../escalation/setup.js';
-import { resolveTarget } from '../escalation/targets.js';
+import { resolveTarget, resolveTargets } from '../escalation/targets.js';
 import { incidentRef } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
 import { appendEvents } from '../store/incidents.js';
 import { enqueue } from '../store/outbox.js';
-import { getTimer, listTimers, snoozeTimer } from '../store/timers.js';
+import { getTimer, listTimers, snoozeTimer, type TimerRow } from '../store/timers.js';
 import { shortMinutes } from '../time-phrases.js';
 import type { SlackCaller } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
-import { renderPing, renderTimers } from './render/escalation.js';
+import { type PingTakenPayload, renderPing, renderPingTaken, renderTimers } from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
 import { esc, slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
@@ -70,32 +70,78 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     return { ts: res.ts };
   };
 
-  /** A ping button: the timer it belongs to and the incident. */
+  /** Outbox: a taken ping is edited to say who took it, and its buttons go away. */
+  const pingTaken: OutboxHandler = async (row) => {
+    const p = row.payload as unknown as PingTakenPayload;
+    const msg = renderPingTaken(p);
+    await deps.caller.call('chat.update', { channel: p.channel, ts: p.ts, text: msg.text, blocks: msg.blocks });
+    return {};
+  };
+
+  /** User groups a ping's target names (ids or handles), for "member of the paged group". */
+  function pagedGroupsOf(target: string | null): string[] {
+    if (!target) return [];
+    return resolveTargets(target, config.ESCALATION_TARGETS, { groupIds })
+      .filter((t) => t.kind === 'usergroup')
+      .map((t) => t.handle.match(/^<!subteam\^([A-Z0-9]+)/)?.[1] ?? t.handle.replace(/^@/, ''));
+  }
+
+  /** A ping button: the timer it belongs to, the incident, and the clicked message. */
   const timerAction = (
     actionId: string,
-    fn: (timerId: number, incidentId: number, user: string) => Promise<string | null>,
+    fn: (timer: TimerRow, incidentId: number, user: string, message: ClickedMessage | null) => Promise<string | null>,
   ) =>
     deps.app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       try {
         const timer = await getTimer(db, Number((action as { value?: string }).value));
         if (!timer) throw new UserFacingError('That timer no longer exists.');
-        const reply = await fn(timer.id, timer.incidentId, body.user.id);
+        const reply = await fn(timer, timer.incidentId, body.user.id, clickedMessage(body));
         if (reply) await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
       } catch (err) {
         await respond({ ...errorReply(err, logger), replace_original: false });
       }
     });
 
-  timerAction(TIMER_ACTIONS.acknowledge, async (_timerId, incidentId, user) => {
-    await service.record(incidentId, 'click', user, 'clicked Acknowledge on an escalation', {
-      actionId: TIMER_ACTIONS.acknowledge,
+  /** Acknowledge / I'm on it on a ping: permission, ack or responder, invite, then the ping says who took it. */
+  async function take(
+    timer: TimerRow,
+    incidentId: number,
+    user: string,
+    message: ClickedMessage | null,
+    via: 'acknowledge' | 'on_it',
+  ): Promise<string | null> {
+    await service.record(
+      incidentId,
+      'click',
+      user,
+      via === 'acknowledge' ? 'clicked Acknowledge on an escalation' : "clicked I'm on it",
+      { actionId: via === 'acknowledge' ? TIMER_ACTIONS.acknowledge : TIMER_ACTIONS.onIt, timerId: timer.id },
+    );
+    const { acknowledged } = await service.takePing(incidentId, user, {
+      timerId: timer.id,
+      timerText: timer.text,
+      via,
+      pagedGroups: pagedGroupsOf(timer.target),
     });
-    await service.ack(incidentId, user);
-    return null;
-  });
+    if (message) {
+      const payload: PingTakenPayload = { ...message, user, via, acknowledged, at: now().toISOString() };
+      await enqueue(db, {
+        op: PING_TAKEN_OP,
+        orderingKey: `inc:${incidentId}`,
+        incidentId,
+        payload: payload as unknown as Record<string, unknown>,
+      });
+      deps.kick();
+    }
+    return acknowledged ? null : 'Thanks: you are on the timeline as a responder, and the ping says you took it.';
+  }
 
-  timerAction(TIMER_ACTIONS.snooze, async (timerId, incidentId, user) => {
+  timerAction(TIMER_ACTIONS.acknowledge, (timer, incidentId, user, message) =>
+    take(timer, incidentId, user, message, 'acknowledge'),
+  );
+
+  timerAction(TIMER_ACTIONS.snooze, async ({ id: timerId }, incidentId, user) => {
     const snoozed = await db.tx(async (q) => {
       const t = await snoozeTimer(q, timerId, SNOOZE_MINUTES, now());
       if (!t) throw new UserFacingError('That timer was cancelled already (acknowledged or resolved).');
@@ -123,13 +169,9 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     return `Snoozed until ${slackDate(snoozed.dueAt, '{time}')}.`;
   });
 
-  timerAction(TIMER_ACTIONS.onIt, async (_timerId, incidentId, user) => {
-    await service.record(incidentId, 'click', user, "clicked I'm on it", { actionId: TIMER_ACTIONS.onIt });
-    const inc = await service.get(incidentId);
-    if (!inc.ackedAt) await service.ack(incidentId, user);
-    else if (inc.commander !== user) await service.update(incidentId, `<@${user}> is on it.`, user);
-    return null;
-  });
+  timerAction(TIMER_ACTIONS.onIt, (timer, incidentId, user, message) =>
+    take(timer, incidentId, user, message, 'on_it'),
+  );
 
   deps.extensions.commands.timers = async (ctx) => {
     const inc = await ctx.incident();
@@ -146,5 +188,28 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     return { kind: t.kind, dueAt: t.dueAt, target: t.target, targetMention: quiet ? null : mentionOf(t.target) };
   }
 
-  return { nextTimer, handlers: { [ESCALATION_PING_OP]: ping } };
+  return { nextTimer, handlers: { [ESCALATION_PING_OP]: ping, [PING_TAKEN_OP]: pingTaken } };
+}
+
+/** Outbox op editing a ping someone took; payload {@link PingTakenPayload}. */
+export const PING_TAKEN_OP = 'slack.pingTaken';
+
+/** The ping message a button was clicked on: where it is and its first section's mrkdwn. */
+interface ClickedMessage {
+  channel: string;
+  ts: string;
+  text: string;
+}
+
+function clickedMessage(body: unknown): ClickedMessage | null {
+  const b = body as {
+    channel?: { id?: string };
+    container?: { channel_id?: string; message_ts?: string };
+    message?: { ts?: string; text?: string; blocks?: { type?: string; text?: { text?: string } }[] };
+  };
+  const channel = b.channel?.id ?? b.container?.channel_id;
+  const ts = b.message?.ts ?? b.container?.message_ts;
+  if (!channel || !ts) return null;
+  const section = b.message?.blocks?.find((x) => x.type === 'section')?.text?.text;
+  return { channel, ts, text: section ?? b.message?.text ?? '' };
 }

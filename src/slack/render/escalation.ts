@@ -26,6 +26,36 @@ export function renderPing(p: EscalationPingPayload, acked: boolean): SlackMessa
   return { text: p.text.replace(/[*_]/g, ''), blocks };
 }
 
+/** A ping someone took (outbox op `slack.pingTaken`): where it is, its text, who took it and how. */
+export interface PingTakenPayload {
+  channel: string;
+  ts: string;
+  /** The ping's own mrkdwn, kept as it was. */
+  text: string;
+  user: string;
+  via: 'acknowledge' | 'on_it';
+  /** Whether taking it acknowledged the incident. */
+  acknowledged: boolean;
+  /** ISO time it was taken. */
+  at: string;
+}
+
+/**
+ * The ping after someone took it: its text, then who took it, with no buttons left. Mentions go in
+ * mrkdwn (a context block), never in plain_text where Slack would show `<@U…>` literally.
+ */
+export function renderPingTaken(p: PingTakenPayload): SlackMessage {
+  const how = p.acknowledged ? 'acknowledged' : p.via === 'on_it' ? 'is on it' : 'took it';
+  const line = `:white_check_mark: <@${p.user}> ${how} (${hhmm(new Date(p.at))})`;
+  return {
+    text: `${p.text.replace(/[*_]/g, '')} (taken by <@${p.user}>)`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: line }] },
+    ],
+  };
+}
+
 /** `/incident timers` as one ephemeral message. */
 export function renderTimers(
   inc: { id: number },

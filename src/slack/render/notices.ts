@@ -20,6 +20,12 @@ function noticeText(inc: { id: number }, n: Notice): string {
     case 'severity':
       return `:chart_with_upwards_trend: <@${n.actor}> set severity to *${n.severity}*.`;
     case 'role':
+      if (n.previous && n.role === 'commander')
+        return n.actor === n.user
+          ? `:bust_in_silhouette: <@${n.user}> took command of ${incidentRef(inc)} from <@${n.previous}>.`
+          : `:bust_in_silhouette: <@${n.user}> is now *commander* of ${incidentRef(inc)}, replacing <@${n.previous}> (set by <@${n.actor}>).`;
+      if (n.previous)
+        return `:bust_in_silhouette: <@${n.user}> is now *${n.role}*, replacing <@${n.previous}> (set by <@${n.actor}>).`;
       return `:bust_in_silhouette: <@${n.user}> is now *${n.role}* (set by <@${n.actor}>).`;
     case 'update':
       return `:memo: *Update* from <@${n.actor}>:\n${esc(n.text)}`;
