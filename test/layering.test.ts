@@ -42,10 +42,19 @@ function imports(file: string): string[] {
 
 /**
  * Slack markup a domain may not write: mentions, channel links, broadcasts, emoji codes. Where a test
- * pins the shape of a payload the escalation ping still carries ready mrkdwn (README: where the code departs).
+ * pins the shape (the escalation ping's payload, the status-page permission message) the text is still
+ * mrkdwn; README: where the code departs.
  */
 const MRKDWN = /<@[UW]|<!subteam|<#C|<!here|<!channel|<!date|['`"]:[a-z_]+:/;
-const MRKDWN_DEPARTURES = new Set(['escalation/fire.ts', 'escalation/messages.ts', 'escalation/targets.ts']);
+const MRKDWN_DEPARTURES = new Set([
+  'escalation/fire.ts',
+  'escalation/messages.ts',
+  'escalation/targets.ts',
+  'statuspage/publish.ts',
+]);
+
+/** A line without its regular-expression literals (readers of old mrkdwn rows match it, they do not write it). */
+const withoutRegexes = (line: string) => line.replace(/\/(?:\\.|[^/\n])+\/[gimsuy]*/g, '');
 
 describe('layering', () => {
   for (const domain of DOMAINS) {
@@ -67,7 +76,7 @@ describe('layering', () => {
           readFileSync(f, 'utf8')
             .split('\n')
             .map((line, i) => ({ line, n: i + 1 }))
-            .filter(({ line }) => !/^\s*(\/\/|\*|\/\*\*)/.test(line) && MRKDWN.test(line))
+            .filter(({ line }) => !/^\s*(\/\/|\*|\/\*\*)/.test(line) && MRKDWN.test(withoutRegexes(line)))
             .map(({ line, n }) => `${relative(SRC, f)}:${n}: ${line.trim()}`),
         );
       expect(bad).toEqual([]);

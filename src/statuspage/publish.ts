@@ -27,7 +27,7 @@ export function assertCanPublish(
   isAdmin = false,
 ): void {
   if (canPublish(inc, userId, isAdmin)) return;
-  const who = [inc.commander && `@${inc.commander} (commander)`, inc.commsLead && `@${inc.commsLead} (comms)`]
+  const who = [inc.commander && `<@${inc.commander}> (commander)`, inc.commsLead && `<@${inc.commsLead}> (comms)`]
     .filter(Boolean)
     .join(' or ');
   throw new PermissionError(
