@@ -103,7 +103,11 @@ export function parseIncidentCommand(input: string): IncidentCommand {
       const roleFirst = Boolean(first && ROLES[first.toLowerCase()]);
       const [who, roleWord] = roleFirst ? [second, first] : [first, second];
       const role = roleWord ? ROLES[roleWord.toLowerCase()] : undefined;
-      if (!who || !role) return { kind: 'error', message: 'Use `/incident assign @user commander|comms|scribe` (or `/incident role comms @user`).' };
+      if (!who || !role)
+        return {
+          kind: 'error',
+          message: 'Use `/incident assign @user commander|comms|scribe` (or `/incident role comms @user`).',
+        };
       const u = parseUserRef(who);
       if (!u.id && !u.name) return { kind: 'error', message: `"${who}" is not a user; mention them like @alice.` };
       return { kind: 'assign', user: u.id ?? `@${u.name}`, role, ref };
