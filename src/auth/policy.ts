@@ -66,9 +66,10 @@ function article(role: Role): string {
  * - `acknowledge`: stop the page and (when nobody holds it) become commander;
  * - `claim_role`: give yourself a role nobody else holds;
  * - `take_command`: make yourself commander while someone else is;
- * - `assign_other`: give someone else a role.
+ * - `assign_other`: give someone else a role;
+ * - `snooze`: pause the incident's paging for a while (or end that pause).
  */
-export const IncidentAction = z.enum(['acknowledge', 'claim_role', 'take_command', 'assign_other']);
+export const IncidentAction = z.enum(['acknowledge', 'claim_role', 'take_command', 'assign_other', 'snooze']);
 export type IncidentAction = z.infer<typeof IncidentAction>;
 
 export interface IncidentActionInput {
@@ -112,10 +113,16 @@ export function decideIncidentAction(input: IncidentActionInput): Decision {
   const responder = atLeast(role, 'responder');
   switch (action) {
     case 'acknowledge':
+    case 'snooze':
     case 'claim_role': {
       if (responder || pagedMember)
         return allow(responder ? `Allowed as ${role}.` : 'Allowed as a member of the paged group.');
-      const what = action === 'acknowledge' ? 'Acknowledging' : 'Taking an incident role';
+      const what =
+        action === 'acknowledge'
+          ? 'Acknowledging'
+          : action === 'snooze'
+            ? 'Snoozing paging'
+            : 'Taking an incident role';
       return deny('responder', `${what} needs the responder role or ${paged}; ${you}. ${ask}`);
     }
     case 'take_command':

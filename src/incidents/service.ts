@@ -269,7 +269,7 @@ export class IncidentService {
    * Checks a person may do `action` to the incident's people (auth/policy decideIncidentAction); a refusal
    * is recorded on the timeline (kind 'denied', data.action) and thrown as PermissionError with the reason.
    */
-  private async authorize(inc: Incident, action: IncidentAction, actor: string, extraGroups: string[] = []) {
+  async authorize(inc: Incident, action: IncidentAction, actor: string, extraGroups: string[] = []): Promise<void> {
     const access = this.deps.access;
     if (!access) return;
     const pagedGroups = [this.pagedGroup(inc), ...extraGroups].filter(Boolean);

@@ -5,6 +5,7 @@ import { UserFacingError } from '../errors.js';
 import { ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
 import { SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
 import type { Escalation } from '../escalation/setup.js';
+import { endIncidentSnooze, snoozeIncidentTimers } from '../escalation/snooze.js';
 import { resolveTarget, resolveTargets } from '../escalation/targets.js';
 import { incidentRef } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
@@ -12,7 +13,7 @@ import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
 import { appendEvents } from '../store/incidents.js';
 import { enqueue } from '../store/outbox.js';
-import { getTimer, listTimers, snoozeTimer, type TimerRow } from '../store/timers.js';
+import { getTimer, listTimers, snoozedUntil, type TimerRow } from '../store/timers.js';
 import { shortMinutes } from '../time-phrases.js';
 import type { SlackCaller } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
@@ -141,33 +142,54 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     take(timer, incidentId, user, message, 'acknowledge'),
   );
 
-  timerAction(TIMER_ACTIONS.snooze, async ({ id: timerId }, incidentId, user) => {
-    const snoozed = await db.tx(async (q) => {
-      const t = await snoozeTimer(q, timerId, SNOOZE_MINUTES, now());
-      if (!t) throw new UserFacingError('That timer was cancelled already (acknowledged or resolved).');
-      await appendEvents(q, incidentId, [
-        {
-          kind: 'click',
-          actor: user,
-          at: now(),
-          text: `snoozed "${t.text}" ${shortMinutes(SNOOZE_MINUTES)}`,
-          data: { timerId },
-        },
-      ]);
-      await enqueue(q, [
-        {
-          op: 'slack.post',
-          orderingKey: `inc:${incidentId}`,
-          incidentId,
-          payload: { text: `:zzz: <@${user}> snoozed the escalation until ${slackDate(t.dueAt, '{time}')}.` },
-        },
-        { op: 'slack.updateHeader', orderingKey: `inc:${incidentId}`, incidentId },
-      ]);
-      return t;
-    });
+  /** Snoozes the incident's paging (permission as for acknowledging), from a ping or `/incident snooze`. */
+  async function snooze(incidentId: number, user: string, minutes: number, timer?: TimerRow) {
+    const inc = await service.get(incidentId);
+    if (inc.status === 'resolved') throw new UserFacingError(`${incidentRef(inc)} is resolved; nothing to snooze.`);
+    await service.authorize(inc, 'snooze', user, pagedGroupsOf(timer?.target ?? null));
+    const r = await db.tx((q) =>
+      snoozeIncidentTimers(q, inc, { actor: user, minutes, now: now(), ...(timer ? { timerId: timer.id } : {}) }),
+    );
     deps.kick();
-    return `Snoozed until ${slackDate(snoozed.dueAt, '{time}')}.`;
+    const held = r.timers.length;
+    return `Snoozed paging of ${incidentRef(inc)} until ${slackDate(r.until, '{time}')}: ${held ? `${held} timer${held === 1 ? '' : 's'} held back` : 'no timer was due before then'}. \`/incident snooze off\` resumes it.`;
+  }
+
+  async function unsnooze(incidentId: number, user: string) {
+    const inc = await service.get(incidentId);
+    await service.authorize(inc, 'snooze', user);
+    const released = await db.tx((q) => endIncidentSnooze(q, inc, { actor: user, reason: 'cancelled', now: now() }));
+    deps.kick();
+    return released.length
+      ? `Snooze cancelled: ${released.length} timer${released.length === 1 ? '' : 's'} back on their own clock.`
+      : `${incidentRef(inc)} is not snoozed.`;
+  }
+
+  timerAction(TIMER_ACTIONS.snooze, async (timer, incidentId, user) => {
+    const t = await getTimer(db, timer.id);
+    if (!t || t.status === 'cancelled')
+      throw new UserFacingError('That timer was cancelled already (acknowledged or resolved).');
+    return snooze(incidentId, user, SNOOZE_MINUTES, t);
   });
+
+  deps.app.action('escalation_unsnooze', async ({ ack, body, action, respond }) => {
+    await ack();
+    try {
+      const reply = await unsnooze(Number((action as { value?: string }).value), body.user.id);
+      await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
+    } catch (err) {
+      await respond({ ...errorReply(err, logger), replace_original: false });
+    }
+  });
+
+  deps.extensions.commands.snooze = async (ctx) => {
+    if (ctx.cmd.kind !== 'snooze') throw new Error('not a snooze command');
+    const inc = await ctx.incident();
+    const text = ctx.cmd.off
+      ? await unsnooze(inc.id, ctx.userId)
+      : await snooze(inc.id, ctx.userId, ctx.cmd.minutes ?? SNOOZE_MINUTES);
+    return { response_type: 'ephemeral', text };
+  };
 
   timerAction(TIMER_ACTIONS.onIt, (timer, incidentId, user, message) =>
     take(timer, incidentId, user, message, 'on_it'),
@@ -185,7 +207,14 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     const t = await deps.escalation.nextTimer(incidentId);
     if (!t) return null;
     const quiet = t.kind === 'phase' || t.kind === 'reminder';
-    return { kind: t.kind, dueAt: t.dueAt, target: t.target, targetMention: quiet ? null : mentionOf(t.target) };
+    const until = await snoozedUntil(db, incidentId, now());
+    return {
+      kind: t.kind,
+      dueAt: t.dueAt,
+      target: t.target,
+      targetMention: quiet ? null : mentionOf(t.target),
+      ...(until ? { snoozedUntil: until } : {}),
+    };
   }
 
   return { nextTimer, handlers: { [ESCALATION_PING_OP]: ping, [PING_TAKEN_OP]: pingTaken } };

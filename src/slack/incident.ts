@@ -186,6 +186,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         return ephemeral(m.text, m.blocks);
       }
       case 'timers':
+      case 'snooze':
       case 'statuspage':
       case 'postmortem':
         return ephemeral(`\`/incident ${cmd.kind}\` is not available in this build.`);

@@ -4,6 +4,9 @@ import { backends, dropSchemas } from '../helpers/db.js';
 
 afterAll(dropSchemas);
 
+/** PGlite on a busy machine is slow; the flows below click through many steps. */
+const SLOW = { timeout: 120_000 };
+
 /**
  * Issue #18 "On-call you can trust", on the local workspace with test/fixtures/roles-e2e.yml:
  * default viewer; alice responder (sre-oncall, the paged group); bob operator; carol admin; dave and
@@ -31,72 +34,76 @@ describe.each(backends)('who may acknowledge and assign, on %s', (backend) => {
     await t?.close();
   });
 
-  it('keeps a viewer from acknowledging, self-appointing or gaining diagnostics as commander (rt-03)', async () => {
-    t = await startTestBot(backend, ROLES);
-    await t.alert(
-      amPayload([{ alertname: 'CheckoutLatencyHigh', labels: { namespace: 'shop', severity: 'critical' } }]),
-    );
-    await t.settle();
-    const inc = await t.bot.service.get(1);
-    const ch = t.emulator.channel(inc.channelId!);
-    const runbook = ch.messages().find((m) => m.text.startsWith('Runbook: Checkout latency'))!;
-    const blockId = runButton(runbook.blocks);
-    const dave = t.emulator.as('dave').in(ch.id);
+  it(
+    'keeps a viewer from acknowledging, self-appointing or gaining diagnostics as commander (rt-03)',
+    SLOW,
+    async () => {
+      t = await startTestBot(backend, ROLES);
+      await t.alert(
+        amPayload([{ alertname: 'CheckoutLatencyHigh', labels: { namespace: 'shop', severity: 'critical' } }]),
+      );
+      await t.settle();
+      const inc = await t.bot.service.get(1);
+      const ch = t.emulator.channel(inc.channelId!);
+      const runbook = ch.messages().find((m) => m.text.startsWith('Runbook: Checkout latency'))!;
+      const blockId = runButton(runbook.blocks);
+      const dave = t.emulator.as('dave').in(ch.id);
 
-    await dave.click({ actionId: 'diag_run', blockId, messageTs: runbook.ts });
-    await eventually(() => expect(JSON.stringify(dave.ephemerals())).toContain('needs the responder role'));
+      await dave.click({ actionId: 'diag_run', blockId, messageTs: runbook.ts });
+      await eventually(() => expect(JSON.stringify(dave.ephemerals())).toContain('needs the responder role'));
 
-    // A viewer outside the paged group cannot acknowledge (the page to on-call keeps going) ...
-    const ack = reply(await dave.slash('/incident', 'ack'));
-    expect(ack).toContain(':no_entry: Acknowledging needs the responder role or membership of the paged group');
-    expect(ack).toContain('@sre-oncall');
-    expect((await t.bot.service.get(1)).ackedAt).toBeNull();
-    // ... nor make themselves commander, nor press the header's Acknowledge.
-    expect(reply(await dave.slash('/incident', 'assign @dave commander'))).toContain(':no_entry:');
-    await dave.click({ actionId: 'incident_ack', messageTs: ch.messages()[0]!.ts });
-    await eventually(async () =>
-      expect((await t.bot.service.timeline(1)).filter((e) => e.kind === 'denied' && e.actor === 'U0DAVE')).toHaveLength(
-        4,
-      ),
-    );
-    expect((await t.bot.service.get(1)).commander).toBeNull();
-    const denied = (await t.bot.service.timeline(1)).filter((e) => e.kind === 'denied' && e.data.action);
-    expect(denied.map((e) => e.data.action)).toEqual(['acknowledge', 'claim_role', 'acknowledge']);
+      // A viewer outside the paged group cannot acknowledge (the page to on-call keeps going) ...
+      const ack = reply(await dave.slash('/incident', 'ack'));
+      expect(ack).toContain(':no_entry: Acknowledging needs the responder role or membership of the paged group');
+      expect(ack).toContain('@sre-oncall');
+      expect((await t.bot.service.get(1)).ackedAt).toBeNull();
+      // ... nor make themselves commander, nor press the header's Acknowledge.
+      expect(reply(await dave.slash('/incident', 'assign @dave commander'))).toContain(':no_entry:');
+      await dave.click({ actionId: 'incident_ack', messageTs: ch.messages()[0]!.ts });
+      await eventually(async () =>
+        expect(
+          (await t.bot.service.timeline(1)).filter((e) => e.kind === 'denied' && e.actor === 'U0DAVE'),
+        ).toHaveLength(4),
+      );
+      expect((await t.bot.service.get(1)).commander).toBeNull();
+      const denied = (await t.bot.service.timeline(1)).filter((e) => e.kind === 'denied' && e.data.action);
+      expect(denied.map((e) => e.data.action)).toEqual(['acknowledge', 'claim_role', 'acknowledge']);
 
-    // The on-call responder acknowledges and becomes commander.
-    const alice = t.emulator.as('alice').in(ch.id);
-    expect(reply(await alice.slash('/incident', 'ack'))).toContain('Acknowledged INC-1');
-    expect((await t.bot.service.get(1)).commander).toBe('U0ALICE');
+      // The on-call responder acknowledges and becomes commander.
+      const alice = t.emulator.as('alice').in(ch.id);
+      expect(reply(await alice.slash('/incident', 'ack'))).toContain('Acknowledged INC-1');
+      expect((await t.bot.service.get(1)).commander).toBe('U0ALICE');
 
-    // Taking command needs responder or above, and is announced.
-    expect(reply(await dave.slash('/incident', 'role commander @dave'))).toContain(
-      'Taking command from the current commander needs the responder role',
-    );
-    const bob = t.emulator.as('bob').in(ch.id);
-    expect(reply(await bob.slash('/incident', 'assign @bob commander'))).toContain('<@U0BOB> is now commander');
-    await t.settle();
-    expect(ch.messages().map((m) => m.text)).toContain(
-      ':bust_in_silhouette: <@U0BOB> took command of INC-1 from <@U0ALICE>.',
-    );
+      // Taking command needs responder or above, and is announced.
+      expect(reply(await dave.slash('/incident', 'role commander @dave'))).toContain(
+        'Taking command from the current commander needs the responder role',
+      );
+      const bob = t.emulator.as('bob').in(ch.id);
+      expect(reply(await bob.slash('/incident', 'assign @bob commander'))).toContain('<@U0BOB> is now commander');
+      await t.settle();
+      expect(ch.messages().map((m) => m.text)).toContain(
+        ':bust_in_silhouette: <@U0BOB> took command of INC-1 from <@U0ALICE>.',
+      );
 
-    // Assigning someone else needs the commander or an admin.
-    expect(reply(await alice.slash('/incident', 'assign @erin scribe'))).toContain(
-      'Assigning someone else needs the incident commander or an admin',
-    );
-    expect(reply(await bob.slash('/incident', 'role scribe @erin'))).toContain('<@U0ERIN> is now scribe');
-    const carol = t.emulator.as('carol').in(ch.id);
-    expect(reply(await carol.slash('/incident', 'assign @dave commander'))).toContain('<@U0DAVE> is now commander');
+      // Assigning someone else needs the commander or an admin.
+      expect(reply(await alice.slash('/incident', 'assign @erin scribe'))).toContain(
+        'Assigning someone else needs the incident commander or an admin',
+      );
+      expect(reply(await bob.slash('/incident', 'role scribe @erin'))).toContain('<@U0ERIN> is now scribe');
+      const carol = t.emulator.as('carol').in(ch.id);
+      expect(reply(await carol.slash('/incident', 'assign @dave commander'))).toContain('<@U0DAVE> is now commander');
 
-    // Commander now, still a viewer for diagnostics.
-    const before = dave.ephemerals().length;
-    await dave.click({ actionId: 'diag_run', blockId, messageTs: runbook.ts });
-    await eventually(() =>
-      expect(JSON.stringify(dave.ephemerals().slice(before))).toContain('needs the responder role; you are a viewer'),
-    );
-    expect(ch.thread(runbook.ts)).toHaveLength(1);
-  });
+      // Commander now, still a viewer for diagnostics.
+      const before = dave.ephemerals().length;
+      await dave.click({ actionId: 'diag_run', blockId, messageTs: runbook.ts });
+      await eventually(() =>
+        expect(JSON.stringify(dave.ephemerals().slice(before))).toContain('needs the responder role; you are a viewer'),
+      );
+      expect(ch.thread(runbook.ts)).toHaveLength(1);
+    },
+  );
 
-  it("takes a ping: I'm on it and Acknowledge invite, record, edit the ping and retire its buttons", async () => {
+  it("takes a ping: I'm on it and Acknowledge invite, record, edit the ping and retire its buttons", SLOW, async () => {
     let clock = Date.now();
     t = await startTestBot(backend, ROLES, { now: () => new Date(clock) });
     await t.alert(

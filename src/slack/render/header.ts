@@ -26,6 +26,8 @@ export interface NextTimer {
   target: string | null;
   /** Slack mention of the target when mapped, e.g. <!subteam^S0…|@sre-seniors>. */
   targetMention: string | null;
+  /** Paging is snoozed until then (acknowledge/escalation timers held back). */
+  snoozedUntil?: Date;
 }
 
 export interface HeaderContext {
@@ -66,6 +68,10 @@ export function renderHeader(inc: Incident, ctx: HeaderContext): SlackMessage {
     const firing = ctx.alerts.filter((a) => a.status === 'firing').length;
     facts.push(`:rotating_light: Alerts: ${firing} firing / ${ctx.alerts.length}`);
   }
+  if (open && ctx.nextTimer?.snoozedUntil && ctx.nextTimer.snoozedUntil > ctx.now)
+    facts.push(
+      `:zzz: Paging snoozed until ${slackDate(ctx.nextTimer.snoozedUntil, '{time}')} (\`/incident snooze off\` resumes it)`,
+    );
   if (open && ctx.nextTimer) facts.push(countdown(ctx.nextTimer, ctx.now));
   if (facts.length) blocks.push(context(...facts));
 
