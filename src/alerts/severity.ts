@@ -1,4 +1,4 @@
-import type { Severity } from '../incidents/model.js';
+import type { Severity } from '../vocabulary.js';
 
 const P_LEVEL = /^p([1-4])$/i;
 

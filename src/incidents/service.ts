@@ -106,8 +106,9 @@ export class IncidentService {
     this.now = deps.now ?? (() => new Date());
   }
 
-  private get log(): Logger {
-    return this.deps.logger;
+  /** The logger for work on one incident: every line carries its id (and the person acting, when known). */
+  private logFor(incidentId: number, user?: string | null): Logger {
+    return this.deps.logger.child(user ? { incidentId, user } : { incidentId });
   }
 
   private async commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
@@ -171,7 +172,7 @@ export class IncidentService {
     ]);
     for (const h of this.deps.hooks ?? []) await h.opened?.(q, inc, match);
     this.deps.metrics?.incidentsDeclared.inc({ severity: inc.severity, source: inc.source });
-    this.log.info({ incidentId: inc.id, severity: inc.severity, source: inc.source }, 'incident opened');
+    this.logFor(inc.id).info({ severity: inc.severity, source: inc.source }, 'incident opened');
   }
 
   private oncallGroup(team: string | undefined): string {
@@ -203,6 +204,8 @@ export class IncidentService {
     await enqueue(q, slackOp(after, 'slack.updateHeader'));
     for (const h of this.deps.hooks ?? []) await h.changed?.(q, before, after, events);
     await extra?.(q, after);
+    const actor = events.find((e) => e.actor)?.actor;
+    this.logFor(id, actor).info({ events: events.map((e) => e.kind), status: after.status }, 'incident changed');
     return after;
   }
 

@@ -184,7 +184,11 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
       try {
         await start(mode, refFrom(body, action), body.user.id, (body as { trigger_id?: string }).trigger_id ?? '');
       } catch (err) {
-        await respond({ ...errorReply(err, logger), replace_original: false });
+        const ref = refFrom(body, action);
+        await respond({
+          ...errorReply(err, logger.child({ incidentId: ref.i, user: body.user.id, commandId: ref.c })),
+          replace_original: false,
+        });
       }
     });
   }
@@ -243,7 +247,7 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
       const result = await diagnostics.applyWrite(plan);
       await report(inc, ref, user, result, `applied (${plan.description})`);
     } catch (err) {
-      logger.error({ err, incidentId: ref.i }, 'write action failed');
+      logger.error({ err, incidentId: ref.i, user, commandId: ref.c }, 'write action failed');
     }
   });
 

@@ -55,7 +55,7 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
   };
 
   /** Posts a message; if Slack rejects the blocks, the text alone still gets through. */
-  async function post(channel: string, msg: SlackMessage, extra: Record<string, unknown> = {}) {
+  async function post(channel: string, msg: SlackMessage, extra: Record<string, unknown> = {}, incidentId?: number) {
     try {
       return await slack.call<{ ts: string; channel: string }>('chat.postMessage', {
         channel,
@@ -66,7 +66,7 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
       });
     } catch (err) {
       if (slackErrorCode(err) !== 'invalid_blocks') throw err;
-      deps.logger.error({ err, channel }, 'Slack rejected our blocks; sending text only');
+      deps.logger.error({ err, channel, incidentId }, 'Slack rejected our blocks; sending text only');
       return slack.call<{ ts: string; channel: string }>('chat.postMessage', { channel, text: msg.text, ...extra });
     }
   }
@@ -302,13 +302,14 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
           blocks: (p.blocks as never) ?? [{ type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } }],
         },
         p.threadTs ? { thread_ts: p.threadTs } : {},
+        inc.id,
       );
       return { ts: res.ts };
     },
 
     async 'slack.notice'(row) {
       const inc = await load(row);
-      const res = await post(channelOf(inc), renderNotice(inc, Notice.parse(row.payload.notice)));
+      const res = await post(channelOf(inc), renderNotice(inc, Notice.parse(row.payload.notice)), {}, inc.id);
       return { ts: res.ts };
     },
 

@@ -195,12 +195,14 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
 
   app.command('/incident', async ({ command, ack, respond }) => {
     const cmd = parseIncidentCommand(command.text ?? '');
-    logger.debug({ user: command.user_id, kind: cmd.kind }, '/incident');
+    const ref = 'ref' in cmd ? cmd.ref : null;
+    const log = logger.child({ user: command.user_id, command: cmd.kind, ...(ref != null ? { incidentId: ref } : {}) });
+    log.debug('/incident');
     await answer(
       ack as never,
       respond as never,
       run(cmd, command.user_id, command.channel_id, command.trigger_id),
-      logger,
+      log,
     );
   });
 
@@ -212,15 +214,16 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const user = body.user.id;
+      const id = Number((action as { value?: string }).value);
+      const log = logger.child({ user, actionId, incidentId: id });
       try {
-        const id = Number((action as { value?: string }).value);
         if (!Number.isInteger(id)) throw new ValidationError('This button does not name an incident.', 'value');
         const inc = await service.get(id);
         await service.record(inc.id, 'click', user, `clicked ${actionId.replace(/^incident_/, '')}`, { actionId });
         const reply = await fn(inc, user, (body as { trigger_id?: string }).trigger_id ?? '');
         if (reply) await respond({ ...reply, response_type: 'ephemeral', replace_original: false });
       } catch (err) {
-        await respond({ ...errorReply(err, logger), replace_original: false });
+        await respond({ ...errorReply(err, log), replace_original: false });
       }
     });
 
@@ -271,7 +274,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         commander: viewValue(values, 'commander'),
       });
     } catch (err) {
-      logger.error({ err }, 'declare from modal failed');
+      logger.error({ err, user: body.user.id }, 'declare from modal failed');
     }
   });
 
@@ -291,7 +294,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
       if (status.success && status.data !== inc.status && status.data !== 'resolved')
         await service.setStatus(incidentId, status.data, body.user.id);
     } catch (err) {
-      logger.error({ err, incidentId }, 'update from modal failed');
+      logger.error({ err, incidentId, user: body.user.id }, 'update from modal failed');
     }
   });
 
@@ -302,7 +305,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     try {
       await service.resolve(incidentId, body.user.id, summary);
     } catch (err) {
-      logger.error({ err, incidentId }, 'resolve from modal failed');
+      logger.error({ err, incidentId, user: body.user.id }, 'resolve from modal failed');
     }
   });
 
