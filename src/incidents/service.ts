@@ -295,7 +295,7 @@ export class IncidentService {
       role,
       requiredRole: d.requiredRole,
     });
-    this.log.info({ incidentId: inc.id, actor, action, role }, 'incident action refused');
+    this.logFor(inc.id, actor).info({ action, role }, 'incident action refused');
     throw new PermissionError(d.reason, d.requiredRole ?? 'admin');
   }
 
