@@ -104,7 +104,11 @@ export function createEscalationHooks(opts: EscalationHookOptions): IncidentHook
       startedAt,
       defaults: opts.defaults,
       updateReminderMinutes: opts.updateReminderMinutes,
+      runbookOverrides: match?.document.timersOverride ?? false,
     });
+  /** The incident's one update cadence (minutes), as planned: the stricter of runbook and configuration. */
+  const cadence = (inc: Incident): number | undefined =>
+    plan(inc, opts.runbook?.(inc) ?? null, inc.startedAt).find((d) => d.source === 'reminder')?.afterMinutes;
   const page = async (q: Queryable, inc: Incident, action: 'acknowledge' | 'resolve') => {
     if (opts.pagerDuty && (await pageWasSent(q, inc.id)))
       await enqueue(q, pagerDutyOp(inc, action, { source: opts.pagerDuty.source }));
@@ -143,7 +147,7 @@ export function createEscalationHooks(opts: EscalationHookOptions): IncidentHook
         const drafts = plan(after, opts.runbook?.(after) ?? null, after.startedAt).filter(
           (d) => d.source !== 'reminder',
         );
-        const minutes = opts.updateReminderMinutes?.[after.severity];
+        const minutes = cadence(after);
         if (minutes) drafts.push(updateReminder(after.severity, after.lastUpdateAt ?? after.startedAt, minutes));
         await rescheduleForSeverity(q, after.id, drafts, now);
         // A timer satisfied before the change must not come back: re-apply what already happened.
@@ -152,7 +156,7 @@ export function createEscalationHooks(opts: EscalationHookOptions): IncidentHook
         if (held) await snoozeIncident(q, after.id, held, now);
       }
       if (after.lastUpdateAt && +after.lastUpdateAt !== +(before.lastUpdateAt ?? 0)) {
-        const minutes = opts.updateReminderMinutes?.[after.severity];
+        const minutes = cadence(after);
         if (minutes) await replaceReminder(q, after.id, updateReminder(after.severity, after.lastUpdateAt, minutes));
       }
     },

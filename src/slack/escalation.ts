@@ -17,7 +17,7 @@ import { getTimer, listTimers, snoozedUntil, type TimerRow } from '../store/time
 import { shortMinutes } from '../time-phrases.js';
 import type { SlackCaller } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
-import { type PingTakenPayload, renderPing, renderPingTaken, renderTimers } from './render/escalation.js';
+import { clockOrigin, type PingTakenPayload, renderPing, renderPingTaken, renderTimers } from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
 import { esc, slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
@@ -213,6 +213,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
       dueAt: t.dueAt,
       target: t.target,
       targetMention: quiet ? null : mentionOf(t.target),
+      origin: clockOrigin(t),
       ...(until ? { snoozedUntil: until } : {}),
     };
   }

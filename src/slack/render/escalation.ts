@@ -56,6 +56,35 @@ export function renderPingTaken(p: PingTakenPayload): SlackMessage {
   };
 }
 
+/**
+ * Where a timer's clock came from, in words ("runbook, stricter than the P1 default of 5 min"), from
+ * `data.clock` (escalation/schedule.ts ClockOrigin); older timers fall back to their source. Pure.
+ */
+export function clockOrigin(t: Pick<TimerView, 'source' | 'severity' | 'data'>): string | null {
+  const d = t.data ?? {};
+  const planned = typeof d.defaultSeverity === 'string' ? d.defaultSeverity : t.severity;
+  const sev = planned ? `${planned} default` : 'severity default';
+  const min = (v: unknown) => shortMinutes(Number(v));
+  const kind = t.source === 'reminder' ? 'update cadence' : null;
+  switch (d.clock) {
+    case 'runbook':
+      return 'runbook';
+    case 'runbook-stricter':
+      return d.defaultMinutes != null ? `runbook, stricter than the ${sev} of ${min(d.defaultMinutes)}` : 'runbook';
+    case 'runbook-override':
+      return `runbook, overriding the ${sev}${d.defaultMinutes != null ? ` of ${min(d.defaultMinutes)}` : ''} (timers_override)`;
+    case 'default':
+      return kind ? `${kind}: UPDATE_REMINDER_MINUTES` : sev;
+    case 'default-stricter':
+      return d.runbookMinutes != null
+        ? `${kind ? `${kind}: ` : ''}${sev}, stricter than the runbook's ${min(d.runbookMinutes)}`
+        : sev;
+  }
+  if (t.source === 'section' || t.source === 'document') return `runbook ${t.source}`;
+  if (t.source === 'default') return sev;
+  return t.source ?? null;
+}
+
 /** `/incident timers` as one ephemeral message. */
 export function renderTimers(
   inc: { id: number },
@@ -84,7 +113,8 @@ export function describeTimers(
   const line = (t: TimerView) => {
     const who = t.target ? ` → ${mention(t.target)}` : '';
     const what = `${t.kind}${who}: ${t.text}`;
-    const src = t.source ? ` _(${t.source})_` : '';
+    const origin = clockOrigin(t);
+    const src = origin ? ` _(${origin})_` : '';
     if ((t.status ?? 'pending') === 'pending') {
       const ms = +t.dueAt - +now;
       const when = ms <= 0 ? 'due now' : `in ${shortMinutes(Math.max(1, Math.round(ms / 60_000)))}`;

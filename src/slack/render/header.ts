@@ -26,6 +26,8 @@ export interface NextTimer {
   target: string | null;
   /** Slack mention of the target when mapped, e.g. <!subteam^S0…|@sre-seniors>. */
   targetMention: string | null;
+  /** Where its clock came from, in words (slack/render/escalation.ts clockOrigin). */
+  origin?: string | null;
   /** Paging is snoozed until then (acknowledge/escalation timers held back). */
   snoozedUntil?: Date;
 }
@@ -102,6 +104,11 @@ export function countdown(t: NextTimer, now: Date): string {
   const mins = Math.max(0, Math.ceil((t.dueAt.getTime() - now.getTime()) / 60_000));
   const who = t.targetMention ?? (t.target ? esc(t.target) : null);
   const when = mins === 0 ? 'now' : `in ${shortMinutes(mins)}`;
+  const line = countdownLine(t, who, when);
+  return t.origin ? `${line} _(${esc(t.origin)})_` : line;
+}
+
+function countdownLine(t: NextTimer, who: string | null, when: string): string {
   switch (t.kind) {
     case 'acknowledge':
       return `:alarm_clock: Acknowledge ${when}${who ? ` or ${who} is paged` : ''}`;
