@@ -93,6 +93,6 @@ describe('layering', () => {
   });
 
   it('finds the imports it checks (the scan itself works)', () => {
-    expect(imports(join(SRC, 'app.ts'))).toContain('slack/incident.ts');
+    expect(imports(join(SRC, 'app.ts'))).toContain('slack/adapter.ts');
   });
 });

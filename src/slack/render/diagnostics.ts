@@ -1,7 +1,7 @@
 import type { WritePlan } from '../../diagnostics/run.js';
 import type { Command } from '../../runbooks/schema.js';
-import { input } from './modals.js';
-import { codeBlock, esc, plainText as plain } from './text.js';
+import { input, modal } from './modals.js';
+import { codeBlock, esc } from './text.js';
 
 /** Which runbook command a button runs: incident, runbook source, command id, and the thread (t). */
 export interface RunRef {
@@ -14,12 +14,11 @@ export interface RunRef {
 
 /** Asks for the placeholders neither alert nor incident labels filled. */
 export function valuesModal(ref: RunRef, cmd: Command, missing: string[], mode: 'read' | 'write') {
-  return {
-    type: 'modal',
-    callback_id: 'diag_values',
-    private_metadata: JSON.stringify({ ...ref, mode }),
-    title: plain('Fill in the command'),
-    submit: plain(mode === 'write' ? 'Review' : 'Run'),
+  return modal({
+    callbackId: 'diag_values',
+    meta: { ...ref, mode },
+    title: 'Fill in the command',
+    submit: mode === 'write' ? 'Review' : 'Run',
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: codeBlock(cmd.text, 2900) } },
       ...missing.map((name) =>
@@ -32,18 +31,17 @@ export function valuesModal(ref: RunRef, cmd: Command, missing: string[], mode: 
         ),
       ),
     ],
-  };
+  });
 }
 
 /** Names the change (before/after) before a write runs. */
 export function confirmModal(ref: RunRef, plan: WritePlan) {
-  return {
-    type: 'modal',
-    callback_id: 'diag_confirm',
-    private_metadata: JSON.stringify({ ref, plan }),
-    title: plain('Confirm change'),
-    submit: plain('Apply'),
-    close: plain('Cancel'),
+  return modal({
+    callbackId: 'diag_confirm',
+    meta: { ref, plan },
+    title: 'Confirm change',
+    submit: 'Apply',
+    close: 'Cancel',
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `:warning: *${esc(plan.description)}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: codeBlock(plan.command, 1000) } },
@@ -64,5 +62,5 @@ export function confirmModal(ref: RunRef, plan: WritePlan) {
         ],
       },
     ],
-  };
+  });
 }

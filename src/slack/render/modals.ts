@@ -7,6 +7,26 @@ const SEVERITIES = ['P1', 'P2', 'P3', 'P4'].map((s) => ({
   value: s,
 }));
 
+/** A modal view; `meta` travels as private_metadata (JSON) and comes back with the submission. */
+export function modal(o: {
+  callbackId: string;
+  meta: unknown;
+  title: string;
+  submit: string;
+  close?: string;
+  blocks: unknown[];
+}) {
+  return {
+    type: 'modal',
+    callback_id: o.callbackId,
+    private_metadata: JSON.stringify(o.meta),
+    title: plain(o.title),
+    submit: plain(o.submit),
+    ...(o.close ? { close: plain(o.close) } : {}),
+    blocks: o.blocks,
+  };
+}
+
 /** An input block of a modal; every element uses action_id `value`, which viewValue() reads back. */
 export function input(blockId: string, label: string, element: Block, optional = false, hint?: string): Block {
   return {
@@ -22,13 +42,12 @@ export function input(blockId: string, label: string, element: Block, optional =
 /** The form behind a bare `/incident declare` and the App Home button. */
 export function declareModal(prefill: { title?: string; severity?: string | null; channelId?: string | null } = {}) {
   const sev = SEVERITIES.find((s) => s.value === prefill.severity);
-  return {
-    type: 'modal',
-    callback_id: 'declare_modal',
-    private_metadata: JSON.stringify({ channelId: prefill.channelId ?? null }),
-    title: plain('Declare an incident'),
-    submit: plain('Declare'),
-    close: plain('Cancel'),
+  return modal({
+    callbackId: 'declare_modal',
+    meta: { channelId: prefill.channelId ?? null },
+    title: 'Declare an incident',
+    submit: 'Declare',
+    close: 'Cancel',
     blocks: [
       input('title', 'Title', {
         type: 'plain_text_input',
@@ -52,21 +71,24 @@ export function declareModal(prefill: { title?: string; severity?: string | null
         'Leave empty to become commander by acknowledging.',
       ),
     ],
-  };
+  });
 }
 
+/** "INC-12: API down" above a modal's inputs. */
+const incidentContext = (inc: Incident) => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
+});
+
+/** `Post an update`: the text and, optionally, a new status. */
 export function updateModal(inc: Incident) {
-  return {
-    type: 'modal',
-    callback_id: 'update_modal',
-    private_metadata: JSON.stringify({ incidentId: inc.id }),
-    title: plain('Post an update'),
-    submit: plain('Post'),
+  return modal({
+    callbackId: 'update_modal',
+    meta: { incidentId: inc.id },
+    title: 'Post an update',
+    submit: 'Post',
     blocks: [
-      {
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
-      },
+      incidentContext(inc),
       input('text', 'Update', {
         type: 'plain_text_input',
         action_id: 'value',
@@ -85,24 +107,21 @@ export function updateModal(inc: Incident) {
         true,
       ),
     ],
-  };
+  });
 }
 
+/** `Resolve incident`: an optional resolution summary. */
 export function resolveModal(inc: Incident) {
-  return {
-    type: 'modal',
-    callback_id: 'resolve_modal',
-    private_metadata: JSON.stringify({ incidentId: inc.id }),
-    title: plain('Resolve incident'),
-    submit: plain('Resolve'),
+  return modal({
+    callbackId: 'resolve_modal',
+    meta: { incidentId: inc.id },
+    title: 'Resolve incident',
+    submit: 'Resolve',
     blocks: [
-      {
-        type: 'context',
-        elements: [{ type: 'mrkdwn', text: `${incidentRef(inc)}: ${inc.title.replace(/[<>&]/g, '')}` }],
-      },
+      incidentContext(inc),
       input('summary', 'Resolution summary', { type: 'plain_text_input', action_id: 'value', multiline: true }, true),
     ],
-  };
+  });
 }
 
 /** Reads `values[block][action]` of a view submission, whatever the element type. */

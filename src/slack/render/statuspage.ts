@@ -1,7 +1,7 @@
 import { type Incident, incidentRef, Status } from '../../incidents/model.js';
 import { ComponentStatus, defaultComponentStatus } from '../../statuspage/index.js';
 import type { StatuspageOutcome } from '../../statuspage/setup.js';
-import { input } from './modals.js';
+import { input, modal } from './modals.js';
 import { codeBlock, esc, plainText as plain, type SlackMessage } from './text.js';
 
 const option = (v: string) => ({ text: plain(v.replace(/_/g, ' ')), value: v });
@@ -59,26 +59,24 @@ export function composeModal(
       ),
     );
   }
-  return {
-    type: 'modal',
-    callback_id: 'statuspage_compose',
-    private_metadata: JSON.stringify({ incidentId: inc.id }),
-    title: plain('Status page update'),
-    submit: plain('Preview'),
-    close: plain('Cancel'),
+  return modal({
+    callbackId: 'statuspage_compose',
+    meta: { incidentId: inc.id },
+    title: 'Status page update',
+    submit: 'Preview',
+    close: 'Cancel',
     blocks,
-  };
+  });
 }
 
 /** Step 2: the rendered text, editable, and Publish. */
 export function previewModal(inc: Incident, text: string, meta: Record<string, unknown>) {
-  return {
-    type: 'modal',
-    callback_id: 'statuspage_publish',
-    private_metadata: JSON.stringify(meta),
-    title: plain('Preview update'),
-    submit: plain('Publish'),
-    close: plain('Back out'),
+  return modal({
+    callbackId: 'statuspage_publish',
+    meta: meta,
+    title: 'Preview update',
+    submit: 'Publish',
+    close: 'Back out',
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `*${incidentRef(inc)}* public status: *${meta.status}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: codeBlock(text, 2900) } },
@@ -89,7 +87,7 @@ export function previewModal(inc: Incident, text: string, meta: Record<string, u
         initial_value: text.slice(0, 3000),
       }),
     ],
-  };
+  });
 }
 
 /** After a status change on a public incident: "the status page still shows the previous status". */
