@@ -3,21 +3,27 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { UserFacingError } from '../errors.js';
 import { ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
+import { pagerDutyOp } from '../escalation/hooks.js';
 import { SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
 import type { Escalation } from '../escalation/setup.js';
 import { endIncidentSnooze, snoozeIncidentTimers } from '../escalation/snooze.js';
 import { resolveTarget, resolveTargets } from '../escalation/targets.js';
-import { incidentRef } from '../incidents/model.js';
+import { type Incident, incidentRef } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
-import { appendEvents } from '../store/incidents.js';
-import { enqueue } from '../store/outbox.js';
+import { enqueue, type OutboxDraft } from '../store/outbox.js';
 import { getTimer, listTimers, snoozedUntil, type TimerRow } from '../store/timers.js';
-import { shortMinutes } from '../time-phrases.js';
-import type { SlackCaller } from './client.js';
+import { type SlackCaller, slackErrorCode } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
-import { clockOrigin, type PingTakenPayload, renderPing, renderPingTaken, renderTimers } from './render/escalation.js';
+import {
+  clockOrigin,
+  type PingTakenPayload,
+  renderNobody,
+  renderPing,
+  renderPingTaken,
+  renderTimers,
+} from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
 import { esc, slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
@@ -57,11 +63,52 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     return t.handle.startsWith('<') ? t.handle : `@${esc(t.handle)}`;
   }
 
-  /** Outbox: the ping itself, with Acknowledge / Snooze / I'm on it. */
+  /**
+   * The people behind a ping's mentions: user ids as they are, user groups (by id or handle) as their
+   * members. Targets that reach nobody — unknown names, groups that do not exist or have no members — are
+   * listed in `nobody` with the reason.
+   */
+  async function reach(p: EscalationPingPayload): Promise<{ users: string[]; nobody: string[] }> {
+    const users = new Set<string>();
+    const nobody = p.unknownTargets.map((n) => `${n} (no ESCALATION_TARGETS entry)`);
+    await groupsLoaded;
+    const handleOf = (id: string) => Object.entries(groupIds).find(([, v]) => v === id)?.[0] ?? null;
+    for (const m of p.mentions) {
+      const user = m.match(/^<@([UW][A-Z0-9]+)>$/)?.[1];
+      if (user) {
+        users.add(user);
+        continue;
+      }
+      const id = m.match(/^<!subteam\^([A-Z0-9]+)/)?.[1];
+      const handle = id ? handleOf(id) : m.replace(/^@/, '');
+      const members = handle ? await deps.usergroups.members(handle).catch(() => null) : null;
+      if (!members) nobody.push(`@${handle ?? id} (no such user group)`);
+      else if (!members.length) nobody.push(`@${handle} (the group has no members)`);
+      else for (const u of members) users.add(u);
+    }
+    return { users: [...users], nobody };
+  }
+
+  /** Invites people to the incident channel; "already there" and unknown users are not errors. */
+  async function invite(channel: string, users: string[]): Promise<void> {
+    for (const u of users) {
+      try {
+        await deps.caller.call('conversations.invite', { channel, users: u });
+      } catch (err) {
+        const code = slackErrorCode(err);
+        if (!code || !INVITE_OK.has(code)) throw err;
+      }
+    }
+  }
+
+  /** Outbox: invite the targets, then the ping itself, with Acknowledge / Snooze / I'm on it. */
   const ping: OutboxHandler = async (row) => {
     const p = row.payload as unknown as EscalationPingPayload;
     const inc = await service.get(row.incidentId!);
     if (!inc.channelId) throw new Error(`${incidentRef(inc)} has no channel yet`);
+    const { users, nobody } = p.actions.length ? await reach(p) : { users: [], nobody: [] };
+    await invite(inc.channelId, users);
+    if (nobody.length) await sayNobody(inc, p, nobody);
     const msg = renderPing(p, Boolean(inc.ackedAt));
     const res = await deps.caller.call<{ ts: string }>('chat.postMessage', {
       channel: inc.channelId,
@@ -85,6 +132,37 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     return resolveTargets(target, config.ESCALATION_TARGETS, { groupIds })
       .filter((t) => t.kind === 'usergroup')
       .map((t) => t.handle.match(/^<!subteam\^([A-Z0-9]+)/)?.[1] ?? t.handle.replace(/^@/, ''));
+  }
+
+  /**
+   * A target that reaches nobody is said loudly: in the incident channel and the announcements channel,
+   * and PagerDuty is paged when configured. Deduplicated per timer, so a retried ping says it once.
+   */
+  async function sayNobody(inc: Incident, p: EscalationPingPayload, nobody: string[]): Promise<void> {
+    const text = renderNobody(inc, p, nobody);
+    const rows: OutboxDraft[] = [
+      {
+        op: 'slack.post',
+        orderingKey: `inc:${inc.id}`,
+        incidentId: inc.id,
+        dedupeKey: `timer:${p.timerId}:nobody`,
+        payload: { text },
+      },
+      {
+        op: 'slack.postIncidents',
+        orderingKey: `chan:${config.INCIDENTS_CHANNEL}`,
+        incidentId: inc.id,
+        dedupeKey: `timer:${p.timerId}:nobody:announce`,
+        payload: { text: `${text} (<#${inc.channelId}>)` },
+      },
+    ];
+    if (config.PAGERDUTY_ROUTING_KEY) {
+      const timer = await getTimer(db, p.timerId);
+      if (timer) rows.push(pagerDutyOp(inc, 'trigger', { source: 'incident-bot', timer }));
+    }
+    await enqueue(db, rows);
+    logger.warn({ incidentId: inc.id, timerId: p.timerId, nobody }, 'escalation target reaches nobody');
+    deps.kick();
   }
 
   /** A ping button: the timer it belongs to, the incident, and the clicked message. */
@@ -220,6 +298,15 @@ export function registerEscalation(deps: EscalationSlackDeps) {
 
   return { nextTimer, handlers: { [ESCALATION_PING_OP]: ping, [PING_TAKEN_OP]: pingTaken } };
 }
+
+/** Slack errors that mean "nothing to do" when inviting someone. */
+const INVITE_OK = new Set([
+  'already_in_channel',
+  'cant_invite_self',
+  'user_not_found',
+  'user_is_restricted',
+  'cant_invite',
+]);
 
 /** Outbox op editing a ping someone took; payload {@link PingTakenPayload}. */
 export const PING_TAKEN_OP = 'slack.pingTaken';

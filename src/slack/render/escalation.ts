@@ -26,6 +26,19 @@ export function renderPing(p: EscalationPingPayload, acked: boolean): SlackMessa
   return { text: p.text.replace(/[*_]/g, ''), blocks };
 }
 
+/**
+ * The loud line when an escalation reaches nobody (unknown name, missing or empty user group): what was
+ * due, who it was meant for, and what to fix. Pure.
+ */
+export function renderNobody(
+  inc: { id: number },
+  p: Pick<EscalationPingPayload, 'text' | 'kind'>,
+  nobody: string[],
+): string {
+  const what = p.kind === 'acknowledge' ? 'The acknowledge page' : 'This escalation';
+  return `:rotating_light: *${incidentRef(inc)}: ${what} reaches nobody.* ${nobody.join(', ')}. Page someone by hand, and map the target in ESCALATION_TARGETS or fill the user group (\`incident-bot runbooks lint\` lists them).`;
+}
+
 /** A ping someone took (outbox op `slack.pingTaken`): where it is, its text, who took it and how. */
 export interface PingTakenPayload {
   channel: string;
