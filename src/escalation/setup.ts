@@ -4,6 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { IncidentHooks, IncidentService } from '../incidents/service.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboxHandler } from '../outbox/sender.js';
+import type { Timer } from '../runbooks/schema.js';
 import type { Db } from '../store/db.js';
 import { appendEvents, getIncident } from '../store/incidents.js';
 import { listTimers, nextPending, type TimerRow } from '../store/timers.js';
@@ -28,14 +29,8 @@ export interface EscalationDeps {
   now?: () => Date;
 }
 
-/** A timer as the runbook message lists it: the clock actually scheduled for the incident. */
-export interface ScheduledTimer {
-  kind: string;
-  afterMinutes: number;
-  target: string | null;
-  condition: string | null;
-  text: string;
-}
+/** A timer as the runbook message lists it: the runbook's own, or one the bot scheduled from it. */
+export type ScheduledTimer = Pick<Timer, 'afterMinutes' | 'target' | 'condition' | 'text'> & { kind: string };
 
 export interface Escalation {
   /** IncidentService hook: plans, cancels and reschedules timers inside the incident's transaction. */

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { UserFacingError } from '../errors.js';
+import { Status } from '../incidents/model.js';
 
-/** Public incident status, as status pages name it. */
-export const StatusPageStatus = z.enum(['investigating', 'identified', 'monitoring', 'resolved']);
-export type StatusPageStatus = z.infer<typeof StatusPageStatus>;
+/** Public incident status: status pages use the incident's own words (incidents/model.ts `Status`). */
+export const StatusPageStatus = Status;
+export type StatusPageStatus = Status;
 
 export const ComponentStatus = z.enum(['operational', 'degraded_performance', 'partial_outage', 'major_outage']);
 export type ComponentStatus = z.infer<typeof ComponentStatus>;

@@ -1,11 +1,8 @@
-import type { Incident } from '../../incidents/model.js';
-import { incidentRef } from '../../incidents/model.js';
+import { type Incident, incidentRef, Severity, Status } from '../../incidents/model.js';
 import { type Block, plainText as plain } from './text.js';
 
-const SEVERITIES = ['P1', 'P2', 'P3', 'P4'].map((s) => ({
-  text: plain({ P1: 'P1 · critical', P2: 'P2 · major', P3: 'P3 · minor', P4: 'P4 · low' }[s]!),
-  value: s,
-}));
+const SEVERITY_WORD: Record<Severity, string> = { P1: 'critical', P2: 'major', P3: 'minor', P4: 'low' };
+const SEVERITIES = Severity.options.map((s) => ({ text: plain(`${s} · ${SEVERITY_WORD[s]}`), value: s }));
 
 /** A modal view; `meta` travels as private_metadata (JSON) and comes back with the submission. */
 export function modal(o: {
@@ -102,7 +99,7 @@ export function updateModal(inc: Incident) {
           type: 'static_select',
           action_id: 'value',
           initial_option: { text: plain(inc.status), value: inc.status },
-          options: ['investigating', 'identified', 'monitoring'].map((s) => ({ text: plain(s), value: s })),
+          options: Status.options.filter((s) => s !== 'resolved').map((s) => ({ text: plain(s), value: s })),
         },
         true,
       ),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { ScheduledTimer } from '../../escalation/setup.js';
 import type { Incident } from '../../incidents/model.js';
-import type { Command, RunbookDocument, RunbookSection, Timer } from '../../runbooks/schema.js';
+import type { Command, RunbookDocument, RunbookSection } from '../../runbooks/schema.js';
 import { shortMinutes } from '../../time-phrases.js';
 import {
   type Block,
@@ -34,8 +35,8 @@ export const blockIdFor = (commandId: string) =>
   commandId.length <= 200 ? `cmd:${commandId}` : `cmd:${createHash('sha1').update(commandId).digest('hex')}`;
 
 /** "Acknowledge within 5 min", "Escalate to Senior Engineer at +15 min (if root cause not identified)". */
-/** A timer as the runbook message lists it: the runbook's own, or one the bot scheduled from it. */
-export type ShownTimer = Pick<Timer, 'afterMinutes' | 'target' | 'condition' | 'text'> & { kind: string };
+/** A timer as the runbook message lists it (escalation/setup.ts). */
+export type ShownTimer = ScheduledTimer;
 
 export function describeTimer(t: ShownTimer): string {
   const at = `+${shortMinutes(t.afterMinutes)}`;
