@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
+import { auditTargets, runbookTargetUses } from '../escalation/audit.js';
 import { loadRunbookPaths, loadRunbooks } from '../runbooks/load.js';
 import { runbooksDir } from '../runbooks/lookup.js';
 import type { LibraryWarning } from '../runbooks/match.js';
@@ -161,7 +163,8 @@ Examples:
       'after',
       `
 Reports sections without alert names, timers it could not read, commands with no known executor, repaired
-mojibake, bad front matter and alert names handled by more than one file. Errors (exit 1): bad front matter,
+mojibake, bad front matter, escalation targets no ESCALATION_TARGETS entry maps (they would reach nobody)
+and alert names handled by more than one file. Errors (exit 1): bad front matter,
 duplicate alert names, unreadable files. Everything else is a warning.`,
     )
     .action(
@@ -171,6 +174,7 @@ duplicate alert names, unreadable files. Everything else is a warning.`,
         const warnings: LibraryWarning[] = [
           ...loaded.documents.flatMap((d) => d.warnings.map((w) => ({ ...w, source: d.source }))),
           ...loaded.warnings,
+          ...unmappedTargets(loaded.documents),
         ].sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line);
         const errors = warnings.filter((w) => w.level === 'error').length;
         if (opts.json) print({ files: loaded.documents.length, errors, warnings });
@@ -182,4 +186,34 @@ duplicate alert names, unreadable files. Everything else is a warning.`,
         if (errors) process.exitCode = EXIT_LINT;
       }),
     );
+}
+
+/**
+ * Runbook escalation targets that ESCALATION_TARGETS (from the environment, else its default) does not
+ * map: at run time they would reach nobody (issue #18). Offline: whether the groups exist and have members
+ * is checked by the bot at start-up.
+ */
+function unmappedTargets(documents: RunbookDocument[]): LibraryWarning[] {
+  let targets: Record<string, string>;
+  try {
+    targets = loadConfig(process.env).ESCALATION_TARGETS;
+  } catch {
+    targets = loadConfig({}).ESCALATION_TARGETS;
+  }
+  return auditTargets({
+    escalationTargets: targets,
+    oncallGroups: {},
+    defaultOncallGroup: '',
+    rolesGroups: [],
+    runbookTargets: runbookTargetUses(documents),
+    groups: null,
+  })
+    .filter((p) => p.problem === 'unmapped' && p.source)
+    .map((p) => ({
+      source: p.source!,
+      line: p.line ?? 1,
+      level: 'warning' as const,
+      code: 'escalation-target',
+      message: p.message,
+    }));
 }
