@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AlertIngest } from './alerts/ingest.js';
+import { loadRolesFile } from './auth/roles.js';
 import { type Config, webhookAuthMode } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
+import { auditTargets, type KnownGroup, runbookTargetUses } from './escalation/audit.js';
 import { createEscalation } from './escalation/setup.js';
 import { alertmanagerHandler, parseNotification } from './http/alertmanager.js';
 import { sendJson } from './http/body.js';
@@ -14,7 +16,8 @@ import { type IncidentHooks, IncidentService } from './incidents/service.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOutboxSender, type OutboxSender } from './outbox/sender.js';
 import { createRunbookLookup, type RunbookSource } from './runbooks/lookup.js';
-import { registerSlackAdapter } from './slack/adapter.js';
+import type { RunbookDocument } from './runbooks/schema.js';
+import { createRoles, registerSlackAdapter } from './slack/adapter.js';
 import { createSlackTransport } from './slack/transport.js';
 import { createStatuspage } from './statuspage/setup.js';
 import { type Db, openDb } from './store/db.js';
@@ -159,6 +162,8 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   let sender: OutboxSender | null = null;
   const kick = () => sender?.kick();
   const hooks: IncidentHooks[] = [];
+  const roleOf = await createRoles(config, logger, transport.usergroups);
+  void warnUnreachableTargets(config, logger, runbooks.documents(), () => transport.usergroups.groups());
   const service = new IncidentService({
     db,
     config,
@@ -168,6 +173,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     hooks,
     kick,
     now: opts.now,
+    access: { roleOf, groupsOf: (user) => transport.usergroups.of(user).catch(() => []) },
   });
   const escalation = createEscalation({
     db,
@@ -206,6 +212,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     escalation,
     statuspage,
     diagnostics,
+    roleOf,
     kick,
     now: opts.now,
   });
@@ -348,4 +355,30 @@ async function openStore(config: Config): Promise<Db> {
       );
     },
   );
+}
+
+/**
+ * At start-up, warn about every escalation target, on-call group and roles-file group that reaches nobody
+ * (unmapped, no such user group, no members): issue #18. Never blocks or fails the start.
+ */
+async function warnUnreachableTargets(
+  config: Config,
+  logger: Logger,
+  documents: RunbookDocument[],
+  groups: () => Promise<KnownGroup[]>,
+): Promise<void> {
+  try {
+    const roles = config.ROLES_FILE ? await loadRolesFile(config.ROLES_FILE) : null;
+    const problems = auditTargets({
+      escalationTargets: config.ESCALATION_TARGETS,
+      oncallGroups: config.ONCALL_GROUPS,
+      defaultOncallGroup: config.DEFAULT_ONCALL_GROUP,
+      rolesGroups: Object.keys(roles?.groups ?? {}),
+      runbookTargets: runbookTargetUses(documents),
+      groups: await groups().catch(() => null),
+    });
+    for (const p of problems) logger.warn({ problem: p.problem, target: p.name, source: p.source }, p.message);
+  } catch (err) {
+    logger.warn({ err }, 'could not check escalation targets and groups');
+  }
 }

@@ -109,3 +109,13 @@ export function createRoleResolver(roles: RolesFile, groupsOf: GroupsOf, onError
 }
 
 export type RoleResolver = ReturnType<typeof createRoleResolver>;
+
+/**
+ * What the incident service asks about a person before changing who works an incident: their role
+ * (roles file) and the user groups they are in (handles and ids, as {@link GroupsOf}). A failing group
+ * lookup should answer `[]`, never throw: it must not grant anything.
+ */
+export interface Access {
+  roleOf(userId: string): Promise<Role>;
+  groupsOf: GroupsOf;
+}

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigSchema } from '../config.js';
+import { loadConfig } from '../config.js';
 import { UserFacingError } from '../errors.js';
-import { resolveTarget } from '../escalation/targets.js';
-
+import { auditTargets, runbookTargetUses } from '../escalation/audit.js';
 import { loadRunbookPaths, loadRunbooks } from '../runbooks/load.js';
 import { runbooksDir } from '../runbooks/lookup.js';
 import type { LibraryWarning } from '../runbooks/match.js';
@@ -107,32 +106,6 @@ function formatWarning(w: LibraryWarning): string {
   return `${w.source}${w.line ? `:${w.line}` : ''}: ${w.level}: ${w.message} [${w.code}]`;
 }
 
-/** ESCALATION_TARGETS as the bot reads it (the configured default when unset); {} when it does not parse. */
-function escalationTargets(raw: string | undefined): Record<string, string> {
-  const parsed = ConfigSchema.shape.ESCALATION_TARGETS.safeParse(raw);
-  return parsed.success ? parsed.data : {};
-}
-
-/** A warning for each timer whose escalation target no ESCALATION_TARGETS entry maps (nobody would be paged). */
-export function unmappedTargets(doc: RunbookDocument, targets: Record<string, string>): LibraryWarning[] {
-  const timers = [...doc.timers, ...doc.runbooks.flatMap((r) => r.timers)];
-  const out: LibraryWarning[] = [];
-  const seen = new Set<string>();
-  for (const t of timers) {
-    if (!t.target || seen.has(`${t.line}:${t.target}`)) continue;
-    seen.add(`${t.line}:${t.target}`);
-    if (resolveTarget(t.target, targets).kind !== 'unknown') continue;
-    out.push({
-      source: doc.source,
-      line: t.line,
-      level: 'warning',
-      code: 'unmapped-target',
-      message: `Escalation target "${t.target}" is not in ESCALATION_TARGETS, so nobody would be paged; add "${t.target}=<group handle>".`,
-    });
-  }
-  return out;
-}
-
 export function registerRunbooksCommand(program: Command): void {
   const runbooks = program
     .command('runbooks')
@@ -219,20 +192,19 @@ Examples:
     .addHelpText(
       'after',
       `
-Reports sections without alert names, one severity applied to alerts the text rates differently, escalation
-targets ESCALATION_TARGETS does not map, timers it could not read, fenced commands it could not classify, repaired
-mojibake, bad front matter and alert names handled by more than one file. Errors (exit 1): bad front matter,
+Reports sections without alert names, timers it could not read, commands with no known executor, repaired
+mojibake, bad front matter, escalation targets no ESCALATION_TARGETS entry maps (they would reach nobody)
+and alert names handled by more than one file. Errors (exit 1): bad front matter,
 duplicate alert names, unreadable files. Everything else is a warning.`,
     )
     .action(
       run(async (paths: string[], opts: { json?: boolean }) => {
         const targets = paths.length ? paths : [defaultDir()];
         const loaded = await loadRunbookPaths(targets);
-        const escalation = escalationTargets(process.env.ESCALATION_TARGETS);
         const warnings: LibraryWarning[] = [
           ...loaded.documents.flatMap((d) => d.warnings.map((w) => ({ ...w, source: d.source }))),
-          ...loaded.documents.flatMap((d) => unmappedTargets(d, escalation)),
           ...loaded.warnings,
+          ...unmappedTargets(loaded.documents),
         ].sort((a, b) => a.source.localeCompare(b.source) || a.line - b.line);
         const errors = warnings.filter((w) => w.level === 'error').length;
         if (opts.json) print({ files: loaded.documents.length, errors, warnings });
@@ -244,4 +216,40 @@ duplicate alert names, unreadable files. Everything else is a warning.`,
         if (errors) process.exitCode = EXIT_LINT;
       }),
     );
+}
+
+/**
+ * Runbook escalation targets that ESCALATION_TARGETS (from the environment, else its default) does not
+ * map: at run time they would reach nobody (issue #18). Offline: whether the groups exist and have members
+ * is checked by the bot at start-up.
+ */
+export function unmappedTargets(
+  documents: RunbookDocument[],
+  targets: Record<string, string> = configuredTargets(),
+): LibraryWarning[] {
+  return auditTargets({
+    escalationTargets: targets,
+    oncallGroups: {},
+    defaultOncallGroup: '',
+    rolesGroups: [],
+    runbookTargets: runbookTargetUses(documents),
+    groups: null,
+  })
+    .filter((p) => p.problem === 'unmapped' && p.source)
+    .map((p) => ({
+      source: p.source!,
+      line: p.line ?? 1,
+      level: 'warning' as const,
+      code: 'unmapped-target',
+      message: p.message,
+    }));
+}
+
+/** ESCALATION_TARGETS from the environment, else its configured default (a bad value falls back to the default). */
+function configuredTargets(): Record<string, string> {
+  try {
+    return loadConfig(process.env).ESCALATION_TARGETS;
+  } catch {
+    return loadConfig({}).ESCALATION_TARGETS;
+  }
 }

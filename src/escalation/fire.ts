@@ -50,7 +50,9 @@ export function createEscalationFire(opts: EscalationFireOptions): FireFn {
     const named = timer.target ? resolveTargets(timer.target, opts.targets, opts.targetOptions) : [];
     const mentions = named.filter((t) => t.kind !== 'unknown').map((t) => mentionText(t.handle));
     const unknownTargets = named.filter((t) => t.kind === 'unknown').map((t) => t.name);
-    if (!mentions.length && timer.kind === 'escalate' && opts.fallbackGroup)
+    // Only a timer that names nobody falls back to the on-call group; a named target that maps to
+    // nobody is said loudly where the ping is posted (slack/escalation.ts), never swapped silently.
+    if (!named.length && timer.kind === 'escalate' && opts.fallbackGroup)
       mentions.push(mentionText(opts.fallbackGroup));
     const label = `INC-${inc.id}`;
     const nudge = NUDGE_KINDS.has(timer.kind);

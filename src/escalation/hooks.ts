@@ -8,6 +8,8 @@ import {
   insertTimers,
   replaceReminder,
   rescheduleForSeverity,
+  snoozedUntil,
+  snoozeIncident,
   type TimerRow,
 } from '../store/timers.js';
 import { pagerDutySeverity } from './paging/pagerduty.js';
@@ -19,6 +21,7 @@ import {
   reminderDraft,
   updateReminder,
 } from './schedule.js';
+import { endIncidentSnooze } from './snooze.js';
 
 /**
  * The escalation side of the incident life cycle, as IncidentService hooks: each runs inside the
@@ -28,7 +31,8 @@ import {
  * - acknowledged: cancel acknowledge timers, send PagerDuty `acknowledge` if a page went out;
  * - status change: cancel what the status satisfies; resolved cancels everything and sends PagerDuty
  *   `resolve`; reopened plans a fresh clock from the reopening;
- * - severity change: reschedule (rescheduleForSeverity);
+ * - severity change: reschedule (rescheduleForSeverity); a more severe incident ends a snooze (said in
+ *   the channel), a less severe one keeps it;
  * - update posted: move the no-update reminder to N minutes after it.
  */
 export interface EscalationHookOptions {
@@ -100,7 +104,11 @@ export function createEscalationHooks(opts: EscalationHookOptions): IncidentHook
       startedAt,
       defaults: opts.defaults,
       updateReminderMinutes: opts.updateReminderMinutes,
+      runbookOverrides: match?.document.timersOverride ?? false,
     });
+  /** The incident's one update cadence (minutes), as planned: the stricter of runbook and configuration. */
+  const cadence = (inc: Incident): number | undefined =>
+    plan(inc, opts.runbook?.(inc) ?? null, inc.startedAt).find((d) => d.source === 'reminder')?.afterMinutes;
   const page = async (q: Queryable, inc: Incident, action: 'acknowledge' | 'resolve') => {
     if (opts.pagerDuty && (await pageWasSent(q, inc.id)))
       await enqueue(q, pagerDutyOp(inc, action, { source: opts.pagerDuty.source }));
@@ -132,18 +140,23 @@ export function createEscalationHooks(opts: EscalationHookOptions): IncidentHook
       }
       if (before.status !== after.status) await cancelTimers(q, after.id, cancelKinds({ status: after.status }));
       if (before.severity !== after.severity) {
+        // 'P1' < 'P2': a raise ends the snooze; a lowering keeps it over the new plan.
+        const raised = after.severity < before.severity;
+        const held = raised ? null : await snoozedUntil(q, after.id, now);
+        if (raised) await endIncidentSnooze(q, after, { actor: null, reason: 'severity', now });
         const drafts = plan(after, opts.runbook?.(after) ?? null, after.startedAt).filter(
           (d) => d.source !== 'reminder',
         );
-        const minutes = opts.updateReminderMinutes?.[after.severity];
+        const minutes = cadence(after);
         if (minutes) drafts.push(updateReminder(after.severity, after.lastUpdateAt ?? after.startedAt, minutes));
         await rescheduleForSeverity(q, after.id, drafts, now);
         // A timer satisfied before the change must not come back: re-apply what already happened.
         if (after.ackedAt) await cancelTimers(q, after.id, cancelKinds('ack'));
         await cancelTimers(q, after.id, cancelKinds({ status: after.status }));
+        if (held) await snoozeIncident(q, after.id, held, now);
       }
       if (after.lastUpdateAt && +after.lastUpdateAt !== +(before.lastUpdateAt ?? 0)) {
-        const minutes = opts.updateReminderMinutes?.[after.severity];
+        const minutes = cadence(after);
         if (minutes) await replaceReminder(q, after.id, updateReminder(after.severity, after.lastUpdateAt, minutes));
       }
     },

@@ -19,6 +19,8 @@ export interface TimerView {
   text: string;
   condition?: string | null;
   source?: string | null;
+  /** The severity the timer was planned for (defaults name it: "P1 default"). */
+  severity?: string | null;
   firedAt?: Date | null;
   late?: boolean;
   data?: Record<string, unknown>;

@@ -163,12 +163,30 @@ export interface PlanInput {
   defaults: DefaultTimers;
   /** When given, adds the "no update for N minutes" reminder for this severity, counted from startedAt. */
   updateReminderMinutes?: ReminderMinutes;
+  /** Runbook front matter `timers_override: true`: its timers win even where the defaults are stricter. */
+  runbookOverrides?: boolean;
 }
+
+/**
+ * Where a planned timer's clock came from, kept in `data.clock` for `/incident timers` and the header:
+ * - `runbook`: the runbook's value, no default of that kind;
+ * - `runbook-stricter`: the runbook's value, as strict as or stricter than the severity default;
+ * - `runbook-override`: the runbook's value, its front matter overriding the defaults;
+ * - `default`: the severity default, the runbook has none of that kind;
+ * - `default-stricter`: the severity default, stricter than the runbook's `data.runbookMinutes`.
+ */
+export const ClockOrigin = z.enum(['runbook', 'runbook-stricter', 'runbook-override', 'default', 'default-stricter']);
+export type ClockOrigin = z.infer<typeof ClockOrigin>;
 
 /**
  * The timers an incident gets when it opens (or its severity changes; due times stay counted from the
  * start). Chosen per kind (acknowledge, escalate, resolve, declare, update): the matched section's timers
- * of that kind, else the document's, else DEFAULT_TIMERS of that kind. So a section that only lists
+ * of that kind, else the document's, else DEFAULT_TIMERS of that kind. When both the runbook and the
+ * defaults have a kind, the stricter clock (the earlier first timer) wins, ties to the runbook — a P1
+ * alert whose runbook says "acknowledge within 15 minutes" keeps P1's 5 — unless the runbook's front
+ * matter says `timers_override: true` (issue #18). `data.clock` records which ({@link ClockOrigin}).
+ * There is one update cadence: an `update` timer and UPDATE_REMINDER_MINUTES fold into the repeating
+ * "no update" reminder at the stricter of the two (the runbook's when it overrides). So a section that only lists
  * escalation criteria keeps the document's "acknowledge within 5 minutes", and a runbook without any
  * clock gets the configured defaults. Within one source, timers for this severity shadow timers that
  * name none ("P2 Response SLA: 15 minutes" beats a generic "responds within 5 minutes"); timers for
@@ -210,13 +228,36 @@ export function planTimers(input: PlanInput): TimerDraft[] {
     return specific.length ? specific : all;
   };
 
+  const earliest = (ts: { afterMinutes: number }[]) => Math.min(...ts.map((t) => t.afterMinutes));
+  const withClock = (d: TimerDraft, clock: ClockOrigin, extra: Record<string, unknown> = {}): TimerDraft => ({
+    ...d,
+    data: { ...d.data, clock, ...extra },
+  });
   for (const kind of ACTIONABLE) {
     const fromSection = ofKind(section, kind);
     const fromDocument = ofKind(document, kind);
-    if (fromSection.length) drafts.push(...fromSection.map((t) => fromRunbook(t, 'section')));
-    else if (fromDocument.length) drafts.push(...fromDocument.map((t) => fromRunbook(t, 'document')));
-    else
-      for (const d of (input.defaults[severity] ?? []).filter((x) => x.kind === kind))
+    const runbook = fromSection.length ? fromSection : fromDocument;
+    const runbookSource = fromSection.length ? 'section' : 'document';
+    const defaults = (input.defaults[severity] ?? []).filter((x) => x.kind === kind);
+    const runbookWins =
+      runbook.length > 0 && (input.runbookOverrides || !defaults.length || earliest(runbook) <= earliest(defaults));
+    if (runbookWins) {
+      const clock: ClockOrigin = !defaults.length
+        ? 'runbook'
+        : input.runbookOverrides && earliest(runbook) > earliest(defaults)
+          ? 'runbook-override'
+          : 'runbook-stricter';
+      drafts.push(
+        ...runbook.map((t) =>
+          withClock(
+            fromRunbook(t, runbookSource),
+            clock,
+            defaults.length ? { defaultMinutes: earliest(defaults), defaultSeverity: severity } : {},
+          ),
+        ),
+      );
+    } else
+      for (const d of defaults)
         drafts.push({
           kind: d.kind,
           afterMinutes: d.afterMinutes,
@@ -227,7 +268,9 @@ export function planTimers(input: PlanInput): TimerDraft[] {
           text: defaultText(d),
           cancelOn: cancelOnFor(d.kind, null),
           source: 'default',
-          data: {},
+          data: runbook.length
+            ? { clock: 'default-stricter', runbookMinutes: earliest(runbook) }
+            : { clock: 'default' },
         });
   }
 
@@ -236,7 +279,31 @@ export function planTimers(input: PlanInput): TimerDraft[] {
   for (const t of phases) if (t.kind === 'phase' && t.afterMinutes > 0) drafts.push(fromRunbook(t, phaseSource));
 
   const reminder = input.updateReminderMinutes?.[severity];
-  if (reminder && reminder > 0) drafts.push(updateReminder(severity, startedAt, reminder));
+  if (reminder && reminder > 0) {
+    // One update cadence: an `update` timer folds into the repeating reminder.
+    const updates = drafts.filter((d) => d.kind === 'update');
+    let cadence = reminder;
+    let clock: ClockOrigin = 'default';
+    if (updates.length) {
+      const fromRunbook = earliest(updates);
+      const runbookRules = updates[0]!.source !== 'default' && (input.runbookOverrides || fromRunbook <= reminder);
+      cadence = runbookRules ? fromRunbook : reminder;
+      clock =
+        updates[0]!.source === 'default'
+          ? 'default'
+          : runbookRules
+            ? input.runbookOverrides && fromRunbook > reminder
+              ? 'runbook-override'
+              : 'runbook-stricter'
+            : 'default-stricter';
+      for (const u of updates) drafts.splice(drafts.indexOf(u), 1);
+    }
+    const r = updateReminder(severity, startedAt, cadence);
+    const other = updates.length ? earliest(updates) : null;
+    const extra =
+      other == null ? {} : clock === 'default-stricter' ? { runbookMinutes: other } : { defaultMinutes: reminder };
+    drafts.push({ ...r, data: { ...r.data, clock, ...extra } });
+  }
 
   return dedupe(drafts).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || kindOrder(a) - kindOrder(b));
 }

@@ -21,6 +21,20 @@ export interface TargetOptions {
   groupIds?: Record<string, string>;
 }
 
+/** Words a target name may add to a map key and still mean it ("on call", "engineer", "primary"). */
+const NEUTRAL = new Set([
+  'on',
+  'call',
+  'duty',
+  'engineer',
+  'person',
+  'primary',
+  'secondary',
+  'current',
+  'rotation',
+  'shift',
+]);
+
 const STOPWORDS = new Set(['the', 'a', 'an', 'our', 'your', 'to', 'of', 'page', 'notify']);
 
 /** Lower-cased word stems without articles: "the Senior Engineers" and "senior engineer" both -> "engineer senior". */
@@ -54,7 +68,8 @@ export function mentionFor(value: string, opts: TargetOptions = {}): Omit<Resolv
 /**
  * One target name -> mention. Matching, in order: the same words ignoring case, articles and plurals
  * ("the senior engineers" = "Senior Engineer", "Lead Engineer" = "Engineering Lead"); else the longest
- * map key whose words all appear in the name ("Senior Engineer on call"). A name written as `@handle`
+ * map key whose words all appear in the name when the rest are neutral ("Senior Engineer on call"; but
+ * "Database on-call" is not "On-call"). A name written as `@handle`
  * that no key matches is taken as a group handle. Nothing else: kind 'unknown', handle = the name.
  */
 export function resolveTarget(name: string, map: Record<string, string>, opts: TargetOptions = {}): ResolvedTarget {
@@ -64,8 +79,15 @@ export function resolveTarget(name: string, map: Record<string, string>, opts: T
   const exact = entries.find((e) => e.words.join(' ') === key && key);
   if (exact) return { ...mentionFor(exact.v, opts), name: exact.k };
   const have = new Set(words);
+  // "Senior Engineer on call" is the Senior Engineer; "Database on-call" is not "On-call": a name may add
+  // only neutral words to a key, never a team of its own (issue #18: no silent fallback to on-call).
   const contained = entries
-    .filter((e) => e.words.length && e.words.every((w) => have.has(w)))
+    .filter(
+      (e) =>
+        e.words.length &&
+        e.words.every((w) => have.has(w)) &&
+        words.every((w) => e.words.includes(w) || NEUTRAL.has(w)),
+    )
     .sort((a, b) => b.words.length - a.words.length)[0];
   if (contained) return { ...mentionFor(contained.v, opts), name: contained.k };
   const trimmed = name.trim();

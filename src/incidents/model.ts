@@ -92,9 +92,31 @@ export const Notice = z.discriminatedUnion('kind', [
     summary: z.string().nullable(),
   }),
   z.object({ kind: z.literal('severity'), actor: z.string(), severity: Severity }),
-  z.object({ kind: z.literal('role'), actor: z.string(), user: z.string(), role: IncidentRole }),
+  z.object({
+    kind: z.literal('role'),
+    actor: z.string(),
+    user: z.string(),
+    role: IncidentRole,
+    /** Who held the role before, when someone did (a change of command is announced as such). */
+    previous: z.string().optional(),
+  }),
   z.object({ kind: z.literal('update'), actor: z.string(), text: z.string() }),
   z.object({ kind: z.literal('followup'), actor: z.string(), owner: z.string(), text: z.string() }),
+  /** Paging paused until `until` (ISO); `timers` are the ones held back. */
+  z.object({
+    kind: z.literal('snoozed'),
+    actor: z.string(),
+    until: z.string(),
+    timers: z.array(z.object({ kind: z.string(), text: z.string(), target: z.string().nullable() })),
+  }),
+  /** A snooze ended early: cancelled by a person, or a more severe alert (`severity`). */
+  z.object({
+    kind: z.literal('snoozeEnded'),
+    actor: z.string().nullable(),
+    reason: z.enum(['cancelled', 'severity']),
+    severity: Severity.optional(),
+    timers: z.array(z.object({ kind: z.string(), text: z.string(), target: z.string().nullable() })),
+  }),
 ]);
 export type Notice = z.infer<typeof Notice>;
 

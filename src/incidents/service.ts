@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
+import { decideIncidentAction, type IncidentAction } from '../auth/policy.js';
+import type { Access } from '../auth/roles.js';
 import type { Config } from '../config.js';
-import { NotFoundError, TransitionError } from '../errors.js';
+import { NotFoundError, PermissionError, TransitionError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { RunbookLookup, RunbookMatch } from '../runbooks/lookup.js';
 import { listAlerts } from '../store/alerts.js';
@@ -52,6 +54,8 @@ export interface IncidentServiceDeps {
   hooks?: IncidentHooks[];
   /** Wakes the outbox sender after a commit. */
   kick?: () => void;
+  /** Roles and group membership for acknowledging and assigning; without it every person may (tests, tools). */
+  access?: Access;
   now?: () => Date;
 }
 
@@ -198,12 +202,94 @@ export class IncidentService {
     return after;
   }
 
-  ack(id: number, actor: string) {
+  /**
+   * Acknowledges for a person. Needs the responder role or membership of a paged group: the incident's
+   * on-call group plus `opts.pagedGroups` (the escalation target of the ping they clicked). A refusal
+   * throws PermissionError and is recorded on the timeline.
+   */
+  async ack(id: number, actor: string, opts: { pagedGroups?: string[] } = {}) {
+    const inc = await this.get(id);
+    if (!inc.ackedAt && inc.status !== 'resolved') await this.authorize(inc, 'acknowledge', actor, opts.pagedGroups);
     return this.mutate(
       id,
       (inc, now) => acknowledge(inc, actor, now),
       (q, inc) => enqueue(q, notice(inc, { kind: 'acknowledged', actor })),
     );
+  }
+
+  /**
+   * A person takes an escalation ping (its Acknowledge or I'm on it button): needs what acknowledging
+   * needs; acknowledges when nobody has, else records them as a responder; invites them to the channel.
+   * Returns whether this acknowledged the incident.
+   */
+  async takePing(
+    id: number,
+    actor: string,
+    opts: { timerId: number; timerText: string; via: 'acknowledge' | 'on_it'; pagedGroups?: string[] },
+  ): Promise<{ acknowledged: boolean; incident: Incident }> {
+    const inc = await this.get(id);
+    IncidentService.assertOpen(inc);
+    await this.authorize(inc, 'acknowledge', actor, opts.pagedGroups);
+    let acknowledged = false;
+    const incident = await this.mutate(
+      id,
+      (cur, now) => {
+        const data = { user: actor, timerId: opts.timerId, via: opts.via };
+        const took = {
+          kind: 'responder',
+          actor,
+          at: now,
+          text: `took the escalation ping "${opts.timerText.slice(0, 200)}"`,
+          data,
+        };
+        if (cur.ackedAt) return { incident: cur, events: [took] };
+        acknowledged = true;
+        const change = acknowledge(cur, actor, now);
+        return { incident: change.incident, events: [took, ...change.events] };
+      },
+      (q, after) =>
+        enqueue(q, [
+          slackOp(after, 'slack.setupChannel', { inviteUsers: [actor], inviteGroups: [] }),
+          ...(acknowledged ? [notice(after, { kind: 'acknowledged', actor })] : []),
+        ]),
+    );
+    return { acknowledged, incident };
+  }
+
+  /** The on-call group paged for this incident (ONCALL_GROUPS by its team/service label, else the default). */
+  pagedGroup(inc: Pick<Incident, 'labels'>): string {
+    return this.oncallGroup(inc.labels.team ?? inc.labels.service);
+  }
+
+  /**
+   * Checks a person may do `action` to the incident's people (auth/policy decideIncidentAction); a refusal
+   * is recorded on the timeline (kind 'denied', data.action) and thrown as PermissionError with the reason.
+   */
+  async authorize(inc: Incident, action: IncidentAction, actor: string, extraGroups: string[] = []): Promise<void> {
+    const access = this.deps.access;
+    if (!access) return;
+    const pagedGroups = [this.pagedGroup(inc), ...extraGroups].filter(Boolean);
+    const role = await access.roleOf(actor);
+    const mine = new Set(
+      (await access.groupsOf(actor).catch(() => [] as string[])).map((g) => g.replace(/^@/, '').toLowerCase()),
+    );
+    const d = decideIncidentAction({
+      action,
+      role,
+      pagedMember: pagedGroups.some((g) => mine.has(g.replace(/^@/, '').toLowerCase())),
+      isCommander: inc.commander === actor,
+      hasCommander: Boolean(inc.commander),
+      pagedGroups: pagedGroups.filter((g) => !/^S[A-Z0-9]+$/.test(g)),
+    });
+    if (d.allow) return;
+    await this.record(inc.id, 'denied', actor, `refused ${action.replace('_', ' ')}: ${d.reason}`, {
+      action,
+      reason: d.reason,
+      role,
+      requiredRole: d.requiredRole,
+    });
+    this.logFor(inc.id, actor).info({ action, role }, 'incident action refused');
+    throw new PermissionError(d.reason, d.requiredRole ?? 'admin');
   }
 
   setStatus(id: number, status: Status, actor: string | null, summary?: string) {
@@ -235,14 +321,28 @@ export class IncidentService {
     );
   }
 
-  assign(id: number, role: IncidentRole, user: string, actor: string) {
+  /**
+   * Gives `user` an incident role. Who may: see auth/policy decideIncidentAction — taking command from
+   * someone else needs responder or above and is announced with who held it; assigning someone else needs
+   * the commander or an admin. A refusal throws PermissionError and is recorded on the timeline.
+   */
+  async assign(id: number, role: IncidentRole, user: string, actor: string) {
+    const current = await this.get(id);
+    const holder = role === 'commander' ? current.commander : role === 'comms' ? current.commsLead : current.scribe;
+    const action: IncidentAction =
+      user !== actor
+        ? 'assign_other'
+        : role === 'commander' && holder && holder !== actor
+          ? 'take_command'
+          : 'claim_role';
+    if (holder !== user) await this.authorize(current, action, actor);
     return this.mutate(
       id,
       (inc, now) => assignRole(inc, role, user, actor, now),
       (q, inc) =>
         enqueue(q, [
           slackOp(inc, 'slack.setupChannel', { inviteUsers: [user], inviteGroups: [] }),
-          notice(inc, { kind: 'role', actor, user, role }),
+          notice(inc, { kind: 'role', actor, user, role, ...(holder && holder !== user ? { previous: holder } : {}) }),
         ]),
     );
   }

@@ -14,6 +14,7 @@ import { normalizeSeverity, RunbookTimerKind, type Severity, type Timer, type Wa
  *   timers:
  *     - { after: 5m, kind: acknowledge }
  *     - { after: 15m, kind: escalate, target: Database on-call, condition: primary not back }
+ *   timers_override: true         # these timers replace the severity defaults even when slower
  *   runbooks:                     # for files with several sections, keyed by heading anchor
  *     - { id: replica-lag, alerts: [PostgresReplicationLag], severity: warning }
  *   ---
@@ -52,6 +53,9 @@ const FrontMatterSchema = z
     alerts: Alerts.optional(),
     severity: z.string().optional(),
     timers: z.array(FrontMatterTimer).optional(),
+    /** The runbook's clock replaces the severity defaults even where they are stricter (issue #18). */
+    timers_override: z.boolean().optional(),
+    timersOverride: z.boolean().optional(),
     runbooks: z.array(SectionOverride).optional(),
   })
   .passthrough();
@@ -64,6 +68,8 @@ export interface SectionFacts {
 }
 
 export interface FrontMatter extends SectionFacts {
+  /** `timers_override: true`: the runbook's timers win over stricter severity defaults. */
+  timersOverride?: boolean;
   title?: string;
   summary?: string;
   sections: (SectionFacts & { id: string; line: number })[];
@@ -163,6 +169,7 @@ export function readFrontMatter(lines: readonly string[]): FrontMatterResult {
   return {
     frontMatter: {
       title: fm.title,
+      timersOverride: fm.timers_override ?? fm.timersOverride ?? false,
       summary: fm.summary,
       alerts: fm.alerts,
       severity: severityOf(fm.severity, ['severity']),

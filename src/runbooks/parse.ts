@@ -61,6 +61,7 @@ export function parseRunbook(text: string, source: string): RunbookDocument {
         },
       ],
       frontMatter: false,
+      timersOverride: false,
     };
   }
 }
@@ -193,6 +194,7 @@ function parseDocument(input: string, source: string): RunbookDocument {
     templates: { communication: templates.communication, postIncident: templates.postIncident },
     warnings,
     frontMatter: fm.frontMatter !== null,
+    timersOverride: fm.frontMatter?.timersOverride ?? false,
   };
 }
 

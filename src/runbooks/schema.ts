@@ -109,6 +109,11 @@ export const RunbookDocument = z.object({
   warnings: z.array(Warning),
   /** True when the runbook declared itself through YAML front matter. */
   frontMatter: z.boolean().default(false),
+  /**
+   * Front matter `timers_override: true`: the runbook's timers apply even where the severity default is
+   * stricter. Otherwise, per kind, the stricter of the two wins (escalation/schedule.ts planTimers).
+   */
+  timersOverride: z.boolean().default(false),
 });
 export type RunbookDocument = z.infer<typeof RunbookDocument>;
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Role } from '../auth/policy.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from '../auth/roles.js';
 import type { Config } from '../config.js';
 import type { Diagnostics } from '../diagnostics/run.js';
@@ -27,6 +28,8 @@ export interface SlackAdapterDeps {
   escalation: Escalation;
   statuspage: Statuspage;
   diagnostics: Diagnostics;
+  /** The roles file as a resolver (createRoles), shared with the incident service's permission checks. */
+  roleOf?: (userId: string) => Promise<Role>;
   /** Wakes the outbox sender. */
   kick: () => void;
   now?: () => Date;
@@ -89,7 +92,7 @@ export async function registerSlackAdapter(
     service,
     runbooks: deps.runbooks,
     diagnostics: deps.diagnostics,
-    roleOf: await createRoles(config, logger, usergroups),
+    roleOf: deps.roleOf ?? (await createRoles(config, logger, usergroups)),
     logger,
     kick,
   });
@@ -116,7 +119,7 @@ export async function registerSlackAdapter(
  * Who may run diagnostics: the roles file, or without one everyone a responder (reads allowed, no
  * writes), which is what a first run needs and what the warning tells operators to change.
  */
-async function createRoles(config: Config, logger: Logger, usergroups: UserGroups) {
+export async function createRoles(config: Config, logger: Logger, usergroups: UserGroups) {
   const roles = config.ROLES_FILE
     ? await loadRolesFile(config.ROLES_FILE)
     : parseRoles('default: responder', 'built-in default');

@@ -12,6 +12,7 @@ export type IncidentCommand =
   | { kind: 'resolve'; summary: string; ref: number | null }
   | { kind: 'timeline'; ref: number | null }
   | { kind: 'timers'; ref: number | null }
+  | { kind: 'snooze'; minutes: number | null; off: boolean; ref: number | null }
   | { kind: 'runbook'; alertname: string | null; ref: number | null }
   | { kind: 'statuspage'; ref: number | null }
   | { kind: 'postmortem'; ref: number | null }
@@ -97,11 +98,19 @@ export function parseIncidentCommand(input: string): IncidentCommand {
         };
       return { kind: 'severity', severity: s, ref };
     }
-    case 'assign': {
+    case 'assign':
+    case 'role': {
+      // `assign @user comms` and `role comms @user` (either order for both verbs).
       const { words, ref } = trailingRef(rest);
-      const [who, roleWord] = words;
+      const [first, second] = words;
+      const roleFirst = Boolean(first && ROLES[first.toLowerCase()]);
+      const [who, roleWord] = roleFirst ? [second, first] : [first, second];
       const role = roleWord ? ROLES[roleWord.toLowerCase()] : undefined;
-      if (!who || !role) return { kind: 'error', message: 'Use `/incident assign @user commander|comms|scribe`.' };
+      if (!who || !role)
+        return {
+          kind: 'error',
+          message: 'Use `/incident assign @user commander|comms|scribe` (or `/incident role comms @user`).',
+        };
       const u = parseUserRef(who);
       if (!u.id && !u.name) return { kind: 'error', message: `"${who}" is not a user; mention them like @alice.` };
       return { kind: 'assign', user: u.id ?? `@${u.name}`, role, ref };
@@ -119,6 +128,21 @@ export function parseIncidentCommand(input: string): IncidentCommand {
       return { kind: 'timeline', ref: trailingRef(rest).ref };
     case 'timers':
       return { kind: 'timers', ref: trailingRef(rest).ref };
+    case 'snooze': {
+      // `snooze` (default length), `snooze 30` / `snooze 30m`, `snooze off` (also cancel, stop, end).
+      const [w, ...more] = rest;
+      const { ref } = trailingRef(more);
+      if (!w) return { kind: 'snooze', minutes: null, off: false, ref: null };
+      if (/^(off|cancel|stop|end|resume)$/i.test(w)) return { kind: 'snooze', minutes: null, off: true, ref };
+      const m = w.match(/^(\d{1,3})(?:m|min|mins|minutes?)?$/i);
+      const minutes = m ? Number(m[1]) : Number.NaN;
+      if (!(minutes >= 1 && minutes <= 240))
+        return {
+          kind: 'error',
+          message: `Snooze for 1 to 240 minutes, e.g. \`/incident snooze 30\`; \`/incident snooze off\` ends it${w ? ` (not "${w}")` : ''}.`,
+        };
+      return { kind: 'snooze', minutes, off: false, ref };
+    }
     case 'runbook':
       return { kind: 'runbook', alertname: rest[0] ?? null, ref: null };
     case 'statuspage':

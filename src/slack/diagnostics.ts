@@ -50,7 +50,7 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
   /** Role check; a denial is explained to the user and recorded on the timeline. */
   async function authorize(inc: Incident, cmd: Command, user: string) {
     const role = await deps.roleOf(user);
-    const d = decide({ risk: cmd.risk, role, incidentRoles: inc.commander === user ? ['commander'] : [] });
+    const d = decide({ risk: cmd.risk, role });
     if (!d.allow) {
       await service.record(inc.id, 'denied', user, `denied ${cmd.text.slice(0, 200)}: ${d.reason}`, {
         command: cmd.text,

@@ -164,10 +164,9 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
       const inc = await load(row);
       if (inc.channelId) return { channel: inc.channelId, reused: true };
       const me = await botUser();
-      const base = channelName(inc.title, inc.startedAt);
-      // The plain name, then one made unique by the incident number: at most a few tries even when
-      // many incidents share a title on one day.
-      const names = [base, withSuffix(base, inc.id), ...[2, 3, 4].map((n) => withSuffix(base, `${inc.id}-${n}`))];
+      const base = channelName(inc);
+      // The number makes the name unique; a suffix only when a stranger (or an earlier database) has it.
+      const names = [base, ...[2, 3, 4].map((n) => withSuffix(base, n))];
       for (const name of names) {
         try {
           const res = await slack.call<{ channel: { id: string; name: string } }>('conversations.create', {

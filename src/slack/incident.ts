@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { parseSeverity } from '../alerts/severity.js';
 import type { Config } from '../config.js';
-import { NotFoundError, UserFacingError, ValidationError } from '../errors.js';
+import { NotFoundError, PermissionError, UserFacingError, ValidationError } from '../errors.js';
 import { followupsFromEvents, parseFollowUp } from '../incidents/followups.js';
 import { type Incident, incidentRef, type Severity, Status } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
@@ -51,6 +51,7 @@ export const mentionUsers = (text: string) => text.replace(/(^|[\s(])@([UW][A-Z0
 
 /** Turns an error into what the person sees; only our own user-facing messages are shown verbatim. */
 export function errorReply(err: unknown, logger: Logger): Reply {
+  if (err instanceof PermissionError) return ephemeral(`:no_entry: ${mentionUsers(err.message)}`);
   if (err instanceof UserFacingError) return ephemeral(`:warning: ${mentionUsers(err.message)}`);
   logger.error({ err }, 'slack handler failed');
   return ephemeral(
@@ -208,6 +209,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         return ephemeral(m.text, m.blocks);
       }
       case 'timers':
+      case 'snooze':
       case 'statuspage':
       case 'postmortem':
         return ephemeral(`\`/incident ${cmd.kind}\` is not available in this build.`);

@@ -218,6 +218,58 @@ export async function snoozeTimer(q: Queryable, timerId: number, minutes: number
   return rowToTimer(copy.rows[0]);
 }
 
+/** Timer kinds a snooze pauses: the ones that page people. */
+export const SNOOZABLE_KINDS = ['acknowledge', 'escalate', 'declare'] as const;
+
+/**
+ * Snoozes an incident: every pending acknowledge/escalate/declare timer due before `until` moves to
+ * `until`; each remembers its own due time (data.snoozedFrom, epoch ms; a snoozed re-ping copy remembers
+ * `now`) so ending the snooze early puts it back. Every pending one of those kinds is stamped with
+ * data.snoozedUntil. Returns the timers the snooze holds back (moved now or by an earlier snooze).
+ */
+export async function snoozeIncident(q: Queryable, incidentId: number, until: Date, now: Date): Promise<TimerRow[]> {
+  const r = await q.query(
+    `UPDATE timers SET
+       data = data || jsonb_build_object(
+         'snoozedUntil', to_jsonb(floor(extract(epoch from $2::timestamptz) * 1000)::bigint),
+         'snoozedFrom', COALESCE(data->'snoozedFrom',
+           CASE WHEN data ? 'snoozeOf' THEN to_jsonb($3::bigint)
+                ELSE to_jsonb(floor(extract(epoch from due_at) * 1000)::bigint) END)),
+       due_at = GREATEST(due_at, $2::timestamptz), retry_at = NULL
+     WHERE incident_id = $1 AND status = 'pending' AND kind = ANY($4::text[])
+       AND (due_at <= $2::timestamptz OR data ? 'snoozedFrom')
+     RETURNING ${COLS}`,
+    [incidentId, until, now.getTime(), [...SNOOZABLE_KINDS]],
+  );
+  return r.rows.map(rowToTimer).sort((a, b) => +a.dueAt - +b.dueAt || a.id - b.id);
+}
+
+/**
+ * Ends an incident's snooze early: every pending timer it holds goes back to its own due time (firing
+ * at once when that has passed). Returns the timers released; empty when nothing was snoozed.
+ */
+export async function endSnooze(q: Queryable, incidentId: number): Promise<TimerRow[]> {
+  const r = await q.query(
+    `UPDATE timers SET due_at = to_timestamp((data->>'snoozedFrom')::bigint / 1000.0),
+       data = data - 'snoozedFrom' - 'snoozedUntil', retry_at = NULL
+     WHERE incident_id = $1 AND status = 'pending' AND data ? 'snoozedFrom'
+     RETURNING ${COLS}`,
+    [incidentId],
+  );
+  return r.rows.map(rowToTimer).sort((a, b) => +a.dueAt - +b.dueAt || a.id - b.id);
+}
+
+/** When the incident's snooze ends, or null when no pending timer is snoozed past `now`. */
+export async function snoozedUntil(q: Queryable, incidentId: number, now: Date): Promise<Date | null> {
+  const r = await q.query<{ ms: string | number | null }>(
+    `SELECT max((data->>'snoozedUntil')::bigint) AS ms FROM timers
+     WHERE incident_id = $1 AND status = 'pending' AND data ? 'snoozedUntil'`,
+    [incidentId],
+  );
+  const ms = r.rows[0]?.ms;
+  return ms != null && Number(ms) > now.getTime() ? new Date(Number(ms)) : null;
+}
+
 /**
  * Claims up to `limit` pending timers due at `now` (and not waiting out a retry), oldest first, and marks
  * them fired in the same statement (fired_at = now, late when now - due_at > lateAfterMs). SKIP LOCKED lets

@@ -66,18 +66,24 @@ describe('alert intake rules', () => {
 });
 
 describe('channel names', () => {
-  it('are lowercase, dated, at most 80 characters and suffixed on collision', () => {
-    const d = new Date('2026-11-23T03:00:00Z');
-    expect(channelName('API is DOWN!!', d)).toBe('inc-20261123-api-is-down');
-    expect(channelName('Ünïcödé café', d)).toBe('inc-20261123-unicode-cafe');
-    expect(channelName('🔥🔥', d)).toBe('inc-20261123-incident');
-    const long = channelName('x'.repeat(300), d);
-    expect(long.length).toBeLessThanOrEqual(80);
-    expect(withSuffix(long, 12).length).toBeLessThanOrEqual(80);
+  it('are inc-<number>-<slug>, readable, about 40 characters at most, and suffixed on collision', () => {
+    expect(channelName({ id: 12, title: 'API is DOWN!!' })).toBe('inc-12-api-is-down');
+    expect(channelName({ id: 3, title: 'Ünïcödé café' })).toBe('inc-3-unicode-cafe');
+    expect(channelName({ id: 4, title: '🔥🔥' })).toBe('inc-4');
+    expect(channelName({ id: 5, title: 'Платежи не проходят', labels: { alertname: 'PaymentsDown' } })).toBe(
+      'inc-5-payments-down',
+    );
+    expect(channelName({ id: 6, title: '支付失败', labels: { service: 'checkout-api' } })).toBe('inc-6-checkout-api');
+    const long = channelName({ id: 1234, title: 'Checkout latency above the SLO in every region since the deploy' });
+    expect(long).toBe('inc-1234-checkout-latency-above-the-slo');
+    expect(long.length).toBeLessThanOrEqual(40);
+    const huge = channelName({ id: 7, title: 'x'.repeat(300) });
+    expect(huge.length).toBeLessThanOrEqual(40);
+    expect(withSuffix(huge, 12).length).toBeLessThanOrEqual(80);
     expect(withSuffix('inc-1-a', 2)).toBe('inc-1-a-2');
     fc.assert(
       fc.property(fc.string(), (title) => {
-        const name = withSuffix(channelName(title, d), 99);
+        const name = withSuffix(channelName({ id: 99, title }), 99);
         expect(name).toMatch(/^[a-z0-9-]{1,80}$/);
         expect(slugify(title)).not.toMatch(/^-|-$/);
       }),

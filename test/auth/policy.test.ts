@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type Role } from '../../src/auth/policy.js';
+import { decide, decideIncidentAction, type Role } from '../../src/auth/policy.js';
 import type { Risk } from '../../src/runbooks/schema.js';
 
 const roles: Role[] = ['viewer', 'responder', 'operator', 'admin'];
@@ -38,9 +38,34 @@ describe('policy', () => {
     });
   });
 
-  it('lets the incident commander run reads even as a viewer, but not writes', () => {
-    expect(decide({ risk: 'read', role: 'viewer', incidentRoles: ['commander'] }).allow).toBe(true);
-    expect(decide({ risk: 'write', role: 'viewer', incidentRoles: ['commander'] }).allow).toBe(false);
-    expect(decide({ risk: 'exec', role: 'admin', incidentRoles: ['commander'] }).allow).toBe(false);
+  it('never lets being commander grant more than the own role (rt-03)', () => {
+    // decide() has no notion of incident roles: a viewer commander is a viewer.
+    expect(decide({ risk: 'read', role: 'viewer' }).allow).toBe(false);
+    expect(decide({ risk: 'read', role: 'responder' }).allow).toBe(true);
+  });
+});
+
+describe('decideIncidentAction', () => {
+  const base = { role: 'viewer' as const, pagedMember: false, isCommander: false, hasCommander: true };
+  it('lets responders and members of the paged group acknowledge, and names the group to a viewer', () => {
+    expect(decideIncidentAction({ ...base, action: 'acknowledge', role: 'responder' }).allow).toBe(true);
+    expect(decideIncidentAction({ ...base, action: 'acknowledge', pagedMember: true }).allow).toBe(true);
+    const d = decideIncidentAction({ ...base, action: 'acknowledge', pagedGroups: ['sre-oncall'] });
+    expect(d).toMatchObject({ allow: false, requiredRole: 'responder' });
+    expect(d.reason).toContain('@sre-oncall');
+    expect(d.reason).toContain('you are a viewer');
+  });
+  it('needs responder to take command; membership alone is not enough', () => {
+    expect(decideIncidentAction({ ...base, action: 'take_command', pagedMember: true }).allow).toBe(false);
+    expect(decideIncidentAction({ ...base, action: 'take_command', role: 'responder' }).allow).toBe(true);
+  });
+  it('lets only the commander or an admin assign others (a responder too while nobody is commander)', () => {
+    expect(decideIncidentAction({ ...base, action: 'assign_other', role: 'operator' }).allow).toBe(false);
+    expect(decideIncidentAction({ ...base, action: 'assign_other', isCommander: true }).allow).toBe(true);
+    expect(decideIncidentAction({ ...base, action: 'assign_other', role: 'admin' }).allow).toBe(true);
+    expect(
+      decideIncidentAction({ ...base, action: 'assign_other', role: 'responder', hasCommander: false }).allow,
+    ).toBe(true);
+    expect(decideIncidentAction({ ...base, action: 'assign_other', hasCommander: false }).allow).toBe(false);
   });
 });

@@ -109,7 +109,7 @@ describe.each(backendTransports)(
             .messages()
             .map((m) => m.text)
             .join('\n'),
-        ).toContain('snoozed the escalation'),
+        ).toContain('snoozed paging of INC-1'),
       );
       await bob.click({ actionId: 'escalation_on_it', messageTs: ping.ts });
       await eventually(async () => expect((await t.bot.service.get(1)).ackedBy).toBe('U0BOB'));

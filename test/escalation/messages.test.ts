@@ -57,10 +57,10 @@ describe('escalation messages', () => {
       (t) => (t === 'Senior Engineer' ? '@sre-seniors' : t),
     );
     expect(lines).toEqual([
-      ':hourglass: 10:15 UTC (in 7 min) escalate → @sre-seniors: No root cause _(section)_',
-      ':hourglass: 10:30 UTC (in 22 min) escalate → Engineering Lead: Down >30 min _(section)_',
+      ':hourglass: 10:15 UTC (in 7 min) escalate → @sre-seniors: No root cause _(runbook section)_',
+      ':hourglass: 10:30 UTC (in 22 min) escalate → Engineering Lead: Down >30 min _(runbook section)_',
       ':heavy_multiplication_x: cancelled (was due 11:00 UTC) resolve: Resolve within 1 h',
-      ':white_check_mark: fired 10:05 UTC (late) acknowledge: Ack within 5 _(default)_',
+      ':white_check_mark: fired 10:05 UTC (late) acknowledge: Ack within 5 _(severity default)_',
     ]);
     expect(describeTimers([], at(0))).toEqual(['No timers for this incident.']);
   });

@@ -172,6 +172,35 @@ describe('planTimers', () => {
     ).toEqual([]);
   });
 
+  it('lets the stricter clock win per kind unless the runbook overrides, with one update cadence', () => {
+    const runbook = [
+      t({ kind: 'acknowledge', afterMinutes: 15 }),
+      t({ kind: 'escalate', afterMinutes: 10, target: 'Senior Engineer' }),
+      t({ kind: 'update', afterMinutes: 30 }),
+    ];
+    const input = {
+      sectionTimers: [],
+      documentTimers: runbook,
+      severity: 'P1' as const,
+      startedAt: START,
+      defaults: DEFAULTS,
+      updateReminderMinutes: { P1: 15 },
+    };
+    const strict = planTimers(input);
+    expect(strict.map((d) => [d.kind, d.afterMinutes, d.source, d.data.clock])).toEqual([
+      ['acknowledge', 5, 'default', 'default-stricter'],
+      ['escalate', 10, 'document', 'runbook-stricter'],
+      ['reminder', 15, 'reminder', 'default-stricter'],
+    ]);
+    expect(strict[0]!.data.runbookMinutes).toBe(15);
+    const override = planTimers({ ...input, runbookOverrides: true });
+    expect(override.map((d) => [d.kind, d.afterMinutes, d.data.clock])).toEqual([
+      ['escalate', 10, 'runbook-stricter'],
+      ['acknowledge', 15, 'runbook-override'],
+      ['reminder', 30, 'runbook-override'],
+    ]);
+  });
+
   it('turns later phases into phase reminders at their start and skips the immediate phase', () => {
     const phases = [
       t({ kind: 'phase', afterMinutes: 0, untilMinutes: 5, text: 'Immediate Actions (0-5 minutes)' }),

@@ -69,4 +69,11 @@ describe('escalation targets', () => {
     expect(resolveTarget('on-call engineer', map).handle).toBe('sre-oncall');
     expect(resolveTarget('Engineering Manager', map).handle).toBe('eng-leads');
   });
+
+  it('never reads a named team as the generic on-call group (no silent fallback)', () => {
+    const map = loadConfig({}).ESCALATION_TARGETS;
+    expect(resolveTarget('Database on-call', map).kind).toBe('unknown');
+    expect(resolveTarget('Owning team on-call', map).kind).toBe('unknown');
+    expect(resolveTarget('primary on-call', map).handle).toBe('sre-oncall');
+  });
 });

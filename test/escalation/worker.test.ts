@@ -17,12 +17,15 @@ import { enqueue } from '../../src/store/outbox.js';
 import {
   cancelAllPending,
   cancelTimers,
+  endSnooze,
   insertTimers,
   listTimers,
   nextDueAt,
   nextPending,
   replaceReminder,
   rescheduleForSeverity,
+  snoozedUntil,
+  snoozeIncident,
   snoozeTimer,
 } from '../../src/store/timers.js';
 import { backends, dropSchemas, freshDb } from '../helpers/db.js';
@@ -196,6 +199,37 @@ describe.each(backends)('timer worker on %s', (backend) => {
     expect(await listTimers(db, inc)).toHaveLength(2);
     expect(await cancelTimers(db, inc, cancelKinds('ack'))).toBe(1);
     expect(await snoozeTimer(db, snoozed!.id, 10, T0)).toBeNull();
+  });
+
+  it('snoozes every paging timer of an incident until it ends, and puts each back when cancelled', async () => {
+    const inc = await newIncident(db);
+    const other = await newIncident(db);
+    await insertTimers(db, inc, [
+      draft({ kind: 'acknowledge', cancelOn: 'ack', dueAt: plus(5 * 60_000) }),
+      draft({ kind: 'escalate', dueAt: plus(15 * 60_000) }),
+      draft({ kind: 'escalate', dueAt: plus(60 * 60_000), text: 'later' }),
+      draft({ kind: 'reminder', dueAt: plus(5 * 60_000), source: 'reminder' }),
+    ]);
+    await insertTimers(db, other, [draft({ kind: 'acknowledge', dueAt: plus(5 * 60_000) })]);
+    const until = plus(20 * 60_000);
+    const held = await snoozeIncident(db, inc, until, T0);
+    expect(held.map((t) => t.kind)).toEqual(['acknowledge', 'escalate']);
+    expect(held.every((t) => +t.dueAt === +until)).toBe(true);
+    expect(await snoozedUntil(db, inc, T0)).toEqual(until);
+    expect(await snoozedUntil(db, other, T0)).toBeNull();
+    // Reminders, timers beyond the snooze and other incidents keep their clock.
+    const rest = await listTimers(db, inc);
+    expect(rest.find((t) => t.kind === 'reminder')!.dueAt).toEqual(plus(5 * 60_000));
+    expect(rest.find((t) => t.text === 'later')!.dueAt).toEqual(plus(60 * 60_000));
+    expect((await listTimers(db, other))[0]!.dueAt).toEqual(plus(5 * 60_000));
+    // Snoozing again extends; cancelling restores each own due time.
+    expect((await snoozeIncident(db, inc, plus(30 * 60_000), T0)).every((t) => +t.dueAt === +plus(30 * 60_000))).toBe(
+      true,
+    );
+    const back = await endSnooze(db, inc);
+    expect(back.map((t) => t.dueAt)).toEqual([plus(5 * 60_000), plus(15 * 60_000)]);
+    expect(await snoozedUntil(db, inc, T0)).toBeNull();
+    expect(await endSnooze(db, inc)).toEqual([]);
   });
 
   it('reschedules on a severity change without re-pinging what already fired', async () => {

@@ -417,7 +417,7 @@ describe('what responders see', () => {
       'disk.md',
     );
     expect(doc.warnings.find((w) => w.code === 'mixed-severity')?.line).toBe(1);
-    const unmapped = unmappedTargets(doc, { 'Senior Engineer': 'sre-seniors' });
+    const unmapped = unmappedTargets([doc], { 'Senior Engineer': 'sre-seniors' });
     expect(unmapped.map((w) => [w.line, w.code])).toEqual([[10, 'unmapped-target']]);
   });
 });

@@ -17,6 +17,8 @@ describe('/incident parsing', () => {
     ['severity P2', { kind: 'severity', severity: 'P2', ref: null }],
     ['assign <@U0BOB|bob> comms', { kind: 'assign', user: 'U0BOB', role: 'comms', ref: null }],
     ['assign @carol commander 7', { kind: 'assign', user: '@carol', role: 'commander', ref: 7 }],
+    ['role comms <@U0DAVE|dave>', { kind: 'assign', user: 'U0DAVE', role: 'comms', ref: null }],
+    ['role @dave scribe', { kind: 'assign', user: '@dave', role: 'scribe', ref: null }],
     ['ack', { kind: 'ack', ref: null }],
     ['ack 12', { kind: 'ack', ref: 12 }],
     ['resolve', { kind: 'resolve', summary: '', ref: null }],

@@ -26,6 +26,78 @@ export function renderPing(p: EscalationPingPayload, acked: boolean): SlackMessa
   return { text: p.text.replace(/[*_]/g, ''), blocks };
 }
 
+/**
+ * The loud line when an escalation reaches nobody (unknown name, missing or empty user group): what was
+ * due, who it was meant for, and what to fix. Pure.
+ */
+export function renderNobody(
+  inc: { id: number },
+  p: Pick<EscalationPingPayload, 'text' | 'kind'>,
+  nobody: string[],
+): string {
+  const what = p.kind === 'acknowledge' ? 'The acknowledge page' : 'This escalation';
+  return `:rotating_light: *${incidentRef(inc)}: ${what} reaches nobody.* ${nobody.join(', ')}. Page someone by hand, and map the target in ESCALATION_TARGETS or fill the user group (\`incident-bot runbooks lint\` lists them).`;
+}
+
+/** A ping someone took (outbox op `slack.pingTaken`): where it is, its text, who took it and how. */
+export interface PingTakenPayload {
+  channel: string;
+  ts: string;
+  /** The ping's own mrkdwn, kept as it was. */
+  text: string;
+  user: string;
+  via: 'acknowledge' | 'on_it';
+  /** Whether taking it acknowledged the incident. */
+  acknowledged: boolean;
+  /** ISO time it was taken. */
+  at: string;
+}
+
+/**
+ * The ping after someone took it: its text, then who took it, with no buttons left. Mentions go in
+ * mrkdwn (a context block), never in plain_text where Slack would show `<@U…>` literally.
+ */
+export function renderPingTaken(p: PingTakenPayload): SlackMessage {
+  const how = p.acknowledged ? 'acknowledged' : p.via === 'on_it' ? 'is on it' : 'took it';
+  const line = `:white_check_mark: <@${p.user}> ${how} (${hhmm(new Date(p.at))})`;
+  return {
+    text: `${p.text.replace(/[*_]/g, '')} (taken by <@${p.user}>)`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: line }] },
+    ],
+  };
+}
+
+/**
+ * Where a timer's clock came from, in words ("runbook, stricter than the P1 default of 5 min"), from
+ * `data.clock` (escalation/schedule.ts ClockOrigin); older timers fall back to their source. Pure.
+ */
+export function clockOrigin(t: Pick<TimerView, 'source' | 'severity' | 'data'>): string | null {
+  const d = t.data ?? {};
+  const planned = typeof d.defaultSeverity === 'string' ? d.defaultSeverity : t.severity;
+  const sev = planned ? `${planned} default` : 'severity default';
+  const min = (v: unknown) => shortMinutes(Number(v));
+  const kind = t.source === 'reminder' ? 'update cadence' : null;
+  switch (d.clock) {
+    case 'runbook':
+      return 'runbook';
+    case 'runbook-stricter':
+      return d.defaultMinutes != null ? `runbook, stricter than the ${sev} of ${min(d.defaultMinutes)}` : 'runbook';
+    case 'runbook-override':
+      return `runbook, overriding the ${sev}${d.defaultMinutes != null ? ` of ${min(d.defaultMinutes)}` : ''} (timers_override)`;
+    case 'default':
+      return kind ? `${kind}: UPDATE_REMINDER_MINUTES` : sev;
+    case 'default-stricter':
+      return d.runbookMinutes != null
+        ? `${kind ? `${kind}: ` : ''}${sev}, stricter than the runbook's ${min(d.runbookMinutes)}`
+        : sev;
+  }
+  if (t.source === 'section' || t.source === 'document') return `runbook ${t.source}`;
+  if (t.source === 'default') return sev;
+  return t.source ?? null;
+}
+
 /** `/incident timers` as one ephemeral message. */
 export function renderTimers(
   inc: { id: number },
@@ -54,7 +126,8 @@ export function describeTimers(
   const line = (t: TimerView) => {
     const who = t.target ? ` → ${mention(t.target)}` : '';
     const what = `${t.kind}${who}: ${t.text}`;
-    const src = t.source ? ` _(${t.source})_` : '';
+    const origin = clockOrigin(t);
+    const src = origin ? ` _(${origin})_` : '';
     if ((t.status ?? 'pending') === 'pending') {
       const ms = +t.dueAt - +now;
       const when = ms <= 0 ? 'due now' : `in ${shortMinutes(Math.max(1, Math.round(ms / 60_000)))}`;

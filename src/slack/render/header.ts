@@ -31,6 +31,10 @@ export interface NextTimer {
   target: string | null;
   /** Slack mention of the target when mapped, e.g. <!subteam^S0…|@sre-seniors>. */
   targetMention: string | null;
+  /** Where its clock came from, in words (slack/render/escalation.ts clockOrigin). */
+  origin?: string | null;
+  /** Paging is snoozed until then (acknowledge/escalation timers held back). */
+  snoozedUntil?: Date;
 }
 
 export interface HeaderContext {
@@ -79,6 +83,10 @@ export function renderHeader(inc: Incident, ctx: HeaderContext): SlackMessage {
     const firing = ctx.alertCounts?.firing ?? ctx.alerts.filter((a) => a.status === 'firing').length;
     facts.push(alertCountLine(firing, ctx.alertCounts?.total ?? ctx.alerts.length, ctx.truncatedAlerts ?? 0));
   }
+  if (open && ctx.nextTimer?.snoozedUntil && ctx.nextTimer.snoozedUntil > ctx.now)
+    facts.push(
+      `:zzz: Paging snoozed until ${slackDate(ctx.nextTimer.snoozedUntil, '{time}')} (\`/incident snooze off\` resumes it)`,
+    );
   if (open && ctx.nextTimer) facts.push(countdown(ctx.nextTimer, ctx.now));
   if (facts.length) blocks.push(context(...facts));
   const origin = [
@@ -120,6 +128,11 @@ export function countdown(t: NextTimer, now: Date): string {
   const mins = Math.max(0, Math.ceil((t.dueAt.getTime() - now.getTime()) / 60_000));
   const who = t.targetMention ?? (t.target ? esc(t.target) : null);
   const when = mins === 0 ? 'now' : `in ${shortMinutes(mins)}`;
+  const line = countdownLine(t, who, when);
+  return t.origin ? `${line} _(${esc(t.origin)})_` : line;
+}
+
+function countdownLine(t: NextTimer, who: string | null, when: string): string {
   switch (t.kind) {
     case 'acknowledge':
       return `:alarm_clock: Acknowledge ${when}${who ? ` or ${who} is paged` : ''}`;

@@ -174,7 +174,9 @@ export function renderRunbook(
 ): SlackMessage[] {
   const top: Block[] = [header(`📖 ${sec.title}`)];
   const facts = [`From \`${esc(doc.source)}\``];
-  if (sec.severity) facts.push(`Runbook severity ${SEVERITY_EMOJI[sec.severity] ?? ''} ${sec.severity}`);
+  // The incident's severity is the alert's; a runbook written for another one says so, not a second "severity".
+  if (sec.severity && sec.severity !== inc.severity)
+    facts.push(`Written for ${sec.severity} (this incident is ${SEVERITY_EMOJI[inc.severity] ?? ''} ${inc.severity})`);
   if (sec.alerts.length) facts.push(`Alerts: ${sec.alerts.slice(0, 8).map(esc).join(', ')}`);
   top.push(context(...facts));
   top.push(...fallbackNotice(sec, doc.source, inc.id, opts.alert?.alertname ?? null));
