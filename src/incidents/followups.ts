@@ -34,7 +34,7 @@ export function followupsFromEvents(events: readonly TimelineEvent[]): FollowUp[
 }
 
 /**
- * Splits what someone typed after `/incident followup` into owner and text: a mention at the start names the
+ * Splits the text of a `/incident followup <text>` into owner and text: a mention at the start names the
  * owner (`<@U123> add an alert on queue depth`, `@bob …`), else the person typing owns it. Pure.
  */
 export function parseFollowUp(typed: string, actor: string): { owner: string; ownerName: string | null; text: string } {

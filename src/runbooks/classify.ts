@@ -55,6 +55,16 @@ export function classifyCommand(text: string, hint: ClassifyHint = {}): Classifi
   let shellBlocker: string | null = null;
   if (lang === 'mysql') {
     findings = [mysqlSqlFinding(text)];
+  } else if (/^\/incident(\s|$)/.test(text.trim())) {
+    // This bot's own slash command: typed in the incident channel, nothing to run and nothing it changes by itself.
+    return {
+      executor: 'other',
+      risk: 'read',
+      runnable: false,
+      placeholders,
+      reason: "One of this bot's own commands: type it in the incident channel.",
+      query: null,
+    };
   } else if (CHATOPS.test(text.trim())) {
     return {
       executor: 'other',

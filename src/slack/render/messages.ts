@@ -168,7 +168,10 @@ export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: B
   list('Recently resolved', data.resolved, 'Nothing resolved yet.');
   if (data.followups) {
     blocks.push({ type: 'divider' }, heading('My follow-ups'));
-    if (!data.followups.rows.length) blocks.push(context('Nothing assigned to you. `/incident followup` records one.'));
+    if (!data.followups.rows.length)
+      blocks.push(
+        context('Nothing assigned to you. `/incident followup <what to do>` in an incident channel records one.'),
+      );
     else
       blocks.push(
         section(
