@@ -89,7 +89,7 @@ export async function benchTimers(opts: TimerBenchOptions): Promise<TimerBenchRe
       const base = Date.now() + 3_600_000;
       await insertTimers(
         db,
-        incidents[k],
+        incidents[k]!,
         Array.from({ length: n }, (_, i) => draft(new Date(base + (from + i) * 500), from + i)),
       );
     }
@@ -97,7 +97,7 @@ export async function benchTimers(opts: TimerBenchOptions): Promise<TimerBenchRe
     const start = Date.now() + 1000;
     await insertTimers(
       db,
-      incidents[0],
+      incidents[0]!,
       Array.from({ length: dueCount }, (_, i) => draft(new Date(start + Math.floor((i * windowMs) / dueCount)), i)),
     );
     const insertMs = Math.round(performance.now() - t0);

@@ -31,7 +31,7 @@ export function parseRoles(text: string, source = 'roles file'): RolesFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length) {
-    const e = doc.errors[0];
+    const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line ?? (e.pos ? lineCounter.linePos(e.pos[0]).line : undefined);
     throw new ValidationError(
       `${source}${line ? `:${line}` : ''}: YAML error: ${e.message.split('\n')[0]}`,
@@ -41,7 +41,7 @@ export function parseRoles(text: string, source = 'roles file'): RolesFile {
   }
   const parsed = RolesFile.safeParse(doc.toJS() ?? {});
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+  const issue = parsed.error.issues[0]!;
   const path = issue.path.map(String);
   const line = lineOf(doc, path, lineCounter);
   const field = path.join('.') || '(root)';
@@ -58,11 +58,11 @@ function lineOf(doc: ReturnType<typeof parseDocument>, path: string[], lc: LineC
     if (n > 0 && parent?.items) {
       const pair = parent.items.find((p) => String(p.key?.value) === path[n - 1]);
       const range = pair?.key?.range ?? pair?.value?.range;
-      if (range) return lc.linePos(range[0]).line;
+      if (range) return lc.linePos(range[0]!).line;
     }
     if (n === 0) {
       const node = doc.contents as { range?: number[] } | null;
-      if (node?.range) return lc.linePos(node.range[0]).line;
+      if (node?.range) return lc.linePos(node.range[0]!).line;
     }
   }
   return undefined;

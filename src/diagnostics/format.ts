@@ -10,7 +10,7 @@ export function table(headers: string[], rows: (string | number | null | undefin
   return cells
     .map((r) =>
       r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
         .join('   ')
         .trimEnd(),
     )
@@ -85,7 +85,7 @@ export function memoryMi(q: string | undefined): number {
     T: 1e12,
     '': 1,
   };
-  return Math.round((Number(m[1]) * mult[m[2] ?? '']) / 1024 ** 2);
+  return Math.round((Number(m[1]) * mult[m[2] ?? '']!) / 1024 ** 2);
 }
 
 const BARS = '▁▂▃▄▅▆▇█';

@@ -106,7 +106,7 @@ export function commonFlags(args: string[]): CommonFlags {
   let rest = sort.rest;
   for (const f of IGNORED_VALUE_FLAGS) rest = takeOption(rest, [f]).rest;
   rest = rest.filter((a) => {
-    const key = a.split('=')[0];
+    const key = a.split('=')[0]!;
     if (!IGNORED_FLAGS.has(key)) return true;
     if (key === '-w' || key === '--watch' || key === '-f' || key === '--follow')
       notes.push(`(${key} ignored: showing the current state once)`);
@@ -131,14 +131,14 @@ export function commonFlags(args: string[]): CommonFlags {
 
 /** `deployment/api`, `deploy api`, `pods` -> kind and optional name. */
 export function target(positional: string[]): { kind: ResourceKind; name?: string } {
-  if (!positional.length) throw new RefusedError(`Which resource? Supported: ${SUPPORTED_RESOURCES}.`);
   const [first, second, ...more] = positional;
+  if (first === undefined) throw new RefusedError(`Which resource? Supported: ${SUPPORTED_RESOURCES}.`);
   if (first.includes(','))
     throw new RefusedError('Several resource types at once are not supported; use one per command.');
   if (first.includes('/')) {
     const [kindWord, name] = first.split('/', 2);
     if (second !== undefined) throw new RefusedError(`Unexpected argument "${second}".`);
-    return { kind: resourceKind(kindWord), name: checkName(name) };
+    return { kind: resourceKind(kindWord!), name: checkName(name!) };
   }
   if (more.length) throw new RefusedError(`Only one object name is supported; got "${second} ${more.join(' ')}".`);
   return { kind: resourceKind(first), name: second === undefined ? undefined : checkName(second) };
@@ -148,7 +148,7 @@ export function target(positional: string[]): { kind: ResourceKind; name?: strin
 export function durationSeconds(s: string): number {
   const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(s);
   if (!m || s === '') throw new RefusedError(`"${s}" is not a duration like 30s, 5m or 2h.`);
-  const [, d, h, mi, se] = m.map((x) => Number(x ?? 0));
+  const [, d = 0, h = 0, mi = 0, se = 0] = m.map((x) => Number(x ?? 0));
   return d * 86400 + h * 3600 + mi * 60 + se;
 }
 

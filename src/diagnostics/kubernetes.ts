@@ -105,7 +105,7 @@ export function parseKubectlRead(argv: string[]): KubeRead {
       let deployment: string | undefined;
       const what = positional[0];
       if (what?.includes('/')) {
-        const [k, n] = what.split('/', 2);
+        const [k = '', n = ''] = what.split('/', 2);
         if (/^(deploy|deployment|deployments)(\.apps)?$/.test(k)) deployment = checkName(n);
         else if (/^(po|pod|pods)$/.test(k)) pod = checkName(n);
         else throw new RefusedError(`kubectl logs ${k}/... is not supported; use a pod or deployment/name.`);
@@ -220,7 +220,7 @@ export async function runKubeRead(req: KubeRead, ctx: KubeContext): Promise<{ ou
       let container = req.container;
       let header = '';
       if (!container && spec.length > 1) {
-        container = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'] ?? spec[0].name;
+        container = pod.metadata?.annotations?.['kubectl.kubernetes.io/default-container'] ?? spec[0]!.name;
         header = `Defaulted container "${container}" out of: ${spec.map((c) => c.name).join(', ')}\n`;
       }
       if (req.deployment || req.selector) header = `Found pod ${pod.metadata?.name}\n${header}`;
@@ -343,7 +343,7 @@ function renderGet(req: Extract<KubeRead, { verb: 'get' | 'describe' }>, items: 
   const { headers, rows } = COLUMNS[req.kind](items, now, wide);
   return table(
     withNs ? ['namespace', ...headers] : headers,
-    withNs ? rows.map((r, i) => [items[i].metadata?.namespace, ...r]) : rows,
+    withNs ? rows.map((r, i) => [items[i]?.metadata?.namespace, ...r]) : rows,
   );
 }
 
@@ -667,7 +667,7 @@ async function pickLogPod(
     throw new RefusedError(
       `No pods found for ${req.deployment ? `deployment/${req.deployment}` : `selector ${selector}`} in ${ns}.`,
     );
-  return sorted[0];
+  return sorted[0]!;
 }
 
 async function runTop(

@@ -33,7 +33,7 @@ export function createLimiter(opts: LimiterOptions) {
     if (n <= 0) perIncident.delete(id);
     else perIncident.set(id, n);
     for (let i = 0; i < waiters.length; i++) {
-      const w = waiters[i];
+      const w = waiters[i]!;
       if (!fits(w.incidentId)) continue;
       waiters.splice(i, 1);
       clearTimeout(w.timer);

@@ -48,7 +48,7 @@ export function parseCommandLine(input: string): ParsedLine {
 /** Drops blank lines and `# comment` lines before the command (runbook blocks often start with one). */
 function stripLeadingComments(s: string): string {
   const lines = s.split('\n');
-  while (lines.length && (lines[0].trim() === '' || lines[0].trim().startsWith('#'))) lines.shift();
+  while (lines.length && (lines[0]!.trim() === '' || lines[0]!.trim().startsWith('#'))) lines.shift();
   return lines.join('\n');
 }
 
@@ -58,7 +58,7 @@ export function takeOption(argv: string[], names: string[], opts: { flag?: boole
   let value: string | undefined;
   let found = false;
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
+    const a = argv[i]!;
     const eq = a.indexOf('=');
     const key = a.startsWith('-') && eq > 0 ? a.slice(0, eq) : a;
     if (!names.includes(key)) {

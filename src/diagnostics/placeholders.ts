@@ -7,7 +7,7 @@ const PATTERN = /<([A-Za-z][A-Za-z0-9_.-]*)>|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([
 export function findPlaceholders(text: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(PATTERN)) {
-    const name = m[1] ?? m[2] ?? m[3];
+    const name = (m[1] ?? m[2] ?? m[3])!;
     if (!out.includes(name)) out.push(name);
   }
   return out;

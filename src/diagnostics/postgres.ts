@@ -197,12 +197,12 @@ function lookupValue(values: Record<string, string>, name: string): string | und
 /** psql's aligned format. */
 export function psqlTable(fields: string[], rows: unknown[][]): string {
   const cells = rows.map((r) => fields.map((_, i) => cell(r[i])));
-  const widths = fields.map((f, i) => Math.max(f.length, ...cells.map((r) => r[i].length)));
+  const widths = fields.map((f, i) => Math.max(f.length, ...cells.map((r) => r[i]!.length)));
   const line = (cs: string[], center = false) =>
     ` ${cs
       .map((c, i) => {
-        if (!center) return c.padEnd(widths[i]);
-        const pad = widths[i] - c.length;
+        if (!center) return c.padEnd(widths[i]!);
+        const pad = widths[i]! - c.length;
         return ' '.repeat(Math.floor(pad / 2)) + c + ' '.repeat(Math.ceil(pad / 2));
       })
       .join(' | ')}`.trimEnd();

@@ -26,11 +26,11 @@ export function extractPromRequest(
     const pairs = new Map<string, string>();
     for (const a of argv) {
       const m = /\/api\/v1\/query(?:_range)?\?(.*)$/s.exec(a);
-      if (m) for (const k of ['query', 'start', 'end', 'step']) pairs.set(k, pairs.get(k) ?? param(m[1], k) ?? '');
+      if (m) for (const k of ['query', 'start', 'end', 'step']) pairs.set(k, pairs.get(k) ?? param(m[1]!, k) ?? '');
     }
     for (let i = 0; i < argv.length - 1; i++) {
-      if (!['--data-urlencode', '-d', '--data', '--data-raw'].includes(argv[i])) continue;
-      const v = argv[i + 1];
+      if (!['--data-urlencode', '-d', '--data', '--data-raw'].includes(argv[i]!)) continue;
+      const v = argv[i + 1]!;
       const eq = v.indexOf('=');
       if (eq > 0) pairs.set(v.slice(0, eq), argv[i] === '--data-urlencode' ? v.slice(eq + 1) : decode(v.slice(eq + 1)));
     }
@@ -99,7 +99,7 @@ export function parseDuration(v: string): number | null {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v);
   const parts = [...v.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
   if (!parts.length || parts.map((p) => p[0]).join('') !== v) return null;
-  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_SEC[p[2]] ?? 0), 0);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_SEC[p[2]!] ?? 0), 0);
 }
 
 /** A time as the Prometheus API takes it (unix seconds or RFC 3339), or `now` / `now-1h`; seconds, or null. */

@@ -39,7 +39,7 @@ export function extractRedis(argv: string[], query: string | null): { words: str
     words = [];
     const args = argv.slice(at + 1);
     for (let i = 0; i < args.length; i++) {
-      const a = args[i];
+      const a = args[i]!;
       if (words.length) words.push(a);
       else if (VALUE_FLAGS.has(a)) {
         const v = args[++i];
@@ -86,7 +86,7 @@ export async function runRedis(opts: { url: string; words: string[]; timeoutMs: 
     await client.connect().catch((e) => {
       throw socketError ?? e;
     });
-    const reply = await client.call(words[0], ...words.slice(1));
+    const reply = await client.call(words[0]!, ...words.slice(1));
     const output = renderReply(reply);
     return {
       output:

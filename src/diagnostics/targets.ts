@@ -16,21 +16,25 @@ export function pickTarget(
   if (!names.length)
     throw new RefusedError(`No diagnostic ${opts.kind} targets are configured (set ${opts.envVar}=name=url).`);
   if (opts.explicit) {
-    if (targets[opts.explicit] === undefined)
+    const url = targets[opts.explicit];
+    if (url === undefined)
       throw new RefusedError(`Unknown ${opts.kind} target "${opts.explicit}"; configured: ${list}.`);
-    return { name: opts.explicit, url: targets[opts.explicit] };
+    return { name: opts.explicit, url };
   }
   const host = opts.host && !/[<$]/.test(opts.host) ? opts.host.toLowerCase() : undefined;
   if (host) {
-    const first = host.split('.')[0];
+    const first = host.split('.')[0]!;
     const candidates = [host, first, first.replace(SUFFIXES, '')];
-    for (const c of candidates) if (targets[c] !== undefined) return { name: c, url: targets[c] };
+    for (const c of candidates) {
+      const url = targets[c];
+      if (url !== undefined) return { name: c, url };
+    }
     for (const [name, url] of Object.entries(targets)) {
       if (name.replace(SUFFIXES, '') === first.replace(SUFFIXES, '')) return { name, url };
       if (hostOf(url) === host) return { name, url };
     }
   }
-  if (names.length === 1) return { name: names[0], url: targets[names[0]] };
+  if (names.length === 1) return { name: names[0]!, url: targets[names[0]!]! };
   throw new RefusedError(
     `Which ${opts.kind}? ${host ? `"${host}" is not a configured target. ` : ''}Configured targets: ${list}.`,
   );

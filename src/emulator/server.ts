@@ -321,7 +321,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     const ct = req.headers['content-type'] ?? '';
     const parts = ct.includes('multipart/form-data') ? parseMultipart(raw, ct) : [];
     // WebClient sends multipart (field "body" or "file"); curl users may send the bytes as is.
-    const content = parts.length ? (parts.find((p) => p.filename !== undefined) ?? parts[0]).data : raw;
+    const content = parts.length ? (parts.find((p) => p.filename !== undefined) ?? parts[0]!).data : raw;
     stored.content = Buffer.from(content);
     stored.file.size = content.length;
     state.touch();
@@ -392,16 +392,16 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       return sendJson(res, 200, renderFragments(state, user, query.get('channel') ?? '#incidents'));
     }
     const fileMatch = /^files\/([^/]+)(?:\/.*)?$/.exec(path);
-    if (method === 'GET' && fileMatch) return download(res, fileMatch[1]);
+    if (method === 'GET' && fileMatch) return download(res, fileMatch[1]!);
     if (method !== 'POST' && method !== 'PUT') return sendJson(res, 405, { ok: false, error: 'method_not_allowed' });
 
     const uploadMatch = /^upload\/([^/]+)$/.exec(path);
-    if (uploadMatch) return upload(req, res, uploadMatch[1]);
+    if (uploadMatch) return upload(req, res, uploadMatch[1]!);
     const responseMatch = /^response\/([^/]+)$/.exec(path);
     const raw = await readBody(req);
     if (responseMatch) {
       const body = parseResponseUrlBody(raw, req.headers['content-type'] ?? '');
-      const out = interactions.respond(responseMatch[1], body);
+      const out = interactions.respond(responseMatch[1]!, body);
       return sendJson(res, out.status, out.body);
     }
     switch (path) {
@@ -459,7 +459,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     if (path.startsWith('/_emulator/')) return control(req, res, path.slice('/_emulator/'.length), url.searchParams);
     const permalink = /^\/archives\/([^/]+)\/p(\d+)$/.exec(path);
     if (permalink) {
-      res.writeHead(302, { location: `/?channel=${encodeURIComponent(permalink[1])}` });
+      res.writeHead(302, { location: `/?channel=${encodeURIComponent(permalink[1]!)}` });
       res.end();
       return;
     }

@@ -294,7 +294,7 @@ const conversations: Record<string, Handler> = {
       else if (u === botId(ctx)) errors.push({ user: u, ok: false, error: 'cant_invite_self' });
       else if (rec.members.has(u)) errors.push({ user: u, ok: false, error: 'already_in_channel' });
     }
-    if (errors.length) throw new SlackApiError(errors[0].error, { errors });
+    if (errors.length) throw new SlackApiError(errors[0]!.error, { errors });
     for (const u of users) {
       rec.members.add(u);
       joinMessage(ctx, rec, u);
@@ -387,9 +387,10 @@ const conversations: Record<string, Handler> = {
   'conversations.open': (args, ctx) => {
     const users = args.list('users').filter((u) => u !== botId(ctx));
     if (users.length !== 1) throw new SlackApiError(users.length === 0 ? 'users_list_not_supplied' : 'not_supported');
-    if (!ctx.state.users.has(users[0])) throw new SlackApiError('user_not_found');
-    const existed = ctx.state.channels.has(`D${users[0].slice(1)}`);
-    const rec = ctx.state.openDm(users[0]);
+    const user = users[0]!;
+    if (!ctx.state.users.has(user)) throw new SlackApiError('user_not_found');
+    const existed = ctx.state.channels.has(`D${user.slice(1)}`);
+    const rec = ctx.state.openDm(user);
     return { no_op: existed, already_open: existed, channel: { id: rec.info.id } };
   },
 };
@@ -566,8 +567,8 @@ const views: Record<string, Handler> = {
     if (stack.length === 0) throw new SlackApiError('not_found');
     if (stack.length >= 3) throw new SlackApiError('push_limit_reached');
     const view = buildView(ctx, raw);
-    view.root_view_id = stack[0].id;
-    view.previous_view_id = stack[stack.length - 1].id;
+    view.root_view_id = stack[0]!.id;
+    view.previous_view_id = stack[stack.length - 1]!.id;
     stack.push(view);
     ctx.state.touch();
     return { view: structuredClone(view) };

@@ -95,7 +95,7 @@ export function defaultWorkspacePath(): string {
     const p = fileURLToPath(c);
     if (existsSync(p)) return p;
   }
-  return fileURLToPath(candidates[0]);
+  return fileURLToPath(candidates[0]!);
 }
 
 /** Parses and validates a seed; errors name the bad field so a user can fix their YAML. */

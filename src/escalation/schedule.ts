@@ -92,8 +92,9 @@ export function parseDefaultTimers(spec: string): DefaultTimers {
       const m = /^([a-z]+)\s*:\s*(\d+(?:\.\d+)?)\s*(?:@\s*(.+))?$/i.exec(item);
       if (!m) fail(item, 'expected kind:minutes (e.g. ack:5 or escalate:15@Senior Engineer)');
       const [, k, min, target] = m as RegExpExecArray;
-      const kind = KIND_ALIASES[k.toLowerCase()];
-      if (!kind) fail(item, `unknown timer kind "${k}" (expected ack, escalate, resolve, declare or update)`);
+      const kind =
+        KIND_ALIASES[k!.toLowerCase()] ??
+        fail(item, `unknown timer kind "${k}" (expected ack, escalate, resolve, declare or update)`);
       const afterMinutes = Number(min);
       if (!(afterMinutes > 0) || afterMinutes > MAX_MINUTES) fail(item, `minutes must be between 1 and ${MAX_MINUTES}`);
       out[severity].push({ kind, afterMinutes, target: target?.trim() || null });

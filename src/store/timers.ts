@@ -198,7 +198,7 @@ export async function snoozeTimer(q: Queryable, timerId: number, minutes: number
       `UPDATE timers SET due_at = GREATEST(due_at, $2::timestamptz), retry_at = NULL WHERE id = $1 RETURNING ${COLS}`,
       [timerId, until],
     );
-    return rowToTimer(r.rows[0]);
+    return rowToTimer(r.rows[0]!);
   }
   const root = Number(t.data.snoozeOf ?? t.id);
   const moved = await q.query(
@@ -215,7 +215,7 @@ export async function snoozeTimer(q: Queryable, timerId: number, minutes: number
      RETURNING ${COLS}`,
     [timerId, until, root, Math.round(minutes)],
   );
-  return rowToTimer(copy.rows[0]);
+  return rowToTimer(copy.rows[0]!);
 }
 
 /** Timer kinds a snooze pauses: the ones that page people. */

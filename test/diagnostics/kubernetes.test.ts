@@ -206,7 +206,7 @@ describe('kubernetes executor', () => {
   it('reports an unreachable API server instead of crashing', async () => {
     nock.enableNetConnect('127.0.0.1');
     const kc = testKubeConfig();
-    kc.clusters[0] = { ...kc.clusters[0], server: 'https://127.0.0.1:1' };
+    kc.clusters[0] = { ...kc.clusters[0]!, server: 'https://127.0.0.1:1' };
     const d = createDiagnostics({
       kubeClient: kc,
       postgresTargets: {},

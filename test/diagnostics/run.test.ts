@@ -41,7 +41,7 @@ describe('diagnostics entry point', () => {
       ...pods,
       items: Array.from({ length: 200 }, (_, i) => ({
         ...pods.items[0],
-        metadata: { ...pods.items[0].metadata, name: `api-${i}` },
+        metadata: { ...pods.items[0]!.metadata, name: `api-${i}` },
       })),
     };
     nock(K8S).get('/api/v1/namespaces/prod/pods').reply(200, many);

@@ -63,7 +63,7 @@ describe('write actions', () => {
     nock(K8S).get('/apis/apps/v1/namespaces/prod/deployments/api').reply(200, deployment());
     const d = diag();
     const plan = await d.planWrite(write('kubectl scale deployment api --replicas=5 -n prod'));
-    const changed = deployment();
+    const changed = deployment()!;
     changed.spec.replicas = 4;
     nock(K8S).get('/apis/apps/v1/namespaces/prod/deployments/api').reply(200, changed);
     const r = await d.applyWrite(plan);

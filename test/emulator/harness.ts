@@ -161,7 +161,7 @@ function registerHandlers(app: App): void {
 
   app.action('pick_sev', async ({ ack, body, respond }) => {
     await ack();
-    const action = (body as { actions: { selected_option: { value: string } }[] }).actions[0];
+    const action = (body as { actions: { selected_option: { value: string } }[] }).actions[0]!;
     await respond({ replace_original: true, text: `Picked ${action.selected_option.value}` });
   });
 
@@ -169,7 +169,7 @@ function registerHandlers(app: App): void {
     await ack({ response_action: 'push', view: wizardStep(2) });
   });
   app.view('wizard_2', async ({ ack, view }) => {
-    const name = view.state.values.field.value.value;
+    const name = view.state.values.field!.value!.value;
     if (name === 'update') return void (await ack({ response_action: 'update', view: wizardStep(3) }));
     await ack({ response_action: 'clear' });
   });
@@ -187,7 +187,7 @@ function registerHandlers(app: App): void {
       view: {
         type: 'modal',
         callback_id: 'incident_update',
-        private_metadata: b.actions[0].value,
+        private_metadata: b.actions[0]!.value,
         title: { type: 'plain_text', text: 'Incident update' },
         submit: { type: 'plain_text', text: 'Post' },
         blocks: [
@@ -225,14 +225,14 @@ function registerHandlers(app: App): void {
 
   app.view('incident_update', async ({ ack, view, client }) => {
     const v = view.state.values;
-    const summary = v.summary.value.value;
+    const summary = v.summary!.value!.value;
     if (!summary) {
       await ack({ response_action: 'errors', errors: { summary: 'Please write a summary' } });
       return;
     }
     await ack();
-    const status = v.status.value.selected_option?.value ?? 'unknown';
-    const lead = v.lead.value.selected_user;
+    const status = v.status!.value!.selected_option?.value ?? 'unknown';
+    const lead = v.lead!.value!.selected_user;
     await client.chat.postMessage({
       channel: view.private_metadata,
       text: `*${status}*: ${summary}${lead ? ` (lead <@${lead}>)` : ''}`,

@@ -44,7 +44,7 @@ describe('emulator ⇄ Bolt app, full loop', () => {
       user: 'U0BOT',
       text: 'P1 incident declared: API down',
     });
-    expect(channel.pins.map((m) => m.ts)).toEqual([msg.ts]);
+    expect(channel.pins.map((m) => m.ts)).toEqual([msg!.ts]);
     expect(channel.messages({ includeSystem: true }).map((m) => m.subtype)).toEqual(
       expect.arrayContaining(['channel_join', 'channel_topic']),
     );
@@ -107,9 +107,9 @@ describe('emulator ⇄ Bolt app, full loop', () => {
     const bob = emulator.as('bob').in(channel.id);
     const res = await bob.click({ actionId: 'ack_incident' });
     expect(res.status).toBe(200);
-    await emulator.waitFor(() => channel.messages()[0].edited);
-    expect(channel.messages()[0].text).toBe('acknowledged');
-    expect(JSON.stringify(channel.messages()[0].blocks)).toContain('Acknowledged by <@U0BOB>');
+    await emulator.waitFor(() => channel.messages()[0]!.edited);
+    expect(channel.messages()[0]!.text).toBe('acknowledged');
+    expect(JSON.stringify(channel.messages()[0]!.blocks)).toContain('Acknowledged by <@U0BOB>');
     await emulator.waitFor(() => bob.ephemerals().some((e) => e.source === 'response_url'));
     expect(bob.ephemerals().at(-1)?.text).toBe('Thanks <@U0BOB>, acknowledged.');
   });
@@ -117,11 +117,11 @@ describe('emulator ⇄ Bolt app, full loop', () => {
   it('response_url replace_original replaces the clicked message', async () => {
     const { emulator } = loop;
     const { channel } = await declare();
-    const ts = channel.messages()[0].ts;
+    const ts = channel.messages()[0]!.ts;
     await emulator.as('carol').in(channel.id).click({ actionId: 'resolve', blockId: 'incident_actions' });
-    await emulator.waitFor(() => channel.messages()[0].text === 'Resolved ✅');
+    await emulator.waitFor(() => channel.messages()[0]!.text === 'Resolved ✅');
     expect(channel.messages()[0]).toMatchObject({ ts, text: 'Resolved ✅' });
-    expect(channel.messages()[0].blocks).toBeUndefined();
+    expect(channel.messages()[0]!.blocks).toBeUndefined();
   });
 
   it('click opens a modal; submission with errors keeps it open; a valid one closes it and posts', async () => {
@@ -135,9 +135,9 @@ describe('emulator ⇄ Bolt app, full loop', () => {
 
     const bad = await carol.submitView('incident_update', { status: { value: 'identified' } });
     expect(bad.body).toEqual({ response_action: 'errors', errors: { summary: 'Please write a summary' } });
-    expect(carol.openViews()[0].errors).toEqual({ summary: 'Please write a summary' });
+    expect(carol.openViews()[0]!.errors).toEqual({ summary: 'Please write a summary' });
 
-    const ok = await carol.submitView(view.id, {
+    const ok = await carol.submitView(view!.id, {
       status: { value: 'identified' },
       summary: { value: 'Bad deploy rolled back' },
       lead: { value: 'U0BOB' },
@@ -156,10 +156,10 @@ describe('emulator ⇄ Bolt app, full loop', () => {
     await erin.submitView('wizard_1', { field: { value: 'one' } });
     expect(erin.openViews().map((v) => v.callback_id)).toEqual(['wizard_1', 'wizard_2']);
     const [root, pushed] = erin.openViews();
-    expect(pushed).toMatchObject({ root_view_id: root.id, previous_view_id: root.id });
+    expect(pushed).toMatchObject({ root_view_id: root!.id, previous_view_id: root!.id });
     await erin.submitView('wizard_2', { field: { value: 'update' } });
     expect(erin.openViews().map((v) => v.callback_id)).toEqual(['wizard_1', 'wizard_3']);
-    expect(erin.openViews()[1].id).toBe(pushed.id); // updated in place
+    expect(erin.openViews()[1]!.id).toBe(pushed!.id); // updated in place
     await erin.closeView('wizard_1'); // the X button dismisses the whole stack
     expect(erin.openViews()).toEqual([]);
     expect(closedViews).toContain('wizard_1');
@@ -226,7 +226,7 @@ describe('emulator ⇄ Bolt app, full loop', () => {
     const click = await post('click', { user: 'erin', channel: rec.info.id, actionId: 'open_update' });
     expect(click.json.status).toBe(200);
     await emulator.waitFor(() => emulator.as('erin').openViews().length);
-    const viewId = emulator.as('erin').openViews()[0].id;
+    const viewId = emulator.as('erin').openViews()[0]!.id;
     const submit = await post('submit', {
       user: 'erin',
       viewId,

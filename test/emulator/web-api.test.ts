@@ -137,7 +137,7 @@ describe('emulator Web API', () => {
     const cursor = first.response_metadata?.next_cursor;
     expect(cursor).toBeTruthy();
     const second = await client.conversations.list({ limit: 1, cursor });
-    expect(second.channels![0].id).not.toBe(first.channels![0].id);
+    expect(second.channels![0]!.id).not.toBe(first.channels![0]!.id);
     const archivedHidden = await client.conversations.list({ exclude_archived: true, limit: 1000 });
     expect(archivedHidden.channels!.map((c) => c.name)).not.toContain('inc-lifecycle');
     expect(await errorOf(client.conversations.list({ cursor: 'garbage!' }))).toBe('invalid_cursor');
@@ -154,7 +154,7 @@ describe('emulator Web API', () => {
     expect(Number(b.ts)).toBeGreaterThan(Number(a.ts));
     expect(Number(c.ts)).toBeGreaterThan(Number(b.ts));
     expect(a.ts).toMatch(/^\d{10}\.\d{6}$/);
-    expect(b.message?.blocks?.[0].block_id).toBeTruthy();
+    expect(b.message?.blocks?.[0]?.block_id).toBeTruthy();
 
     const r1 = await client.chat.postMessage({ channel: id, thread_ts: a.ts, text: 'reply 1' });
     await client.chat.postMessage({ channel: id, thread_ts: r1.ts!, text: 'reply 2', reply_broadcast: true });
@@ -279,7 +279,7 @@ describe('emulator Web API', () => {
       ['S0ENGLEADS', 'eng-leads', ['U0CAROL']],
       ['S0COMMS', 'comms', ['U0DAVE']],
     ]);
-    expect((await client.usergroups.list({})).usergroups![0].users).toBeUndefined();
+    expect((await client.usergroups.list({})).usergroups![0]!.users).toBeUndefined();
     expect((await client.usergroups.users.list({ usergroup: 'S0ENGLEADS' })).users).toEqual(['U0CAROL']);
     expect(await errorOf(client.usergroups.users.list({ usergroup: 'S0NOPE' }))).toBe('no_such_subteam');
   });
@@ -370,9 +370,9 @@ describe('emulator Web API', () => {
     expect(res.ok).toBe(true);
     const msg = emulator.channel(id).latest()!;
     expect(msg).toMatchObject({ text: 'Here is the timeline', files: [{ name: 'timeline.md', title: 'Timeline' }] });
-    const fileId = msg.files![0].id;
+    const fileId = msg.files![0]!.id;
     expect(emulator.state.files.get(fileId)?.content?.toString()).toBe('# Timeline\n- 10:00 declared');
-    const download = await fetch(msg.files![0].url_private);
+    const download = await fetch(msg.files![0]!.url_private);
     expect(await download.text()).toBe('# Timeline\n- 10:00 declared');
     expect(await errorOf(client.files.completeUploadExternal({ files: [{ id: 'F0NOPE' }] }))).toBe('file_not_found');
   });

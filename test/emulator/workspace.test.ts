@@ -67,7 +67,7 @@ describe('workspace seed', () => {
   it('issues strictly increasing message timestamps', () => {
     const state = new WorkspaceState(loadWorkspaceSeed());
     const ts = Array.from({ length: 1000 }, () => state.nextTs());
-    for (let i = 1; i < ts.length; i++) expect(Number(ts[i]) > Number(ts[i - 1]) || ts[i] > ts[i - 1]).toBe(true);
+    for (let i = 1; i < ts.length; i++) expect(Number(ts[i]) > Number(ts[i - 1]) || ts[i]! > ts[i - 1]!).toBe(true);
     expect(new Set(ts).size).toBe(ts.length);
     expect(ts[0]).toMatch(/^\d{10}\.\d{6}$/);
   });

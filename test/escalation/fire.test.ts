@@ -69,7 +69,7 @@ describe.each(backends)('escalation fire on %s', (backend) => {
       ESCALATION_PING_OP,
       'slack.updateHeader',
     ]);
-    const ping = rows.rows[0].payload as unknown as EscalationPingPayload;
+    const ping = rows.rows[0]!.payload as unknown as EscalationPingPayload;
     expect(ping).toMatchObject({
       kind: 'escalate',
       mentions: ['<!subteam^S0SENIORS>'],
@@ -81,12 +81,12 @@ describe.each(backends)('escalation fire on %s', (backend) => {
       `:rotating_light: INC-${inc.id} Escalation → <!subteam^S0SENIORS>: Root cause not identified within 15 minutes (GCP Support) _(fired late: it was due at 10:00 UTC)_`,
     );
     expect(ping.actions.map((a) => a.actionId)).toEqual(['escalation_ack', 'escalation_snooze', 'escalation_on_it']);
-    expect(rows.rows[2].payload).toMatchObject({
+    expect(rows.rows[2]!.payload).toMatchObject({
       action: 'trigger',
       dedupKey: `incident-${inc.id}`,
       severity: 'critical',
     });
-    const nudge = rows.rows[3].payload as unknown as EscalationPingPayload;
+    const nudge = rows.rows[3]!.payload as unknown as EscalationPingPayload;
     expect(nudge).toMatchObject({ kind: 'reminder', mentions: [], actions: [] });
     // The reminder repeats 15 minutes after it fired.
     const pending = (await listTimers(db, inc.id)).filter((t) => t.status === 'pending');

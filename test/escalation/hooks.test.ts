@@ -138,8 +138,8 @@ describe.each(backends)('escalation hooks on %s', (backend) => {
     inc = await apply(inc, (i) => postUpdate(i, 'Rolled back', 'U1', now));
     expect(await pending(inc.id)).toContain('reminder@25');
     const [reminder] = (await listTimers(db, inc.id)).filter((t) => t.kind === 'reminder' && t.status === 'pending');
-    await db.query(`UPDATE timers SET status = 'fired' WHERE id = $1`, [reminder.id]);
-    expect(await repeatReminder(db, reminder, at(25))).toBe(true);
+    await db.query(`UPDATE timers SET status = 'fired' WHERE id = $1`, [reminder!.id]);
+    expect(await repeatReminder(db, reminder!, at(25))).toBe(true);
     expect(await pending(inc.id)).toContain('reminder@40');
   });
 

@@ -44,12 +44,13 @@ function simulate(drafts: TimerDraft[], events: Record<number, Event>, untilMin:
     const ev = events[m];
     if (ev) {
       const kinds = new Set<CancelOn>(cancelKinds(ev));
-      for (let i = pending.length - 1; i >= 0; i--) if (kinds.has(pending[i].cancelOn)) pending.splice(i, 1);
+      for (let i = pending.length - 1; i >= 0; i--) if (kinds.has(pending[i]!.cancelOn)) pending.splice(i, 1);
     }
     const now = at(m);
     for (let i = 0; i < pending.length; i++) {
-      if (pending[i].dueAt <= now) {
-        fired.push({ kind: pending[i].kind, target: pending[i].target, minute: m });
+      const p = pending[i]!;
+      if (p.dueAt <= now) {
+        fired.push({ kind: p.kind, target: p.target, minute: m });
         pending.splice(i--, 1);
       }
     }
@@ -85,9 +86,9 @@ describe('planTimers', () => {
       ['declare', 30, 'section'],
       ['resolve', 60, 'document'],
     ]);
-    expect(drafts[1].dueAt).toEqual(at(15));
-    expect(drafts[1].cancelOn).toBe('status:identified');
-    expect(drafts[2].cancelOn).toBe('resolve');
+    expect(drafts[1]!.dueAt).toEqual(at(15));
+    expect(drafts[1]!.cancelOn).toBe('status:identified');
+    expect(drafts[2]!.cancelOn).toBe('resolve');
     for (const d of drafts) TimerDraft.parse(d);
   });
 
@@ -470,7 +471,7 @@ describe('planTimers properties', () => {
             TimerDraft.parse(d);
             expect(d.severity === null || d.severity === severity).toBe(true);
             expect(d.dueAt.getTime()).toBe(START.getTime() + d.afterMinutes * 60_000);
-            if (i) expect(d.dueAt >= drafts[i - 1].dueAt).toBe(true);
+            if (i) expect(d.dueAt >= drafts[i - 1]!.dueAt).toBe(true);
             if (d.kind === 'phase') expect(d.afterMinutes).toBeGreaterThan(0);
             const key = `${d.kind}|${d.afterMinutes}|${d.cancelOn}|${d.target}`;
             expect(keys.has(key)).toBe(false);

@@ -103,7 +103,7 @@ describe.each(backends)('timer worker on %s', (backend) => {
     expect(await w.tick()).toBe(0);
     const rows = await listTimers(db, inc);
     expect(rows.map((r) => r.status)).toEqual(['fired', 'fired', 'pending']);
-    expect(rows[0].firedAt?.toISOString()).toBe(T0.toISOString());
+    expect(rows[0]!.firedAt?.toISOString()).toBe(T0.toISOString());
     expect(await nextDueAt(db)).toEqual(plus(60_000));
     now = plus(60_000);
     expect(await w.tick()).toBe(1);
@@ -160,7 +160,7 @@ describe.each(backends)('timer worker on %s', (backend) => {
     const inc = await newIncident(db);
     await insertTimers(db, inc, [draft({ text: 'a' }), draft({ text: 'b' }), draft({ text: 'c' })]);
     const ids = (await listTimers(db, inc)).map((r) => r.id);
-    const failFor = new Set([ids[1]]);
+    const failFor = new Set([ids[1]!]);
     const { calls, fire } = recorder({ failFor });
     let now = T0;
     const w = createTimerWorker({ db, logger: silentLogger, pollMs: 50, now: () => now, fire, retryBaseMs: 1000 });
@@ -168,9 +168,9 @@ describe.each(backends)('timer worker on %s', (backend) => {
     let rows = await listTimers(db, inc);
     expect(rows.map((r) => r.status)).toEqual(['fired', 'pending', 'fired']);
     expect(rows[1]).toMatchObject({ attempts: 1, lastError: `boom ${ids[1]}` });
-    expect(rows[1].retryAt).toEqual(plus(1000));
+    expect(rows[1]!.retryAt).toEqual(plus(1000));
     // The failed timer's outbox row was rolled back with it.
-    expect((await outboxPerTimer(db)).get(ids[1])).toBeUndefined();
+    expect((await outboxPerTimer(db)).get(ids[1]!)).toBeUndefined();
     expect(await w.tick()).toBe(0); // waiting out the retry
     expect(await nextDueAt(db)).toEqual(plus(1000));
     failFor.clear();
@@ -188,7 +188,7 @@ describe.each(backends)('timer worker on %s', (backend) => {
     const { fire } = recorder();
     const w = createTimerWorker({ db, logger: silentLogger, pollMs: 50, now: () => T0, fire });
     await w.tick();
-    const [fired] = await listTimers(db, inc);
+    const fired = (await listTimers(db, inc))[0]!;
     const snoozed = await snoozeTimer(db, fired.id, 10, T0);
     expect(snoozed).toMatchObject({ status: 'pending', cancelOn: 'ack', data: { snoozeOf: fired.id } });
     expect(snoozed?.dueAt).toEqual(plus(10 * 60_000));
@@ -252,7 +252,7 @@ describe.each(backends)('timer worker on %s', (backend) => {
       ['escalate', 'P1', now.toISOString()], // overdue under P1: due now
       ['reminder', 'P1', plus(35 * 60_000).toISOString()],
     ]);
-    expect(pending[0].data).toMatchObject({ plannedDueAt: plus(15 * 60_000).toISOString() });
+    expect(pending[0]!.data).toMatchObject({ plannedDueAt: plus(15 * 60_000).toISOString() });
     expect(await nextPending(db, inc)).toMatchObject({ kind: 'escalate' });
   });
 

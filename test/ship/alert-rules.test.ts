@@ -39,9 +39,9 @@ const slug = (heading: string) =>
 function runbookFor(rule: Rule): { file: string; anchor: string; text: string } {
   const m = /(?:^|\/)runbooks\/([\w.-]+\.md)#([\w-]+)$/.exec(rule.annotations.runbook_url ?? '');
   expect(m, `${rule.alert}: runbook_url must point at runbooks/<file>.md#<section>`).not.toBeNull();
-  const path = join(ROOT, 'runbooks', m![1]);
+  const path = join(ROOT, 'runbooks', m![1]!);
   expect(existsSync(path), `${rule.alert}: ${m![1]} exists in runbooks/`).toBe(true);
-  return { file: m![1], anchor: m![2], text: readFileSync(path, 'utf8') };
+  return { file: m![1]!, anchor: m![2]!, text: readFileSync(path, 'utf8') };
 }
 
 describe('alert rules for the bot itself', () => {
@@ -75,12 +75,12 @@ describe('alert rules for the bot itself', () => {
   it('links every alert to a runbook section the bot can match', async () => {
     for (const r of rules) {
       const { anchor, text } = runbookFor(r);
-      const headings = [...text.matchAll(/^##\s+(.+)$/gm)].map((m) => m[1].trim());
+      const headings = [...text.matchAll(/^##\s+(.+)$/gm)].map((m) => m[1]!.trim());
       expect(headings, `${r.alert}: a "## ${r.alert}" section`).toContain(r.alert);
       expect(slug(r.alert)).toBe(anchor);
       const front = /^---\n([\s\S]*?)\n---/.exec(text);
       expect(front, 'YAML front matter').not.toBeNull();
-      const fm = parse(front![1]) as { alerts?: string[]; runbooks?: { id: string; alerts?: string[] }[] };
+      const fm = parse(front![1]!) as { alerts?: string[]; runbooks?: { id: string; alerts?: string[] }[] };
       const declared = [...(fm.alerts ?? []), ...(fm.runbooks ?? []).flatMap((s) => s.alerts ?? [])];
       expect(declared, 'front matter alerts').toContain(r.alert);
     }
@@ -118,7 +118,7 @@ describe('alert rules for the bot itself', () => {
     for (const f of files) {
       const text = readFileSync(join(ROOT, 'runbooks', f), 'utf8');
       const blocks = [...text.matchAll(/```(\w+)\n([\s\S]*?)```/g)];
-      for (const [, lang, body] of blocks) {
+      for (const [, lang, body = ''] of blocks) {
         for (const name of botMetrics(body)) expect(series, `${f}: ${name}`).toContain(name);
         if (lang === 'bash')
           for (const line of body.split('\n').filter(Boolean))

@@ -33,20 +33,20 @@ function parseDockerfile(text: string): { args: Instruction[]; stages: Stage[] }
   const args: Instruction[] = [];
   const stages: Stage[] = [];
   for (const l of logical) {
-    const [op, ...rest] = l.split(/\s+/);
+    const [op = '', ...rest] = l.split(/\s+/);
     const ins = { op: op.toUpperCase(), args: rest.join(' ') };
     if (ins.op === 'FROM') {
       const m = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(ins.args);
       stages.push({ from: m?.[1] ?? '', name: m?.[2], body: [] });
     } else if (stages.length === 0) args.push(ins);
-    else stages[stages.length - 1].body.push(ins);
+    else stages[stages.length - 1]!.body.push(ins);
   }
   return { args, stages };
 }
 
 const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const { args, stages } = parseDockerfile(text);
-const runtime = stages[stages.length - 1];
+const runtime = stages[stages.length - 1]!;
 const all = (s: Stage, op: string) => s.body.filter((i) => i.op === op).map((i) => i.args);
 
 describe('Dockerfile', () => {

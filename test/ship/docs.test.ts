@@ -14,7 +14,7 @@ describe('operator documentation', () => {
     for (const doc of DOCS) {
       const text = readFileSync(join(ROOT, doc), 'utf8');
       for (const m of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
-        const target = m[1];
+        const target = m[1]!;
         if (/^[a-z]+:/.test(target)) continue; // https:, mailto:
         const path = join(ROOT, dirname(doc), target);
         const rel = path.slice(ROOT.length);

@@ -13,7 +13,7 @@ const DIR = join(ROOT, 'manifests');
 
 function load(file: string): K8s[] {
   return parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((d) => {
-    if (d.errors.length) throw new Error(`${file}: ${d.errors[0].message}`);
+    if (d.errors.length) throw new Error(`${file}: ${d.errors[0]!.message}`);
     return d.toJS();
   });
 }

@@ -50,13 +50,13 @@ export function slackMethodUses(files: string[]): Use[] {
     const text = readFileSync(file, 'utf8');
     for (const re of [CALL, LITERAL]) {
       for (const m of text.matchAll(re)) {
-        const name = m[1];
+        const name = m[1]!;
         if (NOT_A_METHOD.test(name)) continue;
         uses.push({ name, file: relative(ROOT, file), line: lineOf(text, m.index ?? 0) });
       }
     }
     for (const m of text.matchAll(WRAPPER_CALL)) {
-      uses.push({ name: WRAPPERS[m[1]]!, file: relative(ROOT, file), line: lineOf(text, m.index ?? 0) });
+      uses.push({ name: WRAPPERS[m[1]!]!, file: relative(ROOT, file), line: lineOf(text, m.index ?? 0) });
     }
   }
   return uses;
@@ -123,19 +123,19 @@ export function kubernetesAccesses(files: string[]): ApiAccess[] {
     const rel = relative(ROOT, file);
     if (!/@kubernetes\/client-node|\/api\/v1|apis\//.test(text)) continue;
     for (const m of text.matchAll(K8S_CALL)) {
-      const kind = KINDS[m[3]];
+      const kind = KINDS[m[3]!];
       if (!kind) continue; // not a Kubernetes API method (e.g. readFile)
-      out.push({ group: kind[0], resource: kind[1], verb: VERBS[m[1]], file: rel, line: lineOf(text, m.index ?? 0) });
+      out.push({ group: kind[0], resource: kind[1], verb: VERBS[m[1]!]!, file: rel, line: lineOf(text, m.index ?? 0) });
     }
     for (const m of text.matchAll(K8S_PATH)) {
-      const resource = m[3] ? `${m[2]}/${m[3]}` : m[2];
+      const resource = m[3] ? `${m[2]}/${m[3]}` : m[2]!;
       if (resource === 'namespaces') continue;
       out.push({ group: m[1] ?? '', resource, verb: 'get', file: rel, line: lineOf(text, m.index ?? 0) });
     }
     const groups = [...text.matchAll(GROUP)];
     for (const m of text.matchAll(PLURAL)) {
       const group = groups.filter((g) => (g.index ?? 0) < (m.index ?? 0)).at(-1)?.[1];
-      if (group) out.push({ group, resource: m[1], verb: 'list', file: rel, line: lineOf(text, m.index ?? 0) });
+      if (group) out.push({ group, resource: m[1]!, verb: 'list', file: rel, line: lineOf(text, m.index ?? 0) });
     }
   }
   return out;

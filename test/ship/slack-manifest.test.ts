@@ -61,7 +61,7 @@ describe('Slack app manifest', () => {
   it('grants a scope for every Slack method the code calls', () => {
     const missing = methods
       .filter((m) => METHOD_SCOPES[m] && METHOD_SCOPES[m].length > 0 && !METHOD_SCOPES[m].some((s) => scopes.has(s)))
-      .map((m) => `${m} needs ${METHOD_SCOPES[m].join(' or ')} (${where(m)})`);
+      .map((m) => `${m} needs ${METHOD_SCOPES[m]!.join(' or ')} (${where(m)})`);
     expect(missing, 'add the scope to slack-app-manifest.yml').toEqual([]);
   });
 

@@ -122,14 +122,14 @@ export function bindPlaceholders(sql: string): { text: string; params: string[] 
   const edits: { start: number; end: number; text: string }[] = [];
   const params: string[] = [];
   const param = (i: number) => {
-    params.push(names[i]);
+    params.push(names[i]!);
     return `$${params.length}`;
   };
   walk(tree, (key, node) => {
     if (key === 'ColumnRef') {
       const fields = (node.fields as Node[] | undefined) ?? [];
       const only =
-        fields.length === 1 ? ((fields[0].String as Node | undefined)?.sval as string | undefined) : undefined;
+        fields.length === 1 ? ((fields[0]!.String as Node | undefined)?.sval as string | undefined) : undefined;
       const m = only ? /^__ib_ph_(\d+)__$/.exec(only) : null;
       if (m) {
         const start = node.location as number;
@@ -179,7 +179,7 @@ function literalExpr(sval: string, param: (i: number) => string): string {
   }
   const after = sval.slice(last);
   if (after) parts.push(quote(after));
-  if (parts.length === 1 && parts[0].endsWith('::text')) return parts[0].slice(0, -'::text'.length);
+  if (parts.length === 1 && parts[0]!.endsWith('::text')) return parts[0]!.slice(0, -'::text'.length);
   return `(${parts.join(' || ')})`;
 }
 
@@ -194,11 +194,11 @@ function literalEnd(sql: string, start: number): number {
     return end < 0 ? sql.length : end + dollar[0].length;
   }
   let escapes = false;
-  if (/[eE]/.test(sql[i])) {
+  if (/[eE]/.test(sql.charAt(i))) {
     escapes = true;
     i++;
-  } else if (/[uU]/.test(sql[i]) && sql[i + 1] === '&') i += 2;
-  else if (/[bBxXnN]/.test(sql[i])) i++;
+  } else if (/[uU]/.test(sql.charAt(i)) && sql[i + 1] === '&') i += 2;
+  else if (/[bBxXnN]/.test(sql.charAt(i))) i++;
   if (sql[i] !== "'") return start;
   i++;
   for (;;) {

@@ -13,7 +13,7 @@ const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '
 
 /** Escapes text for HTML content and attribute values; everything the app or a user wrote goes through it. */
 export function esc(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  return String(value ?? '').replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 /** Slack escapes &, < and > in message text; undo that before escaping again for HTML. */
@@ -41,7 +41,7 @@ function emphasis(escaped: string): string {
 
 /** One <…> control sequence: links, mentions, channel references, special mentions. */
 function controlSequence(inner: string, ctx: RenderContext): string {
-  const [target, label] = inner.split('|', 2);
+  const [target = '', label] = inner.split('|', 2);
   if (target.startsWith('@')) return `<span class="mention">@${esc(label ?? ctx.userName(target.slice(1)))}</span>`;
   if (target.startsWith('#')) return `<span class="mention">#${esc(label ?? ctx.channelName(target.slice(1)))}</span>`;
   if (target.startsWith('!subteam^')) {
@@ -64,7 +64,7 @@ export function mrkdwn(text: string, ctx: RenderContext): string {
     if (m[1] !== undefined && text[token.lastIndex] === '\n') token.lastIndex++;
     if (m[1] !== undefined) out.push(`<pre>${esc(unslack(m[1].replace(/^\n/, '')))}</pre>`);
     else if (m[2] !== undefined) out.push(`<code>${esc(unslack(m[2]))}</code>`);
-    else out.push(controlSequence(m[3], ctx));
+    else out.push(controlSequence(m[3]!, ctx));
     last = token.lastIndex;
   }
   out.push(plain(text.slice(last)));
