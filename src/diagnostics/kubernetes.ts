@@ -23,6 +23,9 @@ import {
 import { takeOption } from './parse-command.js';
 import { RefusedError } from './types.js';
 
+/** Most objects one list call asks the API server for (its `limit`): bounds memory before anything is formatted. */
+export const KUBE_LIST_LIMIT = 500;
+
 /** A validated read request parsed from a kubectl line. */
 export type KubeRead =
   | {
@@ -258,7 +261,8 @@ async function fetchObjects(
   const core = ctx.kc.makeApiClient(CoreV1Api);
   const apps = ctx.kc.makeApiClient(AppsV1Api);
   const all = req.allNamespaces && !req.name;
-  const sel = { labelSelector: req.selector, fieldSelector: req.fieldSelector };
+  // The API server pages lists: at most KUBE_LIST_LIMIT objects are ever held in memory for one click.
+  const sel = { labelSelector: req.selector, fieldSelector: req.fieldSelector, limit: KUBE_LIST_LIMIT };
   if (req.name) {
     const name = req.name;
     switch (req.kind) {
@@ -620,7 +624,7 @@ async function eventsFor(o: Obj, kind: ResourceKind, ctx: KubeContext, core: Cor
   try {
     const fieldSelector = `involvedObject.name=${o.metadata?.name}`;
     const list = o.metadata?.namespace
-      ? await core.listNamespacedEvent({ namespace: o.metadata.namespace, fieldSelector })
+      ? await core.listNamespacedEvent({ namespace: o.metadata.namespace, fieldSelector, limit: KUBE_LIST_LIMIT })
       : await core.listEventForAllNamespaces({ fieldSelector });
     if (!list.items.length) return '  <none>';
     const { headers, rows } = COLUMNS.events(
@@ -656,7 +660,7 @@ async function pickLogPod(
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
   }
-  const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: selector })).items;
+  const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: selector, limit: KUBE_LIST_LIMIT })).items;
   // Like kubectl: prefer a running pod, then the newest.
   const sorted = [...pods].sort(
     (a, b) =>
@@ -678,7 +682,7 @@ async function runTop(
 ): Promise<{ output: string; rows: number }> {
   const api = ctx.kc.makeApiClient(CustomObjectsApi);
   const g = { group: 'metrics.k8s.io', version: 'v1beta1' };
-  const sel = req.selector ? { labelSelector: req.selector } : {};
+  const sel = { ...(req.selector ? { labelSelector: req.selector } : {}), limit: KUBE_LIST_LIMIT };
   try {
     if (req.kind === 'nodes') {
       const [metrics, nodes] = await Promise.all([
@@ -788,9 +792,9 @@ export async function replicaSetsOf(name: string, ns: string, apps: AppsV1Api) {
   const selector = Object.entries(d.spec?.selector?.matchLabels ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  const rs = (await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: selector })).items.filter((r) =>
-    (r.metadata?.ownerReferences ?? []).some((o) => o.uid === d.metadata?.uid),
-  );
+  const rs = (
+    await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: selector, limit: KUBE_LIST_LIMIT })
+  ).items.filter((r) => (r.metadata?.ownerReferences ?? []).some((o) => o.uid === d.metadata?.uid));
   rs.sort(
     (a, b) => Number(a.metadata?.annotations?.[REVISION] ?? 0) - Number(b.metadata?.annotations?.[REVISION] ?? 0),
   );

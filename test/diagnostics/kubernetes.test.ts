@@ -15,7 +15,7 @@ describe('kubernetes executor', () => {
   it('gets pods like kubectl: ready, CrashLoopBackOff status, restarts with last restart age', async () => {
     nock(K8S)
       .get('/api/v1/namespaces/prod/pods')
-      .query({ labelSelector: 'app=api' })
+      .query({ labelSelector: 'app=api', limit: '500' })
       .reply(200, fixture('kubernetes/pods.json'));
     const r = await run('kubectl get pods -n <namespace> -l app=api', { namespace: 'prod' });
     expect(r.error).toBeNull();
@@ -32,7 +32,7 @@ describe('kubernetes executor', () => {
   });
 
   it('gets pods in all namespaces with a NAMESPACE column and wide columns', async () => {
-    nock(K8S).get('/api/v1/pods').reply(200, fixture('kubernetes/pods.json'));
+    nock(K8S).get('/api/v1/pods').query({ limit: '500' }).reply(200, fixture('kubernetes/pods.json'));
     const r = await run('kubectl get pods -A -o wide');
     expect(r.output.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE$/);
     expect(r.output).toContain('prod        api-7d9f8b6c5d-k4m2p');
@@ -40,13 +40,16 @@ describe('kubernetes executor', () => {
   });
 
   it('uses the context namespace when the command gives none, like kubectl', async () => {
-    nock(K8S).get('/apis/apps/v1/namespaces/default/deployments').reply(200, fixture('kubernetes/deployments.json'));
+    nock(K8S)
+      .get('/apis/apps/v1/namespaces/default/deployments')
+      .query({ limit: '500' })
+      .reply(200, fixture('kubernetes/deployments.json'));
     const r = await run('kubectl get deploy');
     expect(r.output).toBe('NAME   READY   UP-TO-DATE   AVAILABLE   AGE\napi    2/3     3            2           63d');
   });
 
   it('gets nodes with roles and NotReady,SchedulingDisabled', async () => {
-    nock(K8S).get('/api/v1/nodes').reply(200, fixture('kubernetes/nodes.json'));
+    nock(K8S).get('/api/v1/nodes').query({ limit: '500' }).reply(200, fixture('kubernetes/nodes.json'));
     const r = await run('kubectl get nodes');
     expect(r.output).toBe(
       [
@@ -58,7 +61,10 @@ describe('kubernetes executor', () => {
   });
 
   it('gets events sorted oldest first', async () => {
-    nock(K8S).get('/api/v1/namespaces/prod/events').reply(200, fixture('kubernetes/events.json'));
+    nock(K8S)
+      .get('/api/v1/namespaces/prod/events')
+      .query({ limit: '500' })
+      .reply(200, fixture('kubernetes/events.json'));
     const r = await run('kubectl get events -n prod --sort-by=.lastTimestamp');
     const lines = r.output.split('\n');
     expect(lines[0]).toMatch(/^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/);
@@ -69,13 +75,17 @@ describe('kubernetes executor', () => {
   it('gets an HPA v2 with utilisation targets', async () => {
     nock(K8S)
       .get('/apis/autoscaling/v2/namespaces/prod/horizontalpodautoscalers')
+      .query({ limit: '500' })
       .reply(200, fixture('kubernetes/hpa.json'));
     const r = await run('kubectl get hpa -n prod');
     expect(r.output).toContain('Deployment/api   cpu: 95%/80%, memory: 58%/75%   3         10        3          63d');
   });
 
   it('gets PVCs with access modes and storage class', async () => {
-    nock(K8S).get('/api/v1/namespaces/prod/persistentvolumeclaims').reply(200, fixture('kubernetes/pvc.json'));
+    nock(K8S)
+      .get('/api/v1/namespaces/prod/persistentvolumeclaims')
+      .query({ limit: '500' })
+      .reply(200, fixture('kubernetes/pvc.json'));
     const r = await run('kubectl get pvc -n prod');
     expect(r.output).toMatch(
       /data-postgres-0\s+Bound\s+pvc-8f0c2b1a-1111-2222-3333-444455556666\s+50Gi\s+RWO\s+gp3\s+92d/,
@@ -86,6 +96,7 @@ describe('kubernetes executor', () => {
   it('reads cert-manager certificates (CRD) with readiness and expiry', async () => {
     nock(K8S)
       .get('/apis/cert-manager.io/v1/namespaces/prod/certificates')
+      .query({ limit: '500' })
       .reply(200, fixture('kubernetes/certificates.json'));
     const r = await run('kubectl get certificates -n prod');
     expect(r.output).toMatch(/api-tls\s+False\s+api-tls\s+2024-05-05T00:00:00Z/);
@@ -98,7 +109,7 @@ describe('kubernetes executor', () => {
       .reply(200, pod as object);
     nock(K8S)
       .get('/api/v1/namespaces/prod/events')
-      .query({ fieldSelector: 'involvedObject.name=api-7d9f8b6c5d-k4m2p' })
+      .query({ fieldSelector: 'involvedObject.name=api-7d9f8b6c5d-k4m2p', limit: '500' })
       .reply(200, fixture('kubernetes/events.json'));
     const r = await run('kubectl describe pod <pod-name> -n <namespace>', {
       pod: 'api-7d9f8b6c5d-k4m2p',
@@ -117,7 +128,7 @@ describe('kubernetes executor', () => {
       .reply(200, dep as object);
     nock(K8S)
       .get('/api/v1/namespaces/prod/pods')
-      .query({ labelSelector: 'app=api' })
+      .query({ labelSelector: 'app=api', limit: '500' })
       .reply(200, fixture('kubernetes/pods.json'));
     nock(K8S)
       .get('/api/v1/namespaces/prod/pods/api-7d9f8b6c5d-k4m2p/log')
@@ -135,6 +146,7 @@ describe('kubernetes executor', () => {
   it('shows top pods from the metrics API, summing containers', async () => {
     nock(K8S)
       .get('/apis/metrics.k8s.io/v1beta1/namespaces/prod/pods')
+      .query({ limit: '500' })
       .reply(200, fixture('kubernetes/pod-metrics.json'));
     const r = await run('kubectl top pods -n prod --sort-by=cpu');
     expect(r.output).toBe(
@@ -149,6 +161,7 @@ describe('kubernetes executor', () => {
   it('shows top pods per container with --containers', async () => {
     nock(K8S)
       .get('/apis/metrics.k8s.io/v1beta1/namespaces/prod/pods')
+      .query({ limit: '500' })
       .reply(200, fixture('kubernetes/pod-metrics.json'));
     const r = await run('kubectl top pods -n prod --containers');
     expect(r.output).toMatch(/^POD\s+NAME\s+CPU\(CORES\)\s+MEMORY\(BYTES\)$/m);
@@ -156,16 +169,22 @@ describe('kubernetes executor', () => {
   });
 
   it('shows top nodes with percentages of allocatable', async () => {
-    nock(K8S).get('/apis/metrics.k8s.io/v1beta1/nodes').reply(200, fixture('kubernetes/node-metrics.json'));
-    nock(K8S).get('/api/v1/nodes').reply(200, fixture('kubernetes/nodes.json'));
+    nock(K8S)
+      .get('/apis/metrics.k8s.io/v1beta1/nodes')
+      .query({ limit: '500' })
+      .reply(200, fixture('kubernetes/node-metrics.json'));
+    nock(K8S).get('/api/v1/nodes').query({ limit: '500' }).reply(200, fixture('kubernetes/nodes.json'));
     const r = await run('kubectl top nodes');
     expect(r.output).toMatch(/node-a\s+1960m\s+50%\s+7433Mi\s+50%/);
     expect(r.output).toMatch(/node-b\s+396m\s+5%\s+29297Mi\s+95%/);
   });
 
   it('says when metrics-server is missing', async () => {
-    nock(K8S).get('/apis/metrics.k8s.io/v1beta1/nodes').reply(404, fixture('kubernetes/status-404.json'));
-    nock(K8S).get('/api/v1/nodes').reply(200, fixture('kubernetes/nodes.json'));
+    nock(K8S)
+      .get('/apis/metrics.k8s.io/v1beta1/nodes')
+      .query({ limit: '500' })
+      .reply(404, fixture('kubernetes/status-404.json'));
+    nock(K8S).get('/api/v1/nodes').query({ limit: '500' }).reply(200, fixture('kubernetes/nodes.json'));
     const r = await run('kubectl top nodes');
     expect(r.error).toMatch(/metrics-server/);
   });
@@ -186,7 +205,7 @@ describe('kubernetes executor', () => {
       .reply(200, dep as object);
     nock(K8S)
       .get('/apis/apps/v1/namespaces/prod/replicasets')
-      .query({ labelSelector: 'app=api' })
+      .query({ labelSelector: 'app=api', limit: '500' })
       .reply(200, fixture('kubernetes/replicasets.json'));
     const r = await run('kubectl rollout history deployment/api -n prod');
     expect(r.output).toBe(
@@ -198,7 +217,7 @@ describe('kubernetes executor', () => {
     nock(K8S).get('/api/v1/namespaces/prod/pods/nope').reply(404, fixture('kubernetes/status-404.json'));
     const r = await run('kubectl get pod nope -n prod');
     expect(r).toMatchObject({ ok: false, error: 'Not found: pods "nope" not found' });
-    nock(K8S).get('/api/v1/nodes').reply(403, fixture('kubernetes/status-403.json'));
+    nock(K8S).get('/api/v1/nodes').query({ limit: '500' }).reply(403, fixture('kubernetes/status-403.json'));
     const f = await run('kubectl get nodes');
     expect(f.error).toMatch(/not allowed to do this \(Kubernetes RBAC 403\): nodes is forbidden/);
   });
@@ -223,7 +242,7 @@ describe('kubernetes executor', () => {
   });
 
   it('times out slow API calls with a clear message', async () => {
-    nock(K8S).get('/api/v1/nodes').delay(3000).reply(200, fixture('kubernetes/nodes.json'));
+    nock(K8S).get('/api/v1/nodes').query({ limit: '500' }).delay(3000).reply(200, fixture('kubernetes/nodes.json'));
     const d = createDiagnostics({
       kubeClient: testKubeConfig(),
       postgresTargets: {},

@@ -44,7 +44,7 @@ describe('diagnostics entry point', () => {
         metadata: { ...pods.items[0]!.metadata, name: `api-${i}` },
       })),
     };
-    nock(K8S).get('/api/v1/namespaces/prod/pods').reply(200, many);
+    nock(K8S).get('/api/v1/namespaces/prod/pods').query({ limit: '500' }).reply(200, many);
     const metrics = createMetrics();
     const d = createDiagnostics({
       ...opts,
@@ -64,7 +64,7 @@ describe('diagnostics entry point', () => {
   });
 
   it('answers a click storm on one incident with "busy" instead of queueing without bound', async () => {
-    nock(K8S).get('/api/v1/nodes').times(10).delay(150).reply(200, fixture('kubernetes/nodes.json'));
+    nock(K8S).get('/api/v1/nodes').query({ limit: '500' }).times(10).delay(150).reply(200, fixture('kubernetes/nodes.json'));
     const d = createDiagnostics({
       ...opts,
       kubeClient: testKubeConfig(),

@@ -111,7 +111,7 @@ describe('write actions', () => {
     nock(K8S).get('/apis/apps/v1/namespaces/prod/deployments/api').times(3).reply(200, deployment());
     nock(K8S)
       .get('/apis/apps/v1/namespaces/prod/replicasets')
-      .query({ labelSelector: 'app=api' })
+      .query({ labelSelector: 'app=api', limit: '500' })
       .times(2)
       .reply(200, fixture('kubernetes/replicasets.json'));
     let sent: Json | undefined;
