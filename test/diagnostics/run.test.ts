@@ -64,7 +64,12 @@ describe('diagnostics entry point', () => {
   });
 
   it('answers a click storm on one incident with "busy" instead of queueing without bound', async () => {
-    nock(K8S).get('/api/v1/nodes').query({ limit: '500' }).times(10).delay(150).reply(200, fixture('kubernetes/nodes.json'));
+    nock(K8S)
+      .get('/api/v1/nodes')
+      .query({ limit: '500' })
+      .times(10)
+      .delay(150)
+      .reply(200, fixture('kubernetes/nodes.json'));
     const d = createDiagnostics({
       ...opts,
       kubeClient: testKubeConfig(),
