@@ -1,13 +1,12 @@
 import type { App } from '@slack/bolt';
 import type { Config } from '../config.js';
 import type { Incident } from '../incidents/model.js';
-import { incidentRef } from '../incidents/model.js';
-import { PermanentError, RetryableError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import { alertsById } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { getIncident } from '../store/incidents.js';
 import type { OutboxRow } from '../store/outbox.js';
+import { channelOf, incidentOfRow } from './outbox-incident.js';
 import {
   alertLinkButtons,
   renderAlertChanges,
@@ -33,15 +32,7 @@ export interface AlertSlackDeps {
 export function createAlertSlackOps(deps: AlertSlackDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
-  const load = async (row: OutboxRow): Promise<Incident> => {
-    const inc = row.incidentId ? await getIncident(db, row.incidentId) : null;
-    if (!inc) throw new PermanentError(`incident ${row.incidentId} not found`);
-    return inc;
-  };
-  const channelOf = (inc: Incident): string => {
-    if (!inc.channelId) throw new RetryableError(`${incidentRef(inc)} has no channel yet`);
-    return inc.channelId;
-  };
+  const load = (row: OutboxRow): Promise<Incident> => incidentOfRow(db, row);
   const ids = (v: unknown) => (Array.isArray(v) ? v.map(Number).filter(Number.isInteger) : []);
 
   const handlers: Record<string, OutboxHandler> = {

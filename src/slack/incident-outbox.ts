@@ -4,7 +4,7 @@ import type { Incident } from '../incidents/model.js';
 import { incidentRef, Notice } from '../incidents/model.js';
 import { channelName, withSuffix } from '../incidents/naming.js';
 import type { IncidentService } from '../incidents/service.js';
-import { PermanentError, RetryableError } from '../outbox/errors.js';
+import { PermanentError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import { alertSummary, getAlertGroup, listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
@@ -12,6 +12,7 @@ import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/i
 import { enqueue, type OutboxRow } from '../store/outbox.js';
 import { compactDuration } from '../time-phrases.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
+import { channelOf, incidentOfRow } from './outbox-incident.js';
 import { recurrenceText } from './render/alerts.js';
 import { type NextTimer, renderHeader } from './render/header.js';
 import { renderAlertChange, renderAllResolved, renderAnnouncement } from './render/messages.js';
@@ -45,15 +46,7 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     return botUserId;
   };
 
-  const load = async (row: OutboxRow): Promise<Incident> => {
-    const inc = row.incidentId ? await getIncident(db, row.incidentId) : null;
-    if (!inc) throw new PermanentError(`incident ${row.incidentId} not found`);
-    return inc;
-  };
-  const channelOf = (inc: Incident): string => {
-    if (!inc.channelId) throw new RetryableError(`${incidentRef(inc)} has no channel yet`);
-    return inc.channelId;
-  };
+  const load = (row: OutboxRow): Promise<Incident> => incidentOfRow(db, row);
 
   /** Posts a message; if Slack rejects the blocks, the text alone still gets through. */
   async function post(channel: string, msg: SlackMessage, extra: Record<string, unknown> = {}, incidentId?: number) {
