@@ -109,6 +109,12 @@ const EMOJI: Record<string, string> = {
   grey_question: '❔',
   heavy_multiplication_x: '✖️',
   leftwards_arrow_with_hook: '↩️',
+  pencil2: '✏️',
+  pushpin: '📌',
+  repeat: '🔁',
+  globe_with_meridians: '🌐',
+  chart_with_downwards_trend: '📉',
+  link: '🔗',
 };
 
 function emoji(escaped: string): string {
