@@ -253,7 +253,9 @@ export function planTimers(input: PlanInput): TimerDraft[] {
           withClock(
             fromRunbook(t, runbookSource),
             clock,
-            defaults.length ? { defaultMinutes: earliest(defaults), defaultSeverity: severity } : {},
+            defaults.length
+              ? { defaultMinutes: earliest(defaults), defaultSeverity: severity, runbookMinutes: earliest(runbook) }
+              : {},
           ),
         ),
       );

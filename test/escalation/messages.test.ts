@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pingText } from '../../src/escalation/messages.js';
 import { reminderDraft } from '../../src/escalation/schedule.js';
-import { describeTimers } from '../../src/slack/render/escalation.js';
+import { clockOrigin, describeTimers } from '../../src/slack/render/escalation.js';
 
 const T0 = new Date('2026-01-05T10:00:00Z');
 const at = (min: number) => new Date(T0.getTime() + min * 60_000);
@@ -72,5 +72,20 @@ describe('escalation messages', () => {
       data: { reminder: 'statuspage' },
       cancelOn: 'resolve',
     });
+  });
+});
+
+describe('where a timer clock came from', () => {
+  it('calls a runbook value stricter only when it is, and the same when it ties with the default', () => {
+    const runbook = (runbookMinutes: number) => ({
+      source: 'section',
+      severity: 'P1',
+      data: { clock: 'runbook-stricter', defaultMinutes: 5, defaultSeverity: 'P1', runbookMinutes },
+    });
+    expect(clockOrigin(runbook(5))).toBe('runbook, same as the P1 default');
+    expect(clockOrigin(runbook(3))).toBe('runbook, stricter than the P1 default of 5 min');
+    expect(
+      clockOrigin({ source: 'default', severity: 'P1', data: { clock: 'default-stricter', runbookMinutes: 15 } }),
+    ).toBe("P1 default, stricter than the runbook's 15 min");
   });
 });

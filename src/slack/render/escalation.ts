@@ -83,7 +83,11 @@ export function clockOrigin(t: Pick<TimerView, 'source' | 'severity' | 'data'>):
     case 'runbook':
       return 'runbook';
     case 'runbook-stricter':
-      return d.defaultMinutes != null ? `runbook, stricter than the ${sev} of ${min(d.defaultMinutes)}` : 'runbook';
+      if (d.defaultMinutes == null) return 'runbook';
+      // A tie goes to the runbook, but it is not "stricter".
+      return d.runbookMinutes != null && Number(d.runbookMinutes) === Number(d.defaultMinutes)
+        ? `runbook, same as the ${sev}`
+        : `runbook, stricter than the ${sev} of ${min(d.defaultMinutes)}`;
     case 'runbook-override':
       return `runbook, overriding the ${sev}${d.defaultMinutes != null ? ` of ${min(d.defaultMinutes)}` : ''} (timers_override)`;
     case 'default':
