@@ -21,32 +21,42 @@ export { labelsFingerprint, storable } from './intake.js';
  * Throws NotANotificationError only when the body is not an object with an `alerts` list.
  */
 export async function parseAlertmanager(json: unknown, now: Date): Promise<IntakeNotification> {
+  const { o, envelope } = alertmanagerEnvelope(json);
+  const status = str(o.status)?.toLowerCase() === 'resolved' ? 'resolved' : 'firing';
+  const { commonLabels, externalUrl } = envelope;
+  const { alerts, rejected } = await readAlerts(o.alerts as unknown[], { status, commonLabels, now }, (a) => {
+    a.links.silence ??= silenceUrl(externalUrl, { ...commonLabels, ...a.labels });
+  });
+  return { sender: 'alertmanager', status, ...envelope, title: null, message: null, alerts, rejected };
+}
+
+/** The group fields of Alertmanager's notification shape, which Grafana's webhook shares. */
+export type AlertmanagerEnvelope = Pick<
+  IntakeNotification,
+  'groupKey' | 'receiver' | 'externalUrl' | 'groupLabels' | 'commonLabels' | 'commonAnnotations' | 'truncatedAlerts'
+>;
+
+/**
+ * Checks the body is an object with an `alerts` list and reads its group fields leniently (missing maps are
+ * empty, a bad `truncatedAlerts` is 0). Throws NotANotificationError otherwise.
+ */
+export function alertmanagerEnvelope(json: unknown): { o: Record<string, unknown>; envelope: AlertmanagerEnvelope } {
   if (!json || typeof json !== 'object' || Array.isArray(json))
     throw new NotANotificationError('body is not a JSON object');
   const o = json as Record<string, unknown>;
   if (!Array.isArray(o.alerts)) throw new NotANotificationError('body has no "alerts" list');
-  const statusText = str(o.status)?.toLowerCase();
-  const status = statusText === 'resolved' ? 'resolved' : 'firing';
-  const commonLabels = stringMap(o.commonLabels);
-  const externalUrl = str(o.externalURL) ?? '';
-  const { alerts, rejected } = await readAlerts(o.alerts, { status, commonLabels, now }, (a) => {
-    a.links.silence ??= silenceUrl(externalUrl, { ...commonLabels, ...a.labels });
-  });
   const truncated = Number(o.truncatedAlerts);
   return {
-    sender: 'alertmanager',
-    groupKey: str(o.groupKey),
-    status,
-    receiver: str(o.receiver) ?? '',
-    externalUrl,
-    groupLabels: stringMap(o.groupLabels),
-    commonLabels,
-    commonAnnotations: stringMap(o.commonAnnotations),
-    truncatedAlerts: Number.isFinite(truncated) && truncated > 0 ? Math.floor(truncated) : 0,
-    title: null,
-    message: null,
-    alerts,
-    rejected,
+    o,
+    envelope: {
+      groupKey: str(o.groupKey),
+      receiver: str(o.receiver) ?? '',
+      externalUrl: str(o.externalURL) ?? '',
+      groupLabels: stringMap(o.groupLabels),
+      commonLabels: stringMap(o.commonLabels),
+      commonAnnotations: stringMap(o.commonAnnotations),
+      truncatedAlerts: Number.isFinite(truncated) && truncated > 0 ? Math.floor(truncated) : 0,
+    },
   };
 }
 

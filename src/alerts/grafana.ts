@@ -1,4 +1,5 @@
-import { type IntakeNotification, NotANotificationError, readAlerts, str, stringMap } from './intake.js';
+import { alertmanagerEnvelope } from './alertmanager.js';
+import { type IntakeNotification, readAlerts, str, stringMap } from './intake.js';
 
 /**
  * Grafana Unified Alerting's webhook contact point (Grafana 9+; documented under "Configure the webhook
@@ -8,16 +9,12 @@ import { type IntakeNotification, NotANotificationError, readAlerts, str, string
  * when the body has no `alerts` list.
  */
 export async function parseGrafana(json: unknown, now: Date): Promise<IntakeNotification> {
-  if (!json || typeof json !== 'object' || Array.isArray(json))
-    throw new NotANotificationError('body is not a JSON object');
-  const o = json as Record<string, unknown>;
-  if (!Array.isArray(o.alerts)) throw new NotANotificationError('body has no "alerts" list');
+  const { o, envelope } = alertmanagerEnvelope(json);
   const statusText = (str(o.status) ?? str(o.state))?.toLowerCase();
   const status = statusText === 'resolved' || statusText === 'ok' ? 'resolved' : 'firing';
-  const commonLabels = stringMap(o.commonLabels);
-  const externalUrl = str(o.externalURL) ?? '';
+  const { commonLabels } = envelope;
   // Grafana puts the rule's query values in `values`/`valueString`; they stay visible as an annotation.
-  const list = o.alerts.map((raw: unknown) => {
+  const list = (o.alerts as unknown[]).map((raw: unknown) => {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
     const r = raw as Record<string, unknown>;
     const value = str(r.valueString) ?? (r.values && typeof r.values === 'object' ? JSON.stringify(r.values) : null);
@@ -26,20 +23,5 @@ export async function parseGrafana(json: unknown, now: Date): Promise<IntakeNoti
   });
   // Grafana sends its own silenceURL per alert (Alertmanager's form does not apply to it).
   const { alerts, rejected } = await readAlerts(list, { status, commonLabels, now });
-  const truncated = Number(o.truncatedAlerts);
-  return {
-    sender: 'grafana',
-    groupKey: str(o.groupKey),
-    status,
-    receiver: str(o.receiver) ?? '',
-    externalUrl,
-    groupLabels: stringMap(o.groupLabels),
-    commonLabels,
-    commonAnnotations: stringMap(o.commonAnnotations),
-    truncatedAlerts: Number.isFinite(truncated) && truncated > 0 ? Math.floor(truncated) : 0,
-    title: str(o.title),
-    message: str(o.message),
-    alerts,
-    rejected,
-  };
+  return { sender: 'grafana', status, ...envelope, title: str(o.title), message: str(o.message), alerts, rejected };
 }

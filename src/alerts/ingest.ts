@@ -5,6 +5,7 @@ import { declare, type EventDraft, type Incident, type Severity, setSeverity } f
 import { type IncidentService, type RunbookLookup, slackOp } from '../incidents/service.js';
 import type { Metrics } from '../metrics.js';
 import {
+  type AlertGroup,
   type AlertInput,
   type AlertRow,
   alertHistory,
@@ -96,6 +97,26 @@ interface GroupWork {
   key: string;
   cluster: string;
   alerts: IntakeAlert[];
+}
+
+/** The alert_groups row for one group of a notification (store/alerts.ts saveAlertGroup). */
+function alertGroupRow(
+  n: IntakeNotification,
+  g: GroupWork,
+  incidentId: number,
+  previousIncidentId: number | null,
+): Omit<AlertGroup, 'updatedAt'> {
+  return {
+    incidentId,
+    sender: n.sender,
+    groupKey: n.groupKey ?? '',
+    externalUrl: n.externalUrl,
+    cluster: g.cluster,
+    receiver: n.receiver,
+    truncatedAlerts: n.truncatedAlerts,
+    title: n.title,
+    previousIncidentId,
+  };
 }
 
 interface Tally {
@@ -466,21 +487,7 @@ export class AlertIngest {
         if (!other) throw new Error(`incident for group ${g.key} vanished`);
         return { incident: other, created: false };
       }
-      await saveAlertGroup(
-        q,
-        {
-          incidentId: stored.id,
-          sender: n.sender,
-          groupKey: n.groupKey ?? '',
-          externalUrl: n.externalUrl,
-          cluster: g.cluster,
-          receiver: n.receiver,
-          truncatedAlerts: n.truncatedAlerts,
-          title: n.title,
-          previousIncidentId: previousId,
-        },
-        now,
-      );
+      await saveAlertGroup(q, alertGroupRow(n, g, stored.id, previousId), now);
       const recurrence: EventDraft[] = previousId
         ? [
             {
@@ -579,21 +586,7 @@ export class AlertIngest {
     tally: Tally,
   ): Promise<void> {
     await linkNotification(q, notificationId, inc.id);
-    await saveAlertGroup(
-      q,
-      {
-        incidentId: inc.id,
-        sender: n.sender,
-        groupKey: n.groupKey ?? '',
-        externalUrl: n.externalUrl,
-        cluster: g.cluster,
-        receiver: n.receiver,
-        truncatedAlerts: n.truncatedAlerts,
-        title: n.title,
-        previousIncidentId: null,
-      },
-      now,
-    );
+    await saveAlertGroup(q, alertGroupRow(n, g, inc.id, null), now);
     const changes = tally.firedCount + tally.resolvedCount;
     if (changes > LISTED_CHANGES) {
       const parts = [

@@ -149,7 +149,12 @@ export async function listEvents(q: Queryable, incidentId: number): Promise<Stor
     'SELECT id, incident_id, at, actor, kind, text, data, markup FROM incident_events WHERE incident_id = $1 ORDER BY id',
     [incidentId],
   );
-  return r.rows.map((x) => ({
+  return r.rows.map(eventFromRow);
+}
+
+/** One incident_events row as a StoredEvent (rows older than migration 015 keep markup 'mrkdwn'). */
+function eventFromRow(x: Record<string, unknown>): StoredEvent {
+  return {
     id: Number(x.id),
     incidentId: Number(x.incident_id),
     at: toDate(x.at)!,
@@ -158,7 +163,7 @@ export async function listEvents(q: Queryable, incidentId: number): Promise<Stor
     text: String(x.text),
     data: (x.data as Record<string, unknown>) ?? {},
     markup: x.markup === 'mrkdwn' ? 'mrkdwn' : null,
-  }));
+  };
 }
 
 /** A follow-up row across incidents, newest first, for App Home ("my follow-ups"). */
@@ -221,16 +226,7 @@ export async function listLatestEvents(
   );
   return {
     total: r.rows.length ? Number(r.rows[0]!.total) : 0,
-    events: r.rows.map((x) => ({
-      id: Number(x.id),
-      incidentId: Number(x.incident_id),
-      at: toDate(x.at)!,
-      actor: (x.actor as string) ?? null,
-      kind: String(x.kind),
-      text: String(x.text),
-      data: (x.data as Record<string, unknown>) ?? {},
-      markup: x.markup === 'mrkdwn' ? ('mrkdwn' as const) : null,
-    })),
+    events: r.rows.map(eventFromRow),
   };
 }
 
