@@ -61,13 +61,15 @@ export function createLibrary(
   warnings: readonly LibraryWarning[] = [],
 ): RunbookLibrary {
   const docs = [...documents].sort((a, b) => a.source.localeCompare(b.source));
-  const byAlert = new Map<string, { document: RunbookDocument; section: RunbookSection }>();
+  /** Every section naming an alert, in file order; one alert may have a section per severity. */
+  const byAlert = new Map<string, { document: RunbookDocument; section: RunbookSection }[]>();
   const byTitle = new Map<string, { document: RunbookDocument; section: RunbookSection }>();
   for (const document of docs) {
     for (const section of document.runbooks) {
       for (const a of section.alerts) {
         const key = normalizeAlertName(a);
-        if (!byAlert.has(key)) byAlert.set(key, { document, section });
+        const list = byAlert.get(key) ?? [];
+        if (!list.some((h) => h.section === section)) byAlert.set(key, [...list, { document, section }]);
       }
       for (const t of [section.title, section.id]) {
         const key = normalizeAlertName(t);
@@ -112,11 +114,18 @@ export function createLibrary(
       const url = annotations.runbook_url ?? labels.runbook_url;
       const viaUrl = url ? fromUrl(url, key) : null;
       if (viaUrl) return { ...viaUrl, by: 'runbook_url' };
-      const hit = key ? byAlert.get(key) : undefined;
-      if (hit) return { ...hit, by: 'alert' };
+      const sevLabel = labels.severity ?? labels.priority ?? annotations.severity;
+      const hits = key ? byAlert.get(key) : undefined;
+      if (hits?.length) {
+        // The section written for this alert's severity, when the runbook rates the alert more than once.
+        // Across files the first file still wins (lint flags that as an error).
+        const first = hits[0]!;
+        const sev = sevLabel ? normalizeSeverity(sevLabel) : null;
+        const hit = (sev && hits.find((h) => h.document === first.document && h.section.severity === sev)) || first;
+        return { ...hit, by: 'alert' };
+      }
       const titled = key ? byTitle.get(key) : undefined;
       if (titled) return { ...titled, by: 'title' };
-      const sevLabel = labels.severity ?? labels.priority ?? annotations.severity;
       return sevLabel ? (allBySeverity(sevLabel)[0] ?? null) : null;
     },
     bySeverity: (severity) => allBySeverity(severity)[0] ?? null,

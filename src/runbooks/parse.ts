@@ -609,20 +609,25 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
   return impact >= 0 ? paragraph(impact + 1, ['bullet', 'paragraph']) : null;
 }
 
+/**
+ * Two sections for one alert name are ambiguous, unless they rate it differently: a rule defined once as
+ * warning and once as critical (common in Prometheus mixins) is matched by the alert's severity label.
+ */
 function duplicateAlertsWithin(runbooks: RunbookSection[], warnings: Warning[]): void {
-  const seen = new Map<string, RunbookSection>();
+  const seen = new Map<string, RunbookSection[]>();
   for (const r of runbooks) {
     for (const a of r.alerts) {
       const key = normalizeAlertName(a);
-      const first = seen.get(key);
-      if (first && first !== r) {
+      const earlier = seen.get(key) ?? [];
+      const clash = earlier.find((e) => e !== r && (!e.severity || !r.severity || e.severity === r.severity));
+      if (clash) {
         warnings.push({
           line: r.line,
           level: 'error',
           code: 'duplicate-alert',
-          message: `Alert "${a}" is also handled by section "${first.title}" (line ${first.line}); matching is ambiguous.`,
+          message: `Alert "${a}" is also handled by section "${clash.title}" (line ${clash.line}); matching is ambiguous.`,
         });
-      } else seen.set(key, r);
+      } else seen.set(key, [...earlier, r]);
     }
   }
 }

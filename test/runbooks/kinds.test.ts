@@ -421,3 +421,35 @@ describe('what responders see', () => {
     expect(unmapped.map((w) => [w.line, w.code])).toEqual([[10, 'unmapped-target']]);
   });
 });
+
+describe('one alert rated at two severities in one file', () => {
+  const doc = parseRunbook(
+    [
+      '# API server alerts',
+      '',
+      '##### Alert Name: "QueueLagHigh"',
+      '+ *Message*: `Queue lag is growing.`',
+      '+ *Severity*: warning',
+      '##### Alert Name: "QueueLagHigh"',
+      '+ *Message*: `Queue lag is far behind.`',
+      '+ *Severity*: critical',
+      '##### Alert Name: "QueueDown"',
+      '+ *Severity*: critical',
+      '##### Alert Name: "QueueDown"',
+      '+ *Severity*: critical',
+    ].join('\n'),
+    'queue.md',
+  );
+
+  it('is not ambiguous when the sections rate it differently, and still is when they do not', () => {
+    const dup = doc.warnings.filter((w) => w.code === 'duplicate-alert');
+    expect(dup.map((w) => w.message)).toEqual([expect.stringContaining('"QueueDown"')]);
+  });
+
+  it("matches the section written for the alert's severity label", () => {
+    const lib = createLibrary([doc]);
+    expect(lib.match('QueueLagHigh', { severity: 'critical' })?.section.severity).toBe('P1');
+    expect(lib.match('QueueLagHigh', { severity: 'warning' })?.section.severity).toBe('P3');
+    expect(lib.match('QueueLagHigh')?.section.severity).toBe('P3');
+  });
+});
