@@ -125,3 +125,13 @@ export async function nextDue(q: Queryable): Promise<Date | null> {
   const r = await q.query<{ t: Date | null }>("SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending'");
   return r.rows[0]?.t ?? null;
 }
+
+/**
+ * Frees a row's dedupe key once its handler has started, so the key dedupes only while the row is still waiting:
+ * a change that commits after this enqueues a row of its own (coalescing "one pending edit per incident",
+ * e.g. `slack.announceUpdate`). Returns whether the row still held a key.
+ */
+export async function releaseDedupeKey(q: Queryable, id: number): Promise<boolean> {
+  const r = await q.query('UPDATE outbox SET dedupe_key = NULL WHERE id = $1 AND dedupe_key IS NOT NULL', [id]);
+  return r.rowCount > 0;
+}
