@@ -20,6 +20,7 @@ import {
   updateIncident,
 } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { announcementChanged } from './announcement.js';
 import { FollowUpData } from './followups.js';
 import {
   acknowledge,
@@ -82,6 +83,19 @@ export const slackOp = (inc: Pick<Incident, 'id'>, op: string, payload: Record<s
   incidentId: inc.id,
   payload,
 });
+
+/**
+ * Asks for the incident's announcement to be edited to its current state (`slack.announceUpdate`). Coalesced:
+ * while one such row waits, more calls add nothing (dedupe key `announce:<id>`, released by the handler as it
+ * starts: store/outbox.ts releaseDedupeKey); the edit renders from the incident row when sent. Locks the incident
+ * row until the caller's transaction ends, so the handler (which reads the row under lock) never renders from
+ * before a change whose request was folded into its own. The incident service calls it on every change the
+ * announcement shows; storm code calls it when a storm's scope (groups, namespaces) changes.
+ */
+export async function enqueueAnnouncementUpdate(q: Queryable, inc: Pick<Incident, 'id'>): Promise<void> {
+  await getIncident(q, inc.id, true);
+  await enqueue(q, { ...slackOp(inc, 'slack.announceUpdate'), dedupeKey: `announce:${inc.id}` });
+}
 
 /**
  * Declares and changes incidents. Every change commits the incident row, its timeline events and
@@ -165,6 +179,7 @@ export class IncidentService {
 
   /** Runs the `changed` hooks (escalation, status page) for a change made inside `q`. */
   async changedIn(q: Queryable, before: Incident, after: Incident, events: EventDraft[]): Promise<void> {
+    if (announcementChanged(before, after)) await enqueueAnnouncementUpdate(q, after);
     for (const h of this.deps.hooks ?? []) await h.changed?.(q, before, after, events);
   }
 
@@ -195,6 +210,7 @@ export class IncidentService {
     const after = await updateIncident(q, before, incident);
     await appendEvents(q, id, events);
     await enqueue(q, slackOp(after, 'slack.updateHeader'));
+    if (announcementChanged(before, after)) await enqueueAnnouncementUpdate(q, after);
     for (const h of this.deps.hooks ?? []) await h.changed?.(q, before, after, events);
     await extra?.(q, after);
     const actor = events.find((e) => e.actor)?.actor;
@@ -301,11 +317,7 @@ export class IncidentService {
       q,
       id,
       (inc, now) => setStatus(inc, status, actor, now, summary),
-      (tx, inc) =>
-        enqueue(tx, [
-          notice(inc, { kind: 'status', actor, status: inc.status, summary: inc.summary }),
-          ...(status === 'resolved' ? [slackOp(inc, 'slack.announceResolved')] : []),
-        ]),
+      (tx, inc) => enqueue(tx, notice(inc, { kind: 'status', actor, status: inc.status, summary: inc.summary })),
     );
   }
 
