@@ -27,7 +27,8 @@ export interface AlertSlackDeps {
 /**
  * Slack side of alert intake, as outbox handlers: alerts joining/leaving (`slack.alertChanges`), repeats
  * after a resolve (`slack.alertRepeat`), recurrences (`slack.alertRecurrence`) and severity raises
- * (`slack.severityRaised`). Each renders from the store when sent.
+ * (`slack.severityRaised`, said in the incident channel; the announcement is edited by the incident outbox).
+ * Each renders from the store when sent.
  */
 export function createAlertSlackOps(deps: AlertSlackDeps) {
   const { db } = deps;
@@ -78,9 +79,9 @@ export function createAlertSlackOps(deps: AlertSlackDeps) {
       const [alert] = await alertsById(db, ids([row.payload.alertId]));
       const from = String(row.payload.from);
       const to = String(row.payload.to);
-      await deps.post(channelOf(inc), renderSeverityRaised(inc, from, to, alert ?? null, false));
-      const announcements = await deps.channelByName(deps.config.INCIDENTS_CHANNEL);
-      const res = await deps.post(announcements, renderSeverityRaised(inc, from, to, alert ?? null, true));
+      // In the incident channel only: the announcement in INCIDENTS_CHANNEL is edited to the new severity
+      // (slack.announceUpdate, enqueued with the change by the incident service) instead of a second line.
+      const res = await deps.post(channelOf(inc), renderSeverityRaised(inc, from, to, alert ?? null, false));
       return { ts: res.ts };
     },
   };

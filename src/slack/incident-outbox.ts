@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { AnnouncementStorm } from '../incidents/announcement.js';
 import type { Incident } from '../incidents/model.js';
 import { incidentRef, Notice } from '../incidents/model.js';
 import { channelName, withSuffix } from '../incidents/naming.js';
@@ -7,10 +8,10 @@ import type { IncidentService } from '../incidents/service.js';
 import { PermanentError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import { alertSummary, getAlertGroup, listAlerts } from '../store/alerts.js';
+import { getAnnouncement, setAnnouncement } from '../store/announcements.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
-import { enqueue, type OutboxRow } from '../store/outbox.js';
-import { compactDuration } from '../time-phrases.js';
+import { enqueue, type OutboxRow, releaseDedupeKey } from '../store/outbox.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
 import { channelOf, incidentOfRow } from './outbox-incident.js';
 import { recurrenceText } from './render/alerts.js';
@@ -32,6 +33,13 @@ export interface IncidentOutboxDeps {
   runbookTimers: (incidentId: number) => Promise<ShownTimer[]>;
   /** Slack user ids in a user group, by handle. */
   groupMembers: (handle: string) => Promise<string[]>;
+  /**
+   * The storm scope shown on a storm incident's announcement ("Storm: 120 alert groups in cluster X / namespace
+   * Y"), or null for an ordinary incident. Supplied by the storm code; absent, no announcement mentions a storm.
+   * Called each time the announcement is rendered (post and every edit). To refresh the announcement when the
+   * scope changes, enqueue `enqueueAnnouncementUpdate` (incidents/service.ts) in the same transaction.
+   */
+  stormOf?: (inc: Incident) => Promise<AnnouncementStorm | null>;
 }
 
 /** Slack handlers of the outbox: each renders from the current incident state, so a retry sends fresh data. */
@@ -150,6 +158,49 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
       runbookTitle: match?.section.title ?? null,
       nextTimer: (await deps.nextTimer?.(inc.id)) ?? null,
     });
+  }
+
+  /** The announcement as the incident is now, with the storm's scope when it is a storm incident. */
+  async function announcementMessage(inc: Incident): Promise<SlackMessage> {
+    return renderAnnouncement(inc, { storm: (await deps.stormOf?.(inc)) ?? null });
+  }
+
+  /** Posts the announcement afresh in the announcements channel and remembers where. */
+  async function postAnnouncement(row: OutboxRow, inc: Incident, msg: SlackMessage) {
+    const channel = await channelByName(config.INCIDENTS_CHANNEL);
+    const done = await alreadyPosted(row, channel, (m) => isAnnouncement(m, inc));
+    const ts = done ?? (await post(channel, msg, {}, inc.id)).ts;
+    await setAnnouncement(db, inc.id, { channelId: channel, ts });
+    return ts;
+  }
+
+  /**
+   * Edits the incident's announcement to show `inc` (chat.update on its stored ts). Without a stored ts (announced
+   * before migration 032, or a crash between posting and storing) it looks for the message in the channel's recent
+   * history once, and otherwise posts it; later edits then find it. A message that is gone (deleted, its channel
+   * archived) is posted again. Other Slack errors are thrown: 429 and 5xx retry the row, the edit is not dropped.
+   */
+  async function editAnnouncement(row: OutboxRow, inc: Incident) {
+    const msg = await announcementMessage(inc);
+    let ref = await getAnnouncement(db, inc.id);
+    if (!ref) {
+      const channel = await channelByName(config.INCIDENTS_CHANNEL);
+      const me = await botUser();
+      const h = await slack.call<{ messages: PostedMessage[] }>('conversations.history', { channel, limit: 200 });
+      const found = h.messages.find((m) => m.user === me && isAnnouncement(m, inc))?.ts;
+      if (!found) return { ts: await postAnnouncement(row, inc, msg), posted: true };
+      ref = { channelId: channel, ts: found };
+      await setAnnouncement(db, inc.id, ref);
+    }
+    try {
+      await slack.call('chat.update', { channel: ref.channelId, ts: ref.ts, text: msg.text, blocks: msg.blocks });
+      return { ts: ref.ts };
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (!code || !GONE.includes(code)) throw err;
+      deps.logger.warn({ incidentId: inc.id, code }, 'announcement gone; posting it again');
+      return { ts: await postAnnouncement(row, inc, msg), reposted: code };
+    }
   }
 
   const handlers: Record<string, OutboxHandler> = {
@@ -284,24 +335,34 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
 
     async 'slack.announce'(row) {
       const inc = await load(row);
+      // Already there: a retry after the ts was stored, or an edit that had to post it first.
+      const known = await getAnnouncement(db, inc.id);
+      if (known) return { ts: known.ts, reused: true };
       const channel = await channelByName(config.INCIDENTS_CHANNEL);
-      const msg = renderAnnouncement(inc);
-      const done = await alreadyPosted(row, channel, (m) => m.text === msg.text);
-      if (done) return { ts: done, reused: true };
-      const res = await post(channel, msg);
-      return { ts: res.ts };
+      const msg = await announcementMessage(inc);
+      const done = await alreadyPosted(row, channel, (m) => isAnnouncement(m, inc) || m.text === msg.text);
+      const ts = done ?? (await post(channel, msg, {}, inc.id)).ts;
+      await setAnnouncement(db, inc.id, { channelId: channel, ts });
+      return done ? { ts, reused: true } : { ts };
     },
 
+    async 'slack.announceUpdate'(row) {
+      // From here on a change enqueues an edit of its own. The locked read waits for any transaction that folded
+      // its request into this row (it holds the incident row until it commits), so this edit shows that change.
+      await releaseDedupeKey(db, row.id);
+      const later = await db.query(
+        "SELECT 1 FROM outbox WHERE ordering_key = $1 AND op = 'slack.announceUpdate' AND id > $2 AND status = 'pending' LIMIT 1",
+        [row.orderingKey, row.id],
+      );
+      if (later.rows.length) return { skipped: 'superseded' };
+      const inc = row.incidentId ? await getIncident(db, row.incidentId, true) : null;
+      if (!inc) throw new PermanentError(`incident ${row.incidentId} not found`);
+      return editAnnouncement(row, inc);
+    },
+
+    // Queued by earlier versions, which posted a separate line at resolve; the announcement is edited instead.
     async 'slack.announceResolved'(row) {
-      const inc = await load(row);
-      const channel = await channelByName(config.INCIDENTS_CHANNEL);
-      const took = compactDuration((inc.resolvedAt ?? new Date()).getTime() - inc.startedAt.getTime());
-      const where = inc.channelId ? ` <#${inc.channelId}>` : '';
-      const text = `:white_check_mark: *${incidentRef(inc)}* ${esc(inc.title)} resolved after ${took}.${where}`;
-      await post(channel, {
-        text: text.replace(/\*/g, ''),
-        blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
-      });
+      return editAnnouncement(row, await load(row));
     },
 
     async 'slack.post'(row) {
@@ -377,3 +438,13 @@ interface PostedMessage {
 }
 
 const hasBlock = (m: PostedMessage, blockId: string) => (m.blocks ?? []).some((b) => b.block_id === blockId);
+
+/** chat.update errors that mean the announcement cannot be edited any more, so it is posted again. */
+const GONE = ['message_not_found', 'channel_not_found', 'is_archived', 'cant_update_message'];
+
+/**
+ * Our announcement of `inc`: its block id, or the text announcements had before they were edited in place
+ * ("INC-7 P2: Checkout slow").
+ */
+const isAnnouncement = (m: PostedMessage, inc: Incident) =>
+  hasBlock(m, `announce:${inc.id}`) || (m.text.startsWith(`${incidentRef(inc)} P`) && /^INC-\d+ P\d: /.test(m.text));

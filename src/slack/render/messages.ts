@@ -1,3 +1,4 @@
+import type { AnnouncementStorm } from '../../incidents/announcement.js';
 import type { FollowUp } from '../../incidents/followups.js';
 import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
@@ -15,6 +16,7 @@ import {
   type SlackMessage,
   STATUS_LABEL,
   section,
+  slackDate,
   truncate,
 } from './text.js';
 
@@ -88,20 +90,62 @@ export function renderTimeline(inc: Incident, events: StoredEvent[], earlier = 0
   }));
 }
 
-/** Announcement in #incidents. */
-export function renderAnnouncement(inc: Incident): SlackMessage {
+/**
+ * The announcement of an incident in the announcements channel (INCIDENTS_CHANNEL): one message per incident,
+ * edited in place as the incident changes, so the channel reads as a current list. Shows severity, title, the
+ * incident channel, status, commander, who declared it, when it started (Slack's local-time date, so it never
+ * goes stale between edits), how long acknowledging took, and once resolved "resolved after 42 min" (durations
+ * from time-phrases.ts). A storm incident also says "Storm: 120 alert groups in cluster X / namespace Y"
+ * (`opts.storm`, see incidents/announcement.ts). The block id `announce:<id>` finds the message again after a
+ * crash. Pure.
+ */
+export function renderAnnouncement(inc: Incident, opts: { storm?: AnnouncementStorm | null } = {}): SlackMessage {
+  const ref = incidentRef(inc);
+  const resolved = inc.status === 'resolved';
   const where = inc.channelId ? `<#${inc.channelId}>` : '(channel being created)';
-  const text = `${SEVERITY_EMOJI[inc.severity]} *${incidentRef(inc)} · ${inc.severity}* ${esc(inc.title)} — join ${where}`;
+  const took = resolved && inc.resolvedAt ? resolvedAfter(inc, inc.resolvedAt) : null;
+  const lead = resolved ? ':white_check_mark:' : SEVERITY_EMOJI[inc.severity];
+  const head = resolved
+    ? `${lead} *${ref} · ${inc.severity}* ${esc(inc.title)} — ${took ? `resolved after ${took}` : 'resolved'} · ${where}`
+    : `${lead} *${ref} · ${inc.severity}* ${esc(inc.title)} — join ${where}`;
+  const storm = opts.storm ? `\n:thunder_cloud_and_rain: ${stormLine(opts.storm)}` : '';
+  const ack =
+    inc.ackedAt && !resolved
+      ? `Acknowledged${inc.ackedBy ? ` by ${mention(inc.ackedBy)}` : ''} after ${shortMinutes((inc.ackedAt.getTime() - inc.startedAt.getTime()) / 60_000)}`
+      : !resolved
+        ? 'Not acknowledged yet'
+        : null;
+  const facts = [
+    STATUS_LABEL[inc.status]!,
+    `Commander: ${mention(inc.commander)}`,
+    ...(ack ? [ack] : []),
+    `Started ${slackDate(inc.startedAt)}`,
+    `Declared ${inc.source === 'alert' ? 'by an alert' : `by ${mention(inc.declaredBy)}`}`,
+  ];
+  const status = resolved ? (took ? `resolved after ${took}` : 'resolved') : inc.status;
   return {
-    text: `${incidentRef(inc)} ${inc.severity}: ${esc(inc.title)}`,
-    blocks: [
-      section(text),
-      context(
-        `Declared ${inc.source === 'alert' ? 'by an alert' : `by ${mention(inc.declaredBy)}`}`,
-        `Commander: ${mention(inc.commander)}`,
-      ),
-    ],
+    text: `${ref} ${inc.severity}: ${esc(inc.title)} · ${status}${opts.storm ? ` · ${stormLine(opts.storm)}` : ''}`,
+    blocks: [section(`${head}${storm}`, { block_id: `announce:${inc.id}` }), context(facts.join(' · '))],
   };
+}
+
+/** "42 min", "1 h 30 min": from the start of an incident to `at`, for "resolved after …". */
+const resolvedAfter = (inc: Incident, at: Date) =>
+  shortMinutes(Math.max(0, at.getTime() - inc.startedAt.getTime()) / 60_000);
+
+/**
+ * "Storm: 120 alert groups in cluster prod-eu / namespace shop", "… / 3 namespaces (a, b, c)", "… in cluster
+ * prod-eu" (no namespace in the key). At most 5 namespaces are named. Pure.
+ */
+export function stormLine(s: AnnouncementStorm): string {
+  const groups = plural(s.groups, 'alert group');
+  const ns = s.namespaces;
+  const named = ns.slice(0, 5).map(esc).join(', ') + (ns.length > 5 ? ', …' : '');
+  const parts = [
+    s.cluster ? `cluster ${esc(s.cluster)}` : '',
+    ns.length === 1 ? `namespace ${named}` : ns.length > 1 ? `${ns.length} namespaces (${named})` : '',
+  ].filter(Boolean);
+  return `Storm: ${groups}${parts.length ? ` in ${parts.join(' / ')}` : ''}`;
 }
 
 /** `/incident list` and App Home rows. */
