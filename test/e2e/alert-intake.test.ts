@@ -325,7 +325,7 @@ describe.each(backends)('alert intake on %s', (backend) => {
     expect((await t.bot.service.get(1)).groupKey).toContain('alertmanager.example:9093');
   });
 
-  it('raises the severity when a critical alert joins, and says so in the channel and #incidents', async () => {
+  it('raises the severity when a critical alert joins, says so in the channel and edits the announcement', async () => {
     t = await startTestBot(backend);
     const gk = { groupKey: 'sev' };
     await t.alert(amPayload([{ alertname: 'Latency', fingerprint: 'l1', labels: { severity: 'warning' } }], gk));
@@ -349,7 +349,14 @@ describe.each(backends)('alert intake on %s', (backend) => {
         .messages()
         .some((m) => m.text.includes('severity raised P3 → P1'));
     expect(said(inc.channelId!)).toBe(true);
-    expect(said('incidents')).toBe(true);
+    // #incidents keeps one message for the incident, edited to the new severity rather than a second line.
+    const announced = t.emulator
+      .channel('incidents')
+      .messages()
+      .filter((m) => m.text.includes('INC-1 '));
+    expect(announced).toHaveLength(1);
+    expect(announced[0]!.text).toContain('INC-1 P1: ');
+    expect(said('incidents')).toBe(false);
   });
 
   it('shows the runbook, source and silence links of every alert', async () => {

@@ -103,7 +103,7 @@ export function renderAnnouncement(inc: Incident, opts: { storm?: AnnouncementSt
   const ref = incidentRef(inc);
   const resolved = inc.status === 'resolved';
   const where = inc.channelId ? `<#${inc.channelId}>` : '(channel being created)';
-  const took = resolved && inc.resolvedAt ? resolvedAfter(inc, inc.resolvedAt) : null;
+  const took = resolved && inc.resolvedAt ? sinceStart(inc, inc.resolvedAt) : null;
   const lead = resolved ? ':white_check_mark:' : SEVERITY_EMOJI[inc.severity];
   const head = resolved
     ? `${lead} *${ref} · ${inc.severity}* ${esc(inc.title)} — ${took ? `resolved after ${took}` : 'resolved'} · ${where}`
@@ -111,7 +111,7 @@ export function renderAnnouncement(inc: Incident, opts: { storm?: AnnouncementSt
   const storm = opts.storm ? `\n:thunder_cloud_and_rain: ${stormLine(opts.storm)}` : '';
   const ack =
     inc.ackedAt && !resolved
-      ? `Acknowledged${inc.ackedBy ? ` by ${mention(inc.ackedBy)}` : ''} after ${shortMinutes((inc.ackedAt.getTime() - inc.startedAt.getTime()) / 60_000)}`
+      ? `Acknowledged${inc.ackedBy ? ` by ${mention(inc.ackedBy)}` : ''} after ${sinceStart(inc, inc.ackedAt)}`
       : !resolved
         ? 'Not acknowledged yet'
         : null;
@@ -129,9 +129,12 @@ export function renderAnnouncement(inc: Incident, opts: { storm?: AnnouncementSt
   };
 }
 
-/** "42 min", "1 h 30 min": from the start of an incident to `at`, for "resolved after …". */
-const resolvedAfter = (inc: Incident, at: Date) =>
-  shortMinutes(Math.max(0, at.getTime() - inc.startedAt.getTime()) / 60_000);
+/** "42 min", "1 h 30 min", "20 s", "0 min": from the start of an incident to `at` ("resolved after …", "acknowledged after …"). */
+function sinceStart(inc: Incident, at: Date): string {
+  const ms = at.getTime() - inc.startedAt.getTime();
+  // Under half a second would round to "0 s", which date-fns leaves out (an empty string).
+  return shortMinutes(ms < 500 ? 0 : ms / 60_000);
+}
 
 /**
  * "Storm: 120 alert groups in cluster prod-eu / namespace shop", "… / 3 namespaces (a, b, c)", "… in cluster
