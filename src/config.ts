@@ -149,7 +149,9 @@ export const ConfigSchema = z.object({
   INCIDENTS_CHANNEL: z
     .string()
     .default('incidents')
-    .describe('Channel where new incidents are announced (name without #).'),
+    .describe(
+      'Channel where incidents are announced: one message each, edited as the incident changes (name without #).',
+    ),
   SEVERITY_MAP: keyValueList
     .default('critical=P1,high=P2,error=P2,warning=P3,medium=P3,info=P4,low=P4')
     .describe('Alert severity label -> P-level.'),
