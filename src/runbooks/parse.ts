@@ -610,8 +610,12 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
 }
 
 /**
- * Two sections for one alert name are ambiguous, unless they rate it differently: a rule defined once as
- * warning and once as critical (common in Prometheus mixins) is matched by the alert's severity label.
+ * One alert name in two sections of one file. Rated differently (warning and critical, as Prometheus mixins write
+ * a rule once per threshold), the alert's severity label picks the section: nothing to say. Rated the same (or
+ * unrated), the file holds two rules of one name with different conditions or `for:` durations — also a mixin
+ * habit — and matching deterministically takes the first of them (match.ts: file order), so lint warns, naming
+ * both lines, rather than failing the file. Across files the choice depends on file names: that stays an error
+ * (match.ts, duplicateAlertWarnings).
  */
 function duplicateAlertsWithin(runbooks: RunbookSection[], warnings: Warning[]): void {
   const seen = new Map<string, RunbookSection[]>();
@@ -619,13 +623,20 @@ function duplicateAlertsWithin(runbooks: RunbookSection[], warnings: Warning[]):
     for (const a of r.alerts) {
       const key = normalizeAlertName(a);
       const earlier = seen.get(key) ?? [];
-      const clash = earlier.find((e) => e !== r && (!e.severity || !r.severity || e.severity === r.severity));
-      if (clash) {
+      const first = earlier.find((e) => e !== r && (!e.severity || !r.severity || e.severity === r.severity));
+      if (first) {
+        const same = first.severity === r.severity;
+        const rated = same && first.severityText ? ` rated ${first.severityText}` : '';
+        // Matching prefers the section rated like the alert's severity label, else the first (match.ts).
+        const picks =
+          same || first.severity
+            ? `an alert of that name is matched to line ${first.line}, the first`
+            : `an alert labelled ${r.severityText ?? r.severity} is matched to line ${r.line}, any other to line ${first.line}`;
         warnings.push({
           line: r.line,
-          level: 'error',
+          level: 'warning',
           code: 'duplicate-alert',
-          message: `Alert "${a}" is also handled by section "${clash.title}" (line ${clash.line}); matching is ambiguous.`,
+          message: `Alert "${a}" has two sections${rated}: line ${first.line} ("${first.title}") and line ${r.line}; ${picks}. Name the second rule differently, or merge the two.`,
         });
       } else seen.set(key, [...earlier, r]);
     }
