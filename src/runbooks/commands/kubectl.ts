@@ -1,17 +1,43 @@
 import type { Risk } from '../schema.js';
 import { type Finding, f, hasFlag, type Nested, positionals } from './finding.js';
 
-/** Grammar of kubectl/oc. */
-const KUBECTL_VALUED =
+/**
+ * Grammar of kubectl/oc, shared with the Kubernetes executor's argument reader (diagnostics/kubectl-args.ts): the
+ * flags that take a value, the flags that stream, and the flags that pick other credentials than the bot's.
+ */
+
+/** kubectl flags whose value is the next word (`-n shop`); `--flag=value` is one word anyway. */
+export const KUBECTL_VALUED =
   /^(-n|--namespace|--context|--cluster|--kubeconfig|--user|-s|--server|--token|-l|--selector|-o|--output|-c|--container|-f|--filename|-p|--patch|--type|--replicas|--tail|--since|--field-selector|--sort-by|--image|--timeout|--for|-k|--limits|--requests|--from-literal|--from-file|--cert|--key|--dry-run|--grace-period|--zone|--revision|--to-revision|--min|--max|--cpu-percent|-L|--label-columns)$/;
+
+/** Flags that make kubectl stream until stopped (`logs -f`, `get -w`); `-f` of apply/create names a file instead. */
+export const KUBECTL_STREAM_FLAGS: ReadonlySet<string> = new Set(['-f', '--follow', '-w', '--watch', '--watch-only']);
+
+/**
+ * Flags that choose a cluster, user or credentials other than those kubectl is configured with: the bot only ever
+ * uses its own, so the executor refuses them and the classifier says so.
+ */
+export const KUBECTL_CREDENTIAL_FLAG =
+  /^(--(context|kubeconfig|cluster|user|server|token|as|as-group|as-uid|certificate-authority|client-certificate|client-key|insecure-skip-tls-verify|username|password)\b|-s$)/;
+
+/** The first credential flag of kubectl args (`--context`), or null. */
+export function credentialFlag(args: readonly string[]): string | null {
+  const a = args.find((w) => KUBECTL_CREDENTIAL_FLAG.test(w));
+  return a ? a.split('=')[0]! : null;
+}
 
 /** `kubectl` and `oc`: classified by verb (get/describe/logs read; scale/rollout write; delete destructive). */
 export function kubectlFindings(args: string[], nested: Nested): Finding[] {
   const pos = positionals(args, KUBECTL_VALUED);
   const verb = pos[0] ?? '';
   const sub = pos[1] ?? '';
-  const streaming = hasFlag(args, /^(-f|--follow|-w|--watch|--watch-only)$/) && verb !== 'apply' && verb !== 'create';
-  const stream = streaming ? 'it streams until you stop it' : null;
+  const streaming = args.some((w) => KUBECTL_STREAM_FLAGS.has(w)) && verb !== 'apply' && verb !== 'create';
+  const credentials = credentialFlag(args);
+  const stream = credentials
+    ? `it picks other cluster credentials (${credentials}); the bot only uses its own`
+    : streaming
+      ? 'it streams until you stop it'
+      : null;
   const dryRun = hasFlag(args, /^--dry-run(=(client|server))?$/);
   const fileArg = args.find((w, i) => (args[i - 1] === '-f' || args[i - 1] === '--filename') && w !== '-');
   const needsFile = fileArg ? `it needs the local file ${fileArg}` : null;
@@ -26,11 +52,11 @@ export function kubectlFindings(args: string[], nested: Nested): Finding[] {
     case 'get':
       return [k('read', 'lists Kubernetes resources', stream)];
     case 'describe':
-      return [k('read', 'describes Kubernetes resources')];
+      return [k('read', 'describes Kubernetes resources', stream)];
     case 'logs':
       return [k('read', 'reads container logs', stream)];
     case 'top':
-      return [k('read', 'shows CPU and memory use')];
+      return [k('read', 'shows CPU and memory use', stream)];
     case 'events':
       return [k('read', 'lists cluster events', stream)];
     case 'explain':
