@@ -238,32 +238,39 @@ const PLACEHOLDER_WORD = /(?<!<)<[A-Za-z][\w.:/@-]*>/g;
  */
 export function isPlainCommand(text: string): boolean {
   if (text.length > 2000) return false;
-  let unquoted = '';
-  let quote = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = '';
-      continue;
-    }
-    if (quote === '"') {
-      if (c === '"') quote = '';
-      else if (c === '`' || c === '\\' || (c === '$' && text[i + 1] === '(')) return false;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
-      unquoted += ' ';
-      continue;
-    }
-    unquoted += c;
-  }
-  if (quote) return false;
+  const q = blankQuoted(text);
+  if (q.open || q.expandsInDoubleQuotes) return false;
+  const unquoted = q.skeleton;
   const u = unquoted.replace(PLACEHOLDER_WORD, 'x').replace(/\$\{?[A-Za-z_]\w*\}?/g, 'x');
   if (/[|&;<>()`\\\n\r$]|(^|\s)#/.test(u)) return false;
   // A reserved word or declaration builtin in command position makes bash read a clause, not a simple command.
   const head = u.split(/\s+/).find((w) => w && !/^[A-Za-z_]\w*=/.test(w));
   return !head || !CLAUSE_WORDS.has(head);
+}
+
+/**
+ * The text with every quoted character (quotes included) replaced by a blank, so operators outside quotes keep
+ * their offsets; whether a quote is left open; whether a double-quoted part holds `` ` ``, `\` or `$(`, which bash
+ * would expand or unescape there. Backslashes outside quotes are left in place for the caller to refuse.
+ */
+function blankQuoted(text: string): { skeleton: string; open: boolean; expandsInDoubleQuotes: boolean } {
+  let skeleton = '';
+  let quote = '';
+  let expandsInDoubleQuotes = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (quote === '"' && (c === '`' || c === '\\' || (c === '$' && text[i + 1] === '('))) {
+        expandsInDoubleQuotes = true;
+      }
+      skeleton += ' ';
+      continue;
+    }
+    if (c === "'" || c === '"') quote = c;
+    skeleton += quote ? ' ' : c;
+  }
+  return { skeleton, open: quote !== '', expandsInDoubleQuotes };
 }
 
 /** Words that start something other than a simple command in bash (mvdan/sh reads them as clauses). */
@@ -281,23 +288,8 @@ const CLAUSE_WORDS = new Set(
  */
 export function plainPipeline(text: string): ShellParse | null {
   if (text.length > 2000 || !/[|&]/.test(text)) return null;
-  let skeleton = '';
-  let quote = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = '';
-      skeleton += ' ';
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
-      skeleton += ' ';
-      continue;
-    }
-    skeleton += c;
-  }
-  if (quote) return null;
+  const { skeleton, open } = blankQuoted(text);
+  if (open) return null;
   const ops = [...skeleton.matchAll(/\|\||&&|\||&/g)];
   const op = ops[0]?.[0];
   if (!op || op === '&' || ops.some((m) => m[0] !== op)) return null;
