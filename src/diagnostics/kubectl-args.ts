@@ -1,4 +1,4 @@
-import { credentialFlag, KUBECTL_STREAM_FLAGS } from '../runbooks/commands/kubectl.js';
+import { credentialFlag, KUBECTL_STREAM_FLAGS } from '../runbooks/commands/kubectl-flags.js';
 import { takeOption } from './parse-command.js';
 import { RefusedError } from './types.js';
 

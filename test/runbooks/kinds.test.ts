@@ -303,10 +303,9 @@ describe('kind 7: risk that fails safe', () => {
   };
 
   it('a SELECT calling a side-effecting function is never read', () => {
-    expect(risk("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle'")).toBe(
-      'postgres/write/runs',
-    );
-    expect(risk('SELECT pg_cancel_backend(42)')).toBe('postgres/write/runs');
+    // Writes, and not offered as runnable: the PostgreSQL executor runs read-only SQL only.
+    expect(risk("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle'")).toBe('postgres/write');
+    expect(risk('SELECT pg_cancel_backend(42)')).toBe('postgres/write');
     expect(risk("SELECT pg_drop_replication_slot('s')")).toMatch(/write|destructive/);
     expect(risk('SELECT pg_reload_conf()')).toMatch(/write/);
     expect(risk("SELECT setval('seq', 1)")).toMatch(/write/);
