@@ -328,8 +328,19 @@ function planSections(
   const plans: Plan[] = [];
   const visit = (node: HeadingNode) => {
     const found = planFor(md, node, tableRows);
-    if (found.length) plans.push(...found);
-    else node.children.forEach(visit);
+    if (!found.length) {
+      node.children.forEach(visit);
+      return;
+    }
+    plans.push(...found);
+    // An alert heading written under another alert's section (`##### Alert Name: "B"` after `## A (warning)`) is
+    // B's own runbook: A's section ends where it starts, and the headings from there on are read on their own.
+    const own = found.length === 1 && found[0]!.kind === 'alert' ? found[0]! : null;
+    if (!own) return;
+    const at = node.children.findIndex((kid) => nestedAlert(kid, own.alerts));
+    if (at < 0) return;
+    own.to = node.children[at]!.at;
+    node.children.slice(at).forEach(visit);
   };
   md.roots.forEach(visit);
   if (plans.length) return plans;
@@ -366,6 +377,14 @@ function planSections(
       description: ev.description,
     }),
   ];
+}
+
+/** A heading that names, with a label or a severity beside it, alerts other than `parentAlerts`. */
+function nestedAlert(kid: HeadingNode, parentAlerts: readonly string[]): boolean {
+  const head = headingAlert(kid.heading.text);
+  if (!head.names.length || !(head.labelled || head.severityText !== null)) return false;
+  const parent = new Set(parentAlerts.map(normalizeAlertName));
+  return head.names.every((n) => !parent.has(normalizeAlertName(n)));
 }
 
 function wholeDocument(
