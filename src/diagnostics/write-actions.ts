@@ -1,5 +1,4 @@
 import { AppsV1Api, type KubeConfig, type V1Deployment, type V1ReplicaSet } from '@kubernetes/client-node';
-import { UserFacingError } from '../errors.js';
 import type { KubeWrite } from './kubectl-write.js';
 import { replicaSetsOf } from './kubernetes.js';
 

@@ -26,6 +26,7 @@ const word = fc.constantFrom(
   'error',
   '<pod-name>',
   '$NS',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, as runbooks write it.
   '${NS}',
   '"a|b"',
   "'x && y'",
