@@ -1,3 +1,4 @@
+import { credentialFlag, KUBECTL_STREAM_FLAGS } from '../runbooks/commands/kubectl-flags.js';
 import { takeOption } from './parse-command.js';
 import { RefusedError } from './types.js';
 
@@ -71,12 +72,9 @@ export interface CommonFlags {
 }
 
 const IGNORED_FLAGS = new Set([
+  ...KUBECTL_STREAM_FLAGS,
   '--show-labels',
   '--no-headers',
-  '-w',
-  '--watch',
-  '-f',
-  '--follow',
   '--timestamps',
   '--use-protocol-buffers',
   '--ignore-not-found',
@@ -86,16 +84,11 @@ const IGNORED_FLAGS = new Set([
 const IGNORED_VALUE_FLAGS = ['--timeout', '--request-timeout', '--chunk-size', '--max-log-requests'];
 
 export function commonFlags(args: string[]): CommonFlags {
-  for (const a of args) {
-    if (
-      /^--(context|kubeconfig|cluster|user|server|token|as|as-group|certificate-authority|insecure-skip-tls-verify)\b/.test(
-        a,
-      )
-    )
-      throw new RefusedError(
-        `kubectl ${a.split('=')[0]} is not allowed: diagnostics always use the bot's own cluster credentials.`,
-      );
-  }
+  const credentials = credentialFlag(args);
+  if (credentials)
+    throw new RefusedError(
+      `kubectl ${credentials} is not allowed: diagnostics always use the bot's own cluster credentials.`,
+    );
   const notes: string[] = [];
   const ns = takeOption(args, ['-n', '--namespace']);
   const all = takeOption(ns.rest, ['-A', '--all-namespaces'], { flag: true });
@@ -108,8 +101,7 @@ export function commonFlags(args: string[]): CommonFlags {
   rest = rest.filter((a) => {
     const key = a.split('=')[0]!;
     if (!IGNORED_FLAGS.has(key)) return true;
-    if (key === '-w' || key === '--watch' || key === '-f' || key === '--follow')
-      notes.push(`(${key} ignored: showing the current state once)`);
+    if (KUBECTL_STREAM_FLAGS.has(key)) notes.push(`(${key} ignored: showing the current state once)`);
     return false;
   });
   if (ns.value !== undefined) checkNamespace(ns.value);

@@ -1,19 +1,21 @@
+import { UTCDate } from '@date-fns/utc';
 import axios, { type AxiosInstance } from 'axios';
+import { format } from 'date-fns';
+import { DATA_FLAGS, type PromRange, readPromApiCall } from '../runbooks/commands/prometheus-api.js';
+import { minutesPhrase } from '../time-phrases.js';
 import { sparkline, table } from './format.js';
 import { RefusedError } from './types.js';
 
 const MAX_SERIES = 50;
 
 /** start/end/step of a `query_range` call as written in the runbook (strings; any may be missing). */
-export interface RangeSpec {
-  start?: string;
-  end?: string;
-  step?: string;
-}
+export type RangeSpec = { [K in keyof PromRange]?: PromRange[K] | undefined };
 
 /**
- * PromQL and, for `query_range` lines, the range asked for: from `curl http://prometheus:9090/…/query_range?query=...&start=..`,
- * `--data-urlencode` pairs, or bare PromQL (instant). Throws RefusedError when no query is found.
+ * PromQL and, for `query_range` calls, the range asked for, read with the runbooks' own grammar of Prometheus API
+ * calls (runbooks/commands/prometheus-api.ts): from `curl http://prometheus:9090/…/query_range?query=...&start=..`,
+ * `--data-urlencode` pairs, or bare PromQL (instant). `query` (the classifier's reading, placeholders filled) wins
+ * over the URL's. Throws RefusedError when no query is found.
  */
 export function extractPromRequest(
   argv: string[],
@@ -22,22 +24,12 @@ export function extractPromRequest(
 ): { query: string; range: RangeSpec | null } {
   const tool = argv[0] ?? '';
   if (/^(curl|wget|http|https)$/.test(tool)) {
-    const isRange = argv.some((a) => /\/api\/v1\/query_range\b/.test(a));
-    const pairs = new Map<string, string>();
-    for (const a of argv) {
-      const m = /\/api\/v1\/query(?:_range)?\?(.*)$/s.exec(a);
-      if (m) for (const k of ['query', 'start', 'end', 'step']) pairs.set(k, pairs.get(k) ?? param(m[1]!, k) ?? '');
-    }
-    for (let i = 0; i < argv.length - 1; i++) {
-      if (!['--data-urlencode', '-d', '--data', '--data-raw'].includes(argv[i]!)) continue;
-      const v = argv[i + 1]!;
-      const eq = v.indexOf('=');
-      if (eq > 0) pairs.set(v.slice(0, eq), argv[i] === '--data-urlencode' ? v.slice(eq + 1) : decode(v.slice(eq + 1)));
-    }
-    const q = query?.trim() || pairs.get('query');
+    const url = argv.find((a) => /\/api\/v1\//.test(a)) ?? argv.find((a) => /^https?:\/\//.test(a)) ?? '';
+    const data = argv.flatMap((w, i) => (DATA_FLAGS.test(argv[i - 1] ?? '') ? [{ flag: argv[i - 1]!, value: w }] : []));
+    const call = readPromApiCall(url, data);
+    const q = query?.trim() || call?.query;
     if (!q) throw new RefusedError('No Prometheus query (query=...) found in this command.');
-    const pick = (k: string) => pairs.get(k) || undefined;
-    return { query: q, range: isRange ? { start: pick('start'), end: pick('end'), step: pick('step') } : null };
+    return { query: q, range: call?.range ?? null };
   }
   return { query: extractPromQL(argv, query, text), range: null };
 }
@@ -52,24 +44,6 @@ export function extractPromQL(argv: string[], query: string | null, text: string
     .filter((l) => !l.trim().startsWith('#'))
     .join('\n')
     .trim();
-}
-
-/** A query-string parameter; decoded only when it is URL-encoded (runbooks often paste raw PromQL with `+`). */
-function param(qs: string, name: string): string | undefined {
-  for (const part of qs.split('&')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq) === name) return decode(part.slice(eq + 1));
-  }
-  return undefined;
-}
-
-function decode(s: string): string {
-  if (!/%[0-9A-Fa-f]{2}/.test(s)) return s;
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
 }
 
 type Labels = Record<string, string>;
@@ -127,7 +101,7 @@ export function resolveRange(spec: RangeSpec, now: Date): { start: number; end: 
   const nowSec = Math.floor(now.getTime() / 1000);
   const read = (name: 'start' | 'end', fallback: number) => {
     const v = spec[name];
-    if (v === undefined) return fallback;
+    if (v === undefined || v === null || v === '') return fallback;
     const t = parseTime(v, nowSec);
     if (t === null)
       throw new RefusedError(
@@ -144,7 +118,7 @@ export function resolveRange(spec: RangeSpec, now: Date): { start: number; end: 
       `query_range covers ${Math.round(span / 3600)} h; the bot reads at most ${MAX_RANGE_SEC / 86400} days. Narrow start/end.`,
     );
   let step: number;
-  if (spec.step !== undefined) {
+  if (spec.step !== undefined && spec.step !== null && spec.step !== '') {
     const d = parseDuration(spec.step);
     if (d === null || d <= 0)
       throw new RefusedError(
@@ -224,22 +198,9 @@ async function runPrometheusUncapped(opts: PromRunOptions): Promise<{ output: st
   }
   if (resultType === 'matrix') {
     const series = result as { metric: Labels; values: [number, string][] }[];
-    // The last values as numbers and the whole range as a sparkline: a 1000-point series stays one line.
-    const rows = series.slice(0, MAX_SERIES).map((s) => {
-      const shown = s.values.slice(-12).map((v) => formatValue(v[1]));
-      return [
-        seriesName(s.metric),
-        `${s.values.length > 12 ? '… ' : ''}${shown.join(' ')}`,
-        sparkline(s.values.map((v) => Number(v[1]))),
-      ];
-    });
-    const header = range
-      ? `range ${new Date(range.start * 1000).toISOString()} – ${new Date(range.end * 1000).toISOString()}, step ${range.step} s\n`
-      : '';
-    return {
-      output: header + withMore(table(['series', 'values', 'trend'], rows), series.length),
-      rows: series.length,
-    };
+    const header = range ? `${rangePhrase(range)}\n` : '';
+    if (!series.length) return { output: `${header}No data: the query returned no series in this range.`, rows: 0 };
+    return { output: header + withMore(matrixTable(series.slice(0, MAX_SERIES)), series.length), rows: series.length };
   }
   const vector = result as { metric: Labels; value: [number, string] }[];
   if (!vector.length) return { output: 'No data: the query returned an empty result.', rows: 0 };
@@ -276,6 +237,54 @@ async function trend(http: AxiosInstance, base: string, opts: PromRunOptions): P
   for (const s of res.data.data.result as { metric: Labels; values: [number, string][] }[])
     out.set(seriesName(s.metric), sparkline(s.values.map((v) => Number(v[1]))));
   return out;
+}
+
+/**
+ * The window of a range query in words: "2024-05-03 11:00:00 – 12:00:00 UTC (1 hour), every 1 minute, 61 points".
+ * Times in UTC and durations worded by date-fns (time-phrases.ts). `range` in unix seconds.
+ */
+export function rangePhrase(range: { start: number; end: number; step: number }): string {
+  const at = (sec: number, pattern: string) => format(new UTCDate(sec * 1000), pattern);
+  const sameDay = at(range.start, 'yyyy-MM-dd') === at(range.end, 'yyyy-MM-dd');
+  const span = `${at(range.start, 'yyyy-MM-dd HH:mm:ss')} – ${at(range.end, sameDay ? 'HH:mm:ss' : 'yyyy-MM-dd HH:mm:ss')} UTC`;
+  const points = Math.floor((range.end - range.start) / range.step) + 1;
+  return `${span} (${minutesPhrase((range.end - range.start) / 60)}), every ${minutesPhrase(range.step / 60)}, ${points} points`;
+}
+
+/**
+ * One line per series of a matrix: its last value, lowest and highest over the range, and a sparkline of the whole
+ * range, so a 1000-point series stays one compact line. NaN and ±Inf samples are left out of min/max.
+ */
+function matrixTable(series: { metric: Labels; values: [number, string][] }[]): string {
+  const rows = series.map((s) => {
+    const nums = s.values.map((v) => Number(v[1]));
+    const finite = nums.filter(Number.isFinite);
+    const last = s.values.at(-1);
+    const extreme = (pick: (a: number, b: number) => number) =>
+      finite.length ? formatValue(String(finite.reduce((a, b) => pick(a, b)))) : '';
+    return [
+      seriesName(s.metric),
+      last ? formatValue(last[1]) : '',
+      extreme(Math.min),
+      extreme(Math.max),
+      sparkline(buckets(nums, SPARK_WIDTH)),
+    ];
+  });
+  return table(['series', 'last', 'min', 'max', 'trend'], rows);
+}
+
+/** Characters of a range query's sparkline at most; longer series are averaged into this many buckets. */
+const SPARK_WIDTH = 48;
+
+/** `values` averaged into at most `width` consecutive buckets (NaN for a bucket without a finite value). */
+function buckets(values: number[], width: number): number[] {
+  if (values.length <= width) return values;
+  return Array.from({ length: width }, (_, b) => {
+    const part = values
+      .slice(Math.floor((b * values.length) / width), Math.floor(((b + 1) * values.length) / width))
+      .filter(Number.isFinite);
+    return part.length ? part.reduce((x, y) => x + y, 0) / part.length : Number.NaN;
+  });
 }
 
 export function seriesName(metric: Labels): string {

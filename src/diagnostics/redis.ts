@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { readRedisCli } from '../runbooks/commands/redis.js';
 import { checkRedis } from './guards/redis.js';
 import { RefusedError } from './types.js';
 
@@ -14,7 +15,8 @@ export function checkRedisCommand(words: string[]): string[] {
   return v.command;
 }
 
-const VALUE_FLAGS = new Set([
+/** redis-cli flags the executor accepts: where to connect (it picks the target itself) and output style. */
+const ACCEPTED_FLAGS = new Set([
   '-h',
   '-p',
   '-a',
@@ -27,29 +29,32 @@ const VALUE_FLAGS = new Set([
   '--cacert',
   '--cert',
   '--key',
+  '--tls',
+  '--no-auth-warning',
+  '--raw',
+  '--no-raw',
+  '-c',
+  '--insecure',
 ]);
-const BARE_FLAGS = new Set(['--tls', '--no-auth-warning', '--raw', '--no-raw', '-c', '--insecure']);
 
-/** The Redis command of a runbook line and the host it names: `redis-cli -h cache INFO memory`, or bare `INFO memory`. */
+/**
+ * The Redis command of a runbook line and the host it names: `redis-cli -h cache INFO memory`, or bare
+ * `INFO memory`. The line is read with redis-cli's grammar (runbooks/commands/redis.ts, shared with the
+ * classifier); flags other than connection and output ones (`-r 100`, `--scan`) are refused.
+ */
 export function extractRedis(argv: string[], query: string | null): { words: string[]; host?: string } {
   const at = argv.findIndex((a) => a === 'redis-cli' || a.endsWith('/redis-cli'));
   let host: string | undefined;
   let words = argv;
   if (at >= 0) {
-    words = [];
-    const args = argv.slice(at + 1);
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (words.length) words.push(a);
-      else if (VALUE_FLAGS.has(a)) {
-        const v = args[++i];
-        if (a === '-h') host = v;
-        if (a === '-u' && v) host = hostOfUrl(v) ?? host;
-      } else if (BARE_FLAGS.has(a)) continue;
-      else if (a.startsWith('-'))
-        throw new RefusedError(`redis-cli ${a} is not supported; run a single allow-listed command.`);
-      else words.push(a);
+    const line = readRedisCli(argv.slice(at + 1));
+    const refused = line.mode ?? line.flags.find((f) => !ACCEPTED_FLAGS.has(f.flag))?.flag;
+    if (refused) throw new RefusedError(`redis-cli ${refused} is not supported; run a single allow-listed command.`);
+    for (const f of line.flags) {
+      if (f.flag === '-h') host = f.value;
+      if (f.flag === '-u' && f.value) host = hostOfUrl(f.value) ?? host;
     }
+    words = line.words;
     if (!words.length)
       throw new RefusedError('This redis-cli line opens an interactive session; there is no command to run.');
   }

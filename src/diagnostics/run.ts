@@ -227,6 +227,13 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
     const text = stripComments(command.text);
     const display = f(text);
     const query = command.query ? f(command.query) : null;
+    const range = command.range
+      ? {
+          start: command.range.start === null ? null : f(command.range.start),
+          end: command.range.end === null ? null : f(command.range.end),
+          step: command.range.step === null ? null : f(command.range.step),
+        }
+      : null;
     const bare =
       (command.executor === 'postgres' && SQL_START.test(text)) ||
       (command.executor === 'prometheus' && !PROM_TOOL.test(text));
@@ -237,6 +244,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
         display,
         argv: [],
         query: query ?? display,
+        range,
         dropped: null,
         values: filled,
         template: { argv: [], query: command.query ?? text },
@@ -249,6 +257,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       display,
       argv: parsed.argv.map(f),
       query,
+      range,
       dropped: parsed.dropped ? f(parsed.dropped) : null,
       values: filled,
       template: { argv: parsed.argv, query: command.query ?? null },
@@ -310,9 +319,12 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       }
       case 'prometheus': {
         if (!opts.prometheusUrl) throw new RefusedError('Prometheus is not configured (set PROMETHEUS_URL).');
-        const { query, range } = r.argv.length
+        const read = r.argv.length
           ? extractPromRequest(r.argv, r.query, r.display)
           : { query: extractPromQL([], r.query, r.display), range: null };
+        // The runbook's query_range window (Command.range) when the command carries one.
+        const { query } = read;
+        const range = r.range ?? read.range;
         return withTimeout(
           'Prometheus',
           runPrometheus({
@@ -462,7 +474,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
           (await kubeMods()).parseKubectlRead(r.argv);
           break;
         case 'prometheus': {
-          const { range } = r.argv.length ? extractPromRequest(r.argv, r.query, r.display) : { range: null };
+          const range = r.range ?? (r.argv.length ? extractPromRequest(r.argv, r.query, r.display).range : null);
           if (range) resolveRange(range, now());
           break;
         }

@@ -3,7 +3,7 @@ import type { Command } from '../runbooks/schema.js';
 
 /** The parts of a runbook `Command` the executors read; a full `Command` satisfies it. */
 export type DiagCommand = Pick<Command, 'text' | 'executor' | 'risk'> &
-  Partial<Pick<Command, 'id' | 'line' | 'placeholders' | 'query' | 'runnable'>>;
+  Partial<Pick<Command, 'id' | 'line' | 'placeholders' | 'query' | 'runnable' | 'range'>>;
 
 /** A command with its placeholders filled and validated, tokenised without a shell. */
 export interface ResolvedCommand {
@@ -15,6 +15,8 @@ export interface ResolvedCommand {
   argv: string[];
   /** The executor's own language (SQL, PromQL, a Redis command) when known, filled. */
   query: string | null;
+  /** The runbook's `query_range` start/end/step (`Command.range`), placeholders filled; null for other commands. */
+  range?: { start: string | null; end: string | null; step: string | null } | null;
   /** Text after a pipe that is shown but never run, e.g. `| grep -i error`. */
   dropped: string | null;
   /** The placeholder values used, by placeholder name as written. */

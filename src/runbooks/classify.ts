@@ -48,7 +48,40 @@ const nestedAt = (depth: number): Nested => ({
   text: (text) => textFindings(text, depth),
 });
 
+/**
+ * Recent classifications by hint and text. Runbooks repeat commands (the same `redis-cli INFO` under every alert),
+ * and a reload or a second runbook re-reads the same ones; the SQL risk check (PostgreSQL's parser) is the costly
+ * part. Bounded by the characters held (oldest out), so a huge runbook cannot grow it without limit.
+ */
+const memo = new Map<string, Classification>();
+let memoChars = 0;
+const MEMO_CHARS = 2_000_000;
+
+/**
+ * Classifies one command (see the module comment). Pure: the same text and hint always give the same answer, so
+ * answers are memoised; each call returns its own copy.
+ */
 export function classifyCommand(text: string, hint: ClassifyHint = {}): Classification {
+  const key = `${hint.sql ? 's' : '-'}${hint.lang ?? ''}\u0000${text}`;
+  let c = memo.get(key);
+  if (!c) {
+    c = classifyUncached(text, hint);
+    if (key.length <= MEMO_CHARS / 100) {
+      memo.set(key, c);
+      memoChars += key.length;
+      for (const k of memo.keys()) {
+        if (memoChars <= MEMO_CHARS) break;
+        memo.delete(k);
+        memoChars -= k.length;
+      }
+    }
+  }
+  const copy: Classification = { ...c, placeholders: [...c.placeholders] };
+  if (c.range) copy.range = { ...c.range };
+  return copy;
+}
+
+function classifyUncached(text: string, hint: ClassifyHint): Classification {
   const placeholders = findPlaceholders(text);
   const lang = hint.lang ?? '';
   let findings: Finding[];

@@ -207,6 +207,9 @@ const TABLE_ALERT_COL = /^(alert|alert ?name|alertname|prometheus alert|alert ru
 const TABLE_CONDITION_COL =
   /^(expr|expression|condition|alert condition|query|promql|rule|trigger|threshold|fires when)\b/i;
 const TABLE_DESCRIPTION_COL = /^(description|summary|meaning|message|impact|what it means)\b/i;
+/** What the row tells the responder to do: the row's summary when it has no description column. */
+const TABLE_ACTION_COL =
+  /^(what to do|actions?|response|responder action|runbook action|mitigation|remediation|resolution|next steps?)\b/i;
 
 /**
  * Tables of alerts: one entry per row, each with its own severity. Only tables whose header has both an alert
@@ -240,6 +243,7 @@ function tableRows(rows: { cells: string[]; at: number; line: number; text: stri
   if (alertCol < 0 || sevCol < 0) return [];
   const condCol = header.findIndex((h, i) => i !== alertCol && TABLE_CONDITION_COL.test(h));
   const descCol = header.findIndex((h, i) => i !== alertCol && TABLE_DESCRIPTION_COL.test(h));
+  const actionCol = header.findIndex((h, i) => i !== alertCol && i !== condCol && TABLE_ACTION_COL.test(h));
   const out: AlertTableRow[] = [];
   for (const row of rows.slice(1)) {
     const names = splitAlertNames(row.cells[alertCol] ?? '');
@@ -251,7 +255,7 @@ function tableRows(rows: { cells: string[]; at: number; line: number; text: stri
       names,
       severityText: cell(sevCol),
       condition: cell(condCol),
-      description: cell(descCol),
+      description: cell(descCol) ?? cell(actionCol),
       textWithoutCondition:
         condCol >= 0 ? row.cells.filter((_, i) => i !== condCol).join(' | ') : row.cells.join(' | '),
     });

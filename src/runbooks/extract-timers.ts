@@ -172,6 +172,7 @@ function conditionIn(text: string, dur: Duration | null): string | null {
     .replace(/^\s*(?:if|when|once)\s+/i, '')
     .replace(/,?\s*(?:escalat\w*|page|notify)\b.*$/i, '')
     .replace(/\s+/g, ' ')
+    .replace(/\s+([?!])/g, '$1') // "Still lagging after 30 minutes?" → "Still lagging?"
     .replace(/^[\s:,.;-]+|[\s:,.;-]+$/g, '')
     .trim();
   if (/^escalat/i.test(c)) return null;

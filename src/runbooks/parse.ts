@@ -328,8 +328,19 @@ function planSections(
   const plans: Plan[] = [];
   const visit = (node: HeadingNode) => {
     const found = planFor(md, node, tableRows);
-    if (found.length) plans.push(...found);
-    else node.children.forEach(visit);
+    if (!found.length) {
+      node.children.forEach(visit);
+      return;
+    }
+    plans.push(...found);
+    // An alert heading written under another alert's section (`##### Alert Name: "B"` after `## A (warning)`) is
+    // B's own runbook: A's section ends where it starts, and the headings from there on are read on their own.
+    const own = found.length === 1 && found[0]!.kind === 'alert' ? found[0]! : null;
+    if (!own) return;
+    const at = node.children.findIndex((kid) => nestedAlert(kid, own.alerts));
+    if (at < 0) return;
+    own.to = node.children[at]!.at;
+    node.children.slice(at).forEach(visit);
   };
   md.roots.forEach(visit);
   if (plans.length) return plans;
@@ -366,6 +377,14 @@ function planSections(
       description: ev.description,
     }),
   ];
+}
+
+/** A heading that names, with a label or a severity beside it, alerts other than `parentAlerts`. */
+function nestedAlert(kid: HeadingNode, parentAlerts: readonly string[]): boolean {
+  const head = headingAlert(kid.heading.text);
+  if (!head.names.length || !(head.labelled || head.severityText !== null)) return false;
+  const parent = new Set(parentAlerts.map(normalizeAlertName));
+  return head.names.every((n) => !parent.has(normalizeAlertName(n)));
 }
 
 function wholeDocument(
@@ -610,8 +629,12 @@ function summaryOf(p: Plan, md: MarkdownDoc): string | null {
 }
 
 /**
- * Two sections for one alert name are ambiguous, unless they rate it differently: a rule defined once as
- * warning and once as critical (common in Prometheus mixins) is matched by the alert's severity label.
+ * One alert name in two sections of one file. Rated differently (warning and critical, as Prometheus mixins write
+ * a rule once per threshold), the alert's severity label picks the section: nothing to say. Rated the same (or
+ * unrated), the file holds two rules of one name with different conditions or `for:` durations — also a mixin
+ * habit — and matching deterministically takes the first of them (match.ts: file order), so lint warns, naming
+ * both lines, rather than failing the file. Across files the choice depends on file names: that stays an error
+ * (match.ts, duplicateAlertWarnings).
  */
 function duplicateAlertsWithin(runbooks: RunbookSection[], warnings: Warning[]): void {
   const seen = new Map<string, RunbookSection[]>();
@@ -619,13 +642,20 @@ function duplicateAlertsWithin(runbooks: RunbookSection[], warnings: Warning[]):
     for (const a of r.alerts) {
       const key = normalizeAlertName(a);
       const earlier = seen.get(key) ?? [];
-      const clash = earlier.find((e) => e !== r && (!e.severity || !r.severity || e.severity === r.severity));
-      if (clash) {
+      const first = earlier.find((e) => e !== r && (!e.severity || !r.severity || e.severity === r.severity));
+      if (first) {
+        const same = first.severity === r.severity;
+        const rated = same && first.severityText ? ` rated ${first.severityText}` : '';
+        // Matching prefers the section rated like the alert's severity label, else the first (match.ts).
+        const picks =
+          same || first.severity
+            ? `an alert of that name is matched to line ${first.line}, the first`
+            : `an alert labelled ${r.severityText ?? r.severity} is matched to line ${r.line}, any other to line ${first.line}`;
         warnings.push({
           line: r.line,
-          level: 'error',
+          level: 'warning',
           code: 'duplicate-alert',
-          message: `Alert "${a}" is also handled by section "${clash.title}" (line ${clash.line}); matching is ambiguous.`,
+          message: `Alert "${a}" has two sections${rated}: line ${first.line} ("${first.title}") and line ${r.line}; ${picks}. Name the second rule differently, or merge the two.`,
         });
       } else seen.set(key, [...earlier, r]);
     }

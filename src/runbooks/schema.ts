@@ -138,7 +138,7 @@ const SEVERITY_WORDS: Record<string, Severity> = {
 
 /**
  * Maps a severity as written (in a runbook or an alert label) to P1..P4:
- * critical→P1, high→P2, warning/medium→P3, info/low→P4; P1..P4 and SEV1..SEV4 keep their number
+ * critical/page (the word alone)→P1, high→P2, warning/medium→P3, info/low→P4; P1..P4 and SEV1..SEV4 keep their number
  * (P0/SEV0 count as P1, P5 as P4). Returns null for anything else.
  */
 export function normalizeSeverity(s: string): Severity | null {
@@ -151,6 +151,8 @@ export function normalizeSeverity(s: string): Severity | null {
     const n = Math.min(Math.max(Number(numbered[1]), 1), 4);
     return `P${n}` as Severity;
   }
+  // Prometheus/SRE convention: `severity: page` wakes someone now. Only the word alone: "Page the DBA" is an action.
+  if (/^pag(e|ing)[\s*_`)\]]*$/.test(word)) return 'P1';
   const first = /^[a-z]+/.exec(word)?.[0];
   return first ? (SEVERITY_WORDS[first] ?? null) : null;
 }

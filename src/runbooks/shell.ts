@@ -213,6 +213,8 @@ export function parseShell(text: string): ShellParse {
   // blanks and drop the quotes, which is all the tolerant lexer does. Skipping the parser here keeps a runbook of
   // hundreds of commands fast (the parser is a GopherJS build, ~0.1-1 ms a call).
   if (isPlainCommand(text)) return lexShellTolerant(text);
+  const pipeline = plainPipeline(text);
+  if (pipeline) return pipeline;
   const r = parseShellSyntax(text);
   if (r.ok) {
     const { commands, operators, substitutions, heredoc } = r.syntax;
@@ -236,29 +238,73 @@ const PLACEHOLDER_WORD = /(?<!<)<[A-Za-z][\w.:/@-]*>/g;
  */
 export function isPlainCommand(text: string): boolean {
   if (text.length > 2000) return false;
-  let unquoted = '';
+  const q = blankQuoted(text);
+  if (q.open || q.expandsInDoubleQuotes) return false;
+  const unquoted = q.skeleton;
+  const u = unquoted.replace(PLACEHOLDER_WORD, 'x').replace(/\$\{?[A-Za-z_]\w*\}?/g, 'x');
+  if (/[|&;<>()`\\\n\r$]|(^|\s)#/.test(u)) return false;
+  // A reserved word or declaration builtin in command position makes bash read a clause, not a simple command.
+  const head = u.split(/\s+/).find((w) => w && !/^[A-Za-z_]\w*=/.test(w));
+  return !head || !CLAUSE_WORDS.has(head);
+}
+
+/**
+ * The text with every quoted character (quotes included) replaced by a blank, so operators outside quotes keep
+ * their offsets; whether a quote is left open; whether a double-quoted part holds `` ` ``, `\` or `$(`, which bash
+ * would expand or unescape there. Backslashes outside quotes are left in place for the caller to refuse.
+ */
+function blankQuoted(text: string): { skeleton: string; open: boolean; expandsInDoubleQuotes: boolean } {
+  let skeleton = '';
   let quote = '';
+  let expandsInDoubleQuotes = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = '';
+    if (quote) {
+      if (c === quote) quote = '';
+      else if (quote === '"' && (c === '`' || c === '\\' || (c === '$' && text[i + 1] === '('))) {
+        expandsInDoubleQuotes = true;
+      }
+      skeleton += ' ';
       continue;
     }
-    if (quote === '"') {
-      if (c === '"') quote = '';
-      else if (c === '`' || c === '\\' || (c === '$' && text[i + 1] === '(')) return false;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      quote = c;
-      unquoted += ' ';
-      continue;
-    }
-    unquoted += c;
+    if (c === "'" || c === '"') quote = c;
+    skeleton += quote ? ' ' : c;
   }
-  if (quote) return false;
-  const u = unquoted.replace(PLACEHOLDER_WORD, 'x').replace(/\$\{?[A-Za-z_]\w*\}?/g, 'x');
-  return !/[|&;<>()`\\\n\r$]|(^|\s)#/.test(u);
+  return { skeleton, open: quote !== '', expandsInDoubleQuotes };
+}
+
+/** Words that start something other than a simple command in bash (mvdan/sh reads them as clauses). */
+const CLAUSE_WORDS = new Set(
+  '! time coproc function if then elif else fi for select case esac while until do done in { } [[ ]] declare local export readonly typeset nameref let'.split(
+    ' ',
+  ),
+);
+
+/**
+ * Plain commands joined by one kind of operator (`a | b | c`, `a && b`): the commands bash would read, each split by
+ * the tolerant lexer, or null when the text is anything else (mixed operators, `|&`, `;`, an empty side…) and needs
+ * the parser. The operators outside quotes are found on a copy whose quoted characters are blanked, so a `|` inside
+ * `"a|b"` never splits. Equal to the parser's answer for such text (test/runbooks/shell-fast-path.test.ts).
+ */
+export function plainPipeline(text: string): ShellParse | null {
+  if (text.length > 2000 || !/[|&]/.test(text)) return null;
+  const { skeleton, open } = blankQuoted(text);
+  if (open) return null;
+  const ops = [...skeleton.matchAll(/\|\||&&|\||&/g)];
+  const op = ops[0]?.[0];
+  if (!op || op === '&' || ops.some((m) => m[0] !== op)) return null;
+  const commands: SimpleCommand[] = [];
+  let from = 0;
+  for (const m of [...ops, null]) {
+    const to = m ? m.index! : text.length;
+    const part = text.slice(from, to);
+    if (!part.trim() || !isPlainCommand(part)) return null;
+    const lexed = lexShellTolerant(part).commands;
+    if (lexed.length !== 1) return null;
+    commands.push(lexed[0]!);
+    from = to + op.length;
+  }
+  return { commands, operators: ops.map(() => op), substitutions: [], heredoc: false };
 }
 
 /** Tokenises text that is not valid shell into simple commands, operators, redirects and substitutions. Never throws. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDiagnostics } from '../../src/diagnostics/run.js';
 import { silentLogger } from '../../src/log.js';
+import { classifyCommand } from '../../src/runbooks/classify.js';
 import { cmd } from './helpers.js';
 
 const BIN = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
@@ -93,9 +94,27 @@ describe.runIf(BIN)('prometheus executor against a real Prometheus', () => {
       `curl -s 'http://prometheus:9090/api/v1/query_range?query=up{job="self"}&start=${now - 4}&end=${now}&step=1s'`,
     );
     expect(r.error).toBeNull();
-    expect(r.output).toContain(`range ${new Date((now - 4) * 1000).toISOString()}`);
-    expect(r.output).toContain('step 1 s');
-    expect(r.output).toMatch(/up\{.*job="self".*\}\s+(1 ){1,4}1/);
+    const hms = new Date((now - 4) * 1000).toISOString().slice(11, 19);
+    expect(r.output.split('\n')[0]).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\d ${hms} – .* UTC \\(4 seconds\\), every 1 second, 5 points$`),
+    );
+    // last, min and max of a target that is up: all 1.
+    expect(r.output).toMatch(/up\{instance="[^"]+", job="self"\}\s+1\s+1\s+1\s+▄+/);
+  });
+
+  it('runs the range a runbook command carries (Command.range), relative to now', async () => {
+    const text =
+      "curl -G http://prometheus:9090/api/v1/query_range --data-urlencode 'query=job:up:sum' -d start=now-3s -d step=1s";
+    const c = classifyCommand(text, { lang: 'bash' });
+    expect(c.range).toEqual({ start: 'now-3s', end: null, step: '1s' });
+    const r = await diag().run({
+      command: cmd(text, 'prometheus', 'read', { query: c.query, range: c.range }),
+      values: {},
+      incidentId: 1,
+    });
+    expect(r.error).toBeNull();
+    expect(r.output.split('\n')[0]).toMatch(/ UTC \(3 seconds\), every 1 second, 4 points$/);
+    expect(r.output).toMatch(/job:up:sum\{job="self"\}\s+1\s+1\s+1/);
   });
 
   it('refuses a range that would return too many points, with the step to use', async () => {

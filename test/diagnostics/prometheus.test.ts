@@ -1,8 +1,9 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { extractPromQL } from '../../src/diagnostics/prometheus.js';
+import { extractPromQL, extractPromRequest } from '../../src/diagnostics/prometheus.js';
 import { createDiagnostics } from '../../src/diagnostics/run.js';
 import { silentLogger } from '../../src/log.js';
+import { classifyCommand } from '../../src/runbooks/classify.js';
 import { cmd, fixture, NOW, strictNock, testDiagnostics } from './helpers.js';
 
 const PROM = 'http://prometheus.test:9090';
@@ -37,7 +38,87 @@ describe('PromQL extraction', () => {
   });
 });
 
+describe('query_range calls: one reading for the classifier and the executor', () => {
+  it('keeps a raw + in the PromQL of a URL and decodes an encoded one, the same on both sides', () => {
+    const raw = 'curl -s "http://prometheus:9090/api/v1/query?query=sum(rate(x[5m])) + 1"';
+    expect(classifyCommand(raw).query).toBe('sum(rate(x[5m])) + 1');
+    const encoded = "curl 'http://p:9090/api/v1/query?query=up%7Bjob%3D%22api%22%7D+%3D%3D+0'";
+    expect(classifyCommand(encoded).query).toBe('up{job="api"} == 0');
+  });
+
+  it('reads start/end/step from the URL or from -d / --data-urlencode pairs', () => {
+    const inUrl = "curl -s 'http://prometheus:9090/api/v1/query_range?query=up&start=now-1h&end=now&step=1m'";
+    expect(classifyCommand(inUrl).range).toEqual({ start: 'now-1h', end: 'now', step: '1m' });
+    const inData =
+      "curl -G http://prometheus:9090/api/v1/query_range --data-urlencode 'query=rate(x[5m])' -d start=now-2h -d step=30s";
+    const c = classifyCommand(inData);
+    expect([c.query, c.range]).toEqual(['rate(x[5m])', { start: 'now-2h', end: null, step: '30s' }]);
+    expect(c.reason).toBe('Read-only: runs a PromQL range query (start now-2h, step 30s). The bot can run it for you.');
+    const argv = ['curl', '-G', 'http://prometheus:9090/api/v1/query_range', '--data-urlencode', 'query=rate(x[5m])'];
+    expect(extractPromRequest([...argv, '-d', 'start=now-2h', '-d', 'step=30s'], null, '')).toEqual({
+      query: 'rate(x[5m])',
+      range: { start: 'now-2h', end: null, step: '30s' },
+    });
+  });
+});
+
 describe('prometheus executor', () => {
+  it("runs a runbook's query_range with its start/end/step, now-1h resolved against the clock, compactly", async () => {
+    const end = NOW.getTime() / 1000;
+    nock(PROM)
+      .get('/api/v1/query_range')
+      .query(
+        (q) =>
+          q.query === 'sum by (code) (rate(http_requests_total{job="checkout"}[5m]))' &&
+          q.start === String(end - 3600) &&
+          q.end === String(end) &&
+          q.step === '600',
+      )
+      .reply(200, fixture('prometheus/query_range.json'));
+    const text =
+      'curl -s \'http://prometheus:9090/api/v1/query_range?query=sum by (code) (rate(http_requests_total{job="<job>"}[5m]))&start=now-1h&end=now&step=10m\'';
+    const c = classifyCommand(text, { lang: 'bash' });
+    expect([c.executor, c.runnable, c.range]).toEqual([
+      'prometheus',
+      true,
+      { start: 'now-1h', end: 'now', step: '10m' },
+    ]);
+    const r = await diag().run({
+      command: cmd(text, 'prometheus', 'read', { query: c.query, range: c.range, placeholders: c.placeholders }),
+      values: { job: 'checkout' },
+      incidentId: 1,
+    });
+    expect(r.error).toBeNull();
+    expect(r.output).toBe(
+      [
+        '2024-05-03 11:00:00 – 12:00:00 UTC (1 hour), every 10 minutes, 7 points',
+        'SERIES         LAST       MIN     MAX       TREND',
+        '{code="200"}   431.0333   398.2   433.1     ▄▁▂▆█▇█',
+        '{code="503"}   24.0667    0       24.0667   ▁▁ ▂▄▇█',
+      ].join('\n'),
+    );
+    expect(r.rows).toBe(2);
+  });
+
+  it('honours Command.range when the command is bare PromQL', async () => {
+    const end = NOW.getTime() / 1000;
+    nock(PROM)
+      .get('/api/v1/query_range')
+      .query((q) => q.query === 'up' && q.start === String(end - 1800) && q.end === String(end) && q.step === '30')
+      .reply(200, { status: 'success', data: { resultType: 'matrix', result: [] } });
+    const range = { start: 'now-30m', end: null, step: '30s' };
+    const r = await diag().run({ command: cmd('up', 'prometheus', 'read', { range }), values: {}, incidentId: 1 });
+    expect(r.output).toBe(
+      '2024-05-03 11:30:00 – 12:00:00 UTC (30 minutes), every 30 seconds, 61 points\nNo data: the query returned no series in this range.',
+    );
+  });
+
+  it('refuses a range start it cannot read, naming it', async () => {
+    const range = { start: 'yesterday', end: null, step: null };
+    const r = await diag().run({ command: cmd('up', 'prometheus', 'read', { range }), values: {}, incidentId: 1 });
+    expect(r.error).toMatch(/query_range start="yesterday" is not a time the bot can read/);
+  });
+
   it('runs the instant query from a runbook curl line against the configured Prometheus, not the runbook host', async () => {
     nock(PROM)
       .get('/api/v1/query')

@@ -254,13 +254,16 @@ describe('command classification', () => {
     ['kubectl get pods | grep api', 'kubernetes', 'read', false],
     ['kubectl scale deployment api --replicas=3', 'kubernetes', 'write', true],
     ['kubectl rollout undo deployment/api', 'kubernetes', 'write', true],
-    ['kubectl set env deployment/api A=1', 'kubernetes', 'write', true],
+    // The bot itself performs only scale / rollout restart / rollout undo of a deployment (kubectl-write.ts).
+    ['kubectl set env deployment/api A=1', 'kubernetes', 'write', false],
+    ['kubectl scale statefulset/db --replicas=3', 'kubernetes', 'write', false],
     ['helm rollback api 3', 'kubernetes', 'write', false],
     ['kubectl exec -it api-0 -- sh', 'kubernetes', 'exec', false],
     ['kubectl delete pod api-0', 'kubernetes', 'destructive', false],
     ['kubectl drain node-1 --force', 'kubernetes', 'destructive', false],
     ['SELECT count(*) FROM pg_stat_activity;', 'postgres', 'read', true],
-    ['UPDATE users SET x = 1;', 'postgres', 'write', true],
+    // The PostgreSQL executor runs read-only SQL only.
+    ['UPDATE users SET x = 1;', 'postgres', 'write', false],
     ['DROP TABLE users;', 'postgres', 'destructive', false],
     ['TRUNCATE jobs;', 'postgres', 'destructive', false],
     ['psql -h db -c "SELECT 1"', 'postgres', 'read', true],

@@ -303,10 +303,9 @@ describe('kind 7: risk that fails safe', () => {
   };
 
   it('a SELECT calling a side-effecting function is never read', () => {
-    expect(risk("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle'")).toBe(
-      'postgres/write/runs',
-    );
-    expect(risk('SELECT pg_cancel_backend(42)')).toBe('postgres/write/runs');
+    // Writes, and not offered as runnable: the PostgreSQL executor runs read-only SQL only.
+    expect(risk("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle'")).toBe('postgres/write');
+    expect(risk('SELECT pg_cancel_backend(42)')).toBe('postgres/write');
     expect(risk("SELECT pg_drop_replication_slot('s')")).toMatch(/write|destructive/);
     expect(risk('SELECT pg_reload_conf()')).toMatch(/write/);
     expect(risk("SELECT setval('seq', 1)")).toMatch(/write/);
@@ -434,16 +433,60 @@ describe('one alert rated at two severities in one file', () => {
       '+ *Message*: `Queue lag is far behind.`',
       '+ *Severity*: critical',
       '##### Alert Name: "QueueDown"',
+      '+ *Message*: `No consumer has read from the queue for 5 minutes.`',
       '+ *Severity*: critical',
       '##### Alert Name: "QueueDown"',
+      '+ *Message*: `The queue broker has not answered for 2 minutes.`',
       '+ *Severity*: critical',
     ].join('\n'),
     'queue.md',
   );
 
-  it('is not ambiguous when the sections rate it differently, and still is when they do not', () => {
+  it('says nothing when the sections rate it differently; warns, naming both lines, when they rate it the same', () => {
     const dup = doc.warnings.filter((w) => w.code === 'duplicate-alert');
-    expect(dup.map((w) => w.message)).toEqual([expect.stringContaining('"QueueDown"')]);
+    expect(dup).toEqual([
+      {
+        line: 12,
+        level: 'warning',
+        code: 'duplicate-alert',
+        message:
+          'Alert "QueueDown" has two sections rated critical: line 9 ("QueueDown") and line 12; an alert of that name is matched to line 9, the first. Name the second rule differently, or merge the two.',
+      },
+    ]);
+    expect(doc.warnings.filter((w) => w.level === 'error')).toEqual([]);
+  });
+
+  it('matches two rules of one name and severity to the first, whatever the labels', () => {
+    const lib = createLibrary([doc]);
+    expect(lib.match('QueueDown', { severity: 'critical' })?.section.line).toBe(9);
+    expect(lib.match('queue_down')?.section.line).toBe(9);
+    expect(lib.match('QueueDown', { severity: 'critical' })?.section.summary).toMatch(/No consumer/);
+  });
+
+  it('with one section unrated, the rated one answers its severity and the first any other', () => {
+    const mixed = parseRunbook(
+      [
+        '# Queue alerts',
+        '',
+        '### Alert: QueueSlow',
+        'Consumers lag.',
+        '',
+        '### Alert: QueueSlow',
+        '- Severity: critical',
+        '',
+        'Consumers stopped.',
+      ].join('\n'),
+      'q.md',
+    );
+    const w = mixed.warnings.find((x) => x.code === 'duplicate-alert');
+    expect([w?.level, w?.line, w?.message]).toEqual([
+      'warning',
+      6,
+      expect.stringContaining('an alert labelled critical is matched to line 6, any other to line 3.'),
+    ]);
+    const lib = createLibrary([mixed]);
+    expect(lib.match('QueueSlow', { severity: 'critical' })?.section.line).toBe(6);
+    expect(lib.match('QueueSlow', { severity: 'warning' })?.section.line).toBe(3);
   });
 
   it("matches the section written for the alert's severity label", () => {

@@ -296,7 +296,12 @@ describe.skipIf(!present)('seed runbooks (golden)', () => {
           section(doc, 'PupAIHighErrorRate').commands,
           'kubectl set env deployment/pup-ai CIRCUIT_BREAKER_ENABLED=true',
         ),
-      ).toMatchObject({ risk: 'write', runnable: true });
+      ).toMatchObject({
+        // Not a write the bot performs (it scales, restarts or rolls back deployments): shown, with the reason.
+        risk: 'write',
+        runnable: false,
+        reason: expect.stringContaining('the bot itself only scales, restarts or rolls back a deployment'),
+      });
     });
 
     it('lists the Quick Reference commands as document commands', () => {

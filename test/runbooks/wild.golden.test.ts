@@ -57,7 +57,23 @@ describe.skipIf(!present)('public runbooks (golden)', () => {
     // An alert defined twice with different severities shows both, and lint flags the duplicate.
     const twice = by('KubeAPIErrorsHigh');
     expect(new Set(twice.map((r) => r.severity)).size).toBe(2);
-    expect(doc.warnings.some((w) => w.code === 'duplicate-alert')).toBe(true);
+    // Rules of one name rated the same twice (two conditions) are a warning naming both lines, never an error:
+    // the first section answers.
+    const dups = doc.warnings.filter((w) => w.code === 'duplicate-alert');
+    expect(dups.length).toBeGreaterThan(0);
+    for (const w of dups) {
+      expect(w.level).toBe('warning');
+      expect(w.message).toMatch(
+        /line \d+ \(".+"\) and line \d+; an alert of that name is matched to line \d+, the first/,
+      );
+    }
+    expect(doc.warnings.filter((w) => w.level === 'error')).toEqual([]);
+    const lib = createLibrary([doc]);
+    for (const w of dups) {
+      const name = /^Alert "([^"]+)"/.exec(w.message)![1]!;
+      const firstLine = Number(/matched to line (\d+)/.exec(w.message)![1]);
+      expect(lib.match(name, { severity: 'warning' })?.section.line).toBe(firstLine);
+    }
     expect(doc.runbooks.every((r) => r.summary)).toBe(true);
     expect(timers(doc)).toEqual([]);
   });

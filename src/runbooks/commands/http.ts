@@ -1,4 +1,5 @@
 import { type Finding, f, hasFlag, positionals } from './finding.js';
+import { DATA_FLAGS, readPromApiCall } from './prometheus-api.js';
 
 /** Grammar of curl/wget and HTTP request lines; Prometheus API URLs become PromQL queries. */
 const CURL_VALUED =
@@ -15,9 +16,7 @@ export function curlFinding(args: string[]): Finding {
     return null;
   };
   const url = positionals(args, CURL_VALUED).find((w) => /^(https?:\/\/|[\w.-]+(:\d+)?\/|<)/.test(w)) ?? '';
-  const data = args.filter((_, i) =>
-    /^(-d|--data|--data-raw|--data-binary|--data-urlencode|-F|--form)$/.test(args[i - 1] ?? ''),
-  );
+  const data = args.filter((_, i) => DATA_FLAGS.test(args[i - 1] ?? ''));
   const explicit = flagValue(/^(-X|--request)$/);
   const head = hasFlag(args, /^(-I|--head)$/);
   const method = (
@@ -31,44 +30,34 @@ export function curlFinding(args: string[]): Finding {
     )
       ? 'it reads a local file (@file)'
       : null);
-  const prom = /\/api\/v1\/(query|query_range|series|labels?|targets|rules|alerts|metadata|status)\b/.exec(url);
-  if (prom || /^https?:\/\/prometheus\b/.test(url)) {
-    const inUrl = /[?&]query=([^&]*)/.exec(url)?.[1];
-    const inData = data.map((d) => /^query=([\s\S]*)$/.exec(d)?.[1]).find((q) => q !== undefined);
-    const query = inData ?? (inUrl !== undefined ? safeDecode(inUrl) : null);
-    if (prom?.[1] === 'query_range') {
-      const param = (name: string) => {
-        const inUrlParam = new RegExp(`[?&]${name}=([^&]*)`).exec(url)?.[1];
-        const inDataParam = data
-          .map((d) => new RegExp(`^${name}=([\\s\\S]*)$`).exec(d)?.[1])
-          .find((v) => v !== undefined);
-        const v = inDataParam ?? (inUrlParam !== undefined ? safeDecode(inUrlParam) : null);
-        return v ?? null;
-      };
-      const range = { start: param('start'), end: param('end'), step: param('step') };
-      const window = [
-        range.start && `start ${range.start}`,
-        range.end && `end ${range.end}`,
-        range.step && `step ${range.step}`,
-      ]
-        .filter(Boolean)
-        .join(', ');
-      return {
-        ...f('prometheus', 'read', `runs a PromQL range query${window ? ` (${window})` : ''}`, localFile, query),
-        range,
-      };
-    }
-    return f('prometheus', 'read', query ? 'runs a PromQL query' : 'reads the Prometheus API', localFile, query);
+  const call = readPromApiCall(
+    url,
+    args.flatMap((w, i) => (DATA_FLAGS.test(args[i - 1] ?? '') ? [{ flag: args[i - 1]!, value: w }] : [])),
+  );
+  if (call?.range) {
+    const { range, query } = call;
+    const window = [
+      range.start && `start ${range.start}`,
+      range.end && `end ${range.end}`,
+      range.step && `step ${range.step}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    return {
+      ...f('prometheus', 'read', `runs a PromQL range query${window ? ` (${window})` : ''}`, localFile, query),
+      range,
+    };
+  }
+  if (call) {
+    return f(
+      'prometheus',
+      'read',
+      call.query ? 'runs a PromQL query' : 'reads the Prometheus API',
+      localFile,
+      call.query,
+    );
   }
   return httpMethodFinding(method, url, localFile);
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
 }
 
 export function httpMethodFinding(method: string, url: string, blocker: string | null = null): Finding {

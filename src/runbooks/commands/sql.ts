@@ -47,5 +47,7 @@ export function sqlRisk(sql: string): Finding {
  */
 export function sqlFinding(sql: string): Finding {
   const v = checkSql(sql, undefined, { unknownFunctionsWrite: true });
-  return f('postgres', v.risk, v.what, null, sql.trim());
+  // The PostgreSQL executor runs reads only (the same policy refuses the rest there): a write is never a button.
+  const blocker = v.risk === 'write' ? 'the bot runs only read-only SQL' : null;
+  return f('postgres', v.risk, v.what, blocker, sql.trim());
 }
