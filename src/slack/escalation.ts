@@ -2,12 +2,12 @@ import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { UserFacingError } from '../errors.js';
-import { ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
+import { ESCALATION_PING_OP, type EscalationPingPayload, type LegacyPingPayload } from '../escalation/fire.js';
 import { pagerDutyOp } from '../escalation/hooks.js';
 import { SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
 import type { Escalation } from '../escalation/setup.js';
 import { endIncidentSnooze, snoozeIncidentTimers } from '../escalation/snooze.js';
-import { resolveTarget, resolveTargets } from '../escalation/targets.js';
+import { type Mention, mentionFor, mentionKey, resolveTarget, resolveTargets } from '../escalation/targets.js';
 import { type Incident, incidentRef } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
@@ -23,6 +23,7 @@ import {
   renderPing,
   renderPingTaken,
   renderTimers,
+  targetMrkdwn,
 } from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
 import { esc, slackDate } from './render/text.js';
@@ -58,9 +59,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
 
   function mentionOf(target: string | null): string | null {
     if (!target) return null;
-    const t = resolveTarget(target, config.ESCALATION_TARGETS, { groupIds });
-    if (t.kind === 'unknown') return esc(t.handle);
-    return t.handle.startsWith('<') ? t.handle : `@${esc(t.handle)}`;
+    return targetMrkdwn(resolveTarget(target, config.ESCALATION_TARGETS, { groupIds }));
   }
 
   /**
@@ -68,19 +67,18 @@ export function registerEscalation(deps: EscalationSlackDeps) {
    * members. Targets that reach nobody — unknown names, groups that do not exist or have no members — are
    * listed in `nobody` with the reason.
    */
-  async function reach(p: EscalationPingPayload): Promise<{ users: string[]; nobody: string[] }> {
+  async function reach(p: EscalationPingPayload | LegacyPingPayload): Promise<{ users: string[]; nobody: string[] }> {
     const users = new Set<string>();
     const nobody = p.unknownTargets.map((n) => `${n} (no ESCALATION_TARGETS entry)`);
     await groupsLoaded;
     const handleOf = (id: string) => Object.entries(groupIds).find(([, v]) => v === id)?.[0] ?? null;
-    for (const m of p.mentions) {
-      const user = m.match(/^<@([UW][A-Z0-9]+)>$/)?.[1];
-      if (user) {
-        users.add(user);
+    for (const m of p.mentions.map(mentionFromPayload)) {
+      if (m.kind === 'user') {
+        users.add(m.id);
         continue;
       }
-      const id = m.match(/^<!subteam\^([A-Z0-9]+)/)?.[1];
-      const handle = id ? handleOf(id) : m.replace(/^@/, '');
+      const id = m.id;
+      const handle = m.handle ?? (id ? handleOf(id) : null);
       const members = handle ? await deps.usergroups.members(handle).catch(() => null) : null;
       if (!members) nobody.push(`@${handle ?? id} (no such user group)`);
       else if (!members.length) nobody.push(`@${handle} (the group has no members)`);
@@ -103,7 +101,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
 
   /** Outbox: invite the targets, then the ping itself, with Acknowledge / Snooze / I'm on it. */
   const ping: OutboxHandler = async (row) => {
-    const p = row.payload as unknown as EscalationPingPayload;
+    const p = row.payload as unknown as EscalationPingPayload | LegacyPingPayload;
     const inc = await service.get(row.incidentId!);
     if (!inc.channelId) throw new Error(`${incidentRef(inc)} has no channel yet`);
     const { users, nobody } = p.actions.length ? await reach(p) : { users: [], nobody: [] };
@@ -129,16 +127,20 @@ export function registerEscalation(deps: EscalationSlackDeps) {
   /** User groups a ping's target names (ids or handles), for "member of the paged group". */
   function pagedGroupsOf(target: string | null): string[] {
     if (!target) return [];
-    return resolveTargets(target, config.ESCALATION_TARGETS, { groupIds })
-      .filter((t) => t.kind === 'usergroup')
-      .map((t) => t.handle.match(/^<!subteam\^([A-Z0-9]+)/)?.[1] ?? t.handle.replace(/^@/, ''));
+    return resolveTargets(target, config.ESCALATION_TARGETS, { groupIds }).flatMap((t) =>
+      t.kind === 'usergroup' ? [mentionKey(t)] : [],
+    );
   }
 
   /**
    * A target that reaches nobody is said loudly: in the incident channel and the announcements channel,
    * and PagerDuty is paged when configured. Deduplicated per timer, so a retried ping says it once.
    */
-  async function sayNobody(inc: Incident, p: EscalationPingPayload, nobody: string[]): Promise<void> {
+  async function sayNobody(
+    inc: Incident,
+    p: EscalationPingPayload | LegacyPingPayload,
+    nobody: string[],
+  ): Promise<void> {
     const text = renderNobody(inc, p, nobody);
     const rows: OutboxDraft[] = [
       {
@@ -297,6 +299,18 @@ export function registerEscalation(deps: EscalationSlackDeps) {
   }
 
   return { nextTimer, handlers: { [ESCALATION_PING_OP]: ping, [PING_TAKEN_OP]: pingTaken } };
+}
+
+/**
+ * A payload mention as data: new rows carry {@link Mention}s; rows queued before pings were data carry
+ * mrkdwn strings (`<@U…>`, `<!subteam^S…>`, `@handle`), read here once.
+ */
+function mentionFromPayload(m: Mention | string): Mention {
+  if (typeof m !== 'string') return m;
+  const user = m.match(/^<@([UW][A-Z0-9]+)>$/)?.[1];
+  if (user) return { kind: 'user', id: user };
+  const id = m.match(/^<!subteam\^([A-Z0-9]+)/)?.[1];
+  return id ? { kind: 'usergroup', id } : mentionFor(m);
 }
 
 /** Slack errors that mean "nothing to do" when inviting someone. */
