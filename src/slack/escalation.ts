@@ -26,7 +26,7 @@ import {
   targetMrkdwn,
 } from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
-import { esc, slackDate } from './render/text.js';
+import { slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
 
 export interface EscalationSlackDeps {
