@@ -3,7 +3,7 @@ import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
 import { eventSegments, type Segment, type TimelineEvent } from '../../incidents/timeline.js';
 import type { FollowUpRow, StoredEvent } from '../../store/incidents.js';
-import { compactDuration, shortMinutes } from '../../time-phrases.js';
+import { compactDuration, shortMinutes, utcClock } from '../../time-phrases.js';
 import {
   type Block,
   button,
@@ -62,7 +62,7 @@ export const eventMrkdwn = (e: TimelineEvent) => segmentsMrkdwn(eventSegments(e)
  */
 export function renderTimeline(inc: Incident, events: StoredEvent[], earlier = 0): SlackMessage[] {
   const lines = events.map((e) => {
-    const t = e.at.toISOString().slice(11, 16);
+    const t = utcClock(e.at, 'time');
     const who = e.actor ? ` ${e.actor.startsWith('U') ? mention(e.actor) : esc(e.actor)}` : '';
     return `\`${t}\` ${EVENT_EMOJI[e.kind] ?? '•'}${who} ${truncate(eventMrkdwn(e), 500)}`;
   });

@@ -1,3 +1,5 @@
+import { utcClock } from '../../time-phrases.js';
+
 /** Block Kit limits we must respect (https://api.slack.com/reference/block-kit/blocks). */
 export const LIMITS = {
   blocksPerMessage: 50,
@@ -44,7 +46,7 @@ export const mention = (userId: string | null | undefined) => (userId ? `<@${use
 /** Slack's date formatting with a UTC fallback for clients that cannot render it. */
 export function slackDate(d: Date, format = '{date_short_pretty} {time}'): string {
   const secs = Math.floor(d.getTime() / 1000);
-  return `<!date^${secs}^${format}|${d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+  return `<!date^${secs}^${format}|${utcClock(d, 'dateTime')}>`;
 }
 
 export const SEVERITY_EMOJI: Record<string, string> = {
