@@ -160,7 +160,15 @@ export class IncidentService {
     ]);
     for (const h of this.deps.hooks ?? []) await h.opened?.(q, inc, match);
     this.deps.metrics?.incidentsDeclared.inc({ severity: inc.severity, source: inc.source });
-    this.logFor(inc.id).info({ severity: inc.severity, source: inc.source }, 'incident opened');
+    this.logFor(inc.id).info(
+      {
+        severity: inc.severity,
+        source: inc.source,
+        ...(inc.groupKey ? { groupKey: inc.groupKey } : {}),
+        ...(opts.alertname ? { alertname: opts.alertname } : {}),
+      },
+      'incident opened',
+    );
   }
 
   /** Runs the `changed` hooks (escalation, status page) for a change made inside `q`. */

@@ -174,13 +174,15 @@ export function registerEscalation(deps: EscalationSlackDeps) {
   ) =>
     deps.app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
+      const log = logger.child({ user: body.user.id, actionId });
       try {
         const timer = await getTimer(db, Number((action as { value?: string }).value));
         if (!timer) throw new UserFacingError('That timer no longer exists.');
+        log.setBindings({ incidentId: timer.incidentId, timerId: timer.id });
         const reply = await fn(timer, timer.incidentId, body.user.id, clickedMessage(body));
         if (reply) await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
       } catch (err) {
-        await respond({ ...errorReply(err, logger), replace_original: false });
+        await respond({ ...errorReply(err, log), replace_original: false });
       }
     });
 
@@ -258,7 +260,8 @@ export function registerEscalation(deps: EscalationSlackDeps) {
       const reply = await unsnooze(Number((action as { value?: string }).value), body.user.id);
       await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
     } catch (err) {
-      await respond({ ...errorReply(err, logger), replace_original: false });
+      const incidentId = Number((action as { value?: string }).value);
+      await respond({ ...errorReply(err, logger.child({ incidentId, user: body.user.id })), replace_original: false });
     }
   });
 

@@ -114,9 +114,20 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     );
   }
 
-  async function run(cmd: IncidentCommand, user: string, channel: string, triggerId: string): Promise<Reply> {
+  async function run(
+    cmd: IncidentCommand,
+    user: string,
+    channel: string,
+    triggerId: string,
+    log?: Logger,
+  ): Promise<Reply> {
     const ref = 'ref' in cmd ? cmd.ref : null;
-    const incident = () => incidentFor(channel, ref);
+    // The incident a command works on, once known (often from the channel), joins the command's log lines.
+    const incident = async () => {
+      const inc = await incidentFor(channel, ref);
+      log?.setBindings({ incidentId: inc.id });
+      return inc;
+    };
     const ext = deps.extensions?.commands[cmd.kind];
     if (ext) return ext({ cmd, userId: user, channelId: channel, triggerId, incident, client: app.client });
     switch (cmd.kind) {
@@ -220,13 +231,13 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     const cmd = parseIncidentCommand(command.text ?? '');
     const ref = 'ref' in cmd ? cmd.ref : null;
     const log = logger.child({ user: command.user_id, command: cmd.kind, ...(ref != null ? { incidentId: ref } : {}) });
-    log.debug('/incident');
     await answer(
       ack as never,
       respond as never,
-      run(cmd, command.user_id, command.channel_id, command.trigger_id),
+      run(cmd, command.user_id, command.channel_id, command.trigger_id, log),
       log,
     );
+    log.debug('/incident answered');
   });
 
   // Header and resolve-offer buttons.

@@ -128,7 +128,9 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
         const r = await fn(inc, body.user.id, (body as { trigger_id?: string }).trigger_id ?? '', channel);
         if (r) await respond({ ...r, response_type: 'ephemeral', replace_original: false });
       } catch (err) {
-        await respond({ ...errorReply(err, logger), replace_original: false });
+        const incidentId = Number((action as { value?: string }).value);
+        const log = logger.child({ incidentId, user: body.user.id, actionId });
+        await respond({ ...errorReply(err, log), replace_original: false });
       }
     });
   clicked('incident_statuspage', (inc, user, trigger) => open(inc, user, trigger));
@@ -205,7 +207,9 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
     } catch (err) {
       await ack({
         response_action: 'errors',
-        errors: { body: errorReply(err, logger).text.replace(/^:warning: /, '') },
+        errors: {
+          body: errorReply(err, logger.child({ incidentId: meta.incidentId, user })).text.replace(/^:warning: /, ''),
+        },
       });
     }
   });
