@@ -76,10 +76,8 @@ describe(`logs of an incident's work on ${backend}`, () => {
     await alice.slash('/incident', 'update Looking at the checkout pods');
     await t.emulator.as('erin').in(inc.channelId!).slash('/incident', 'ack');
     offsetMs = 25 * 60_000;
-    await eventually(async () =>
-      expect((await t.bot.service.timeline(1)).some((e) => e.kind === 'escalation' || e.kind === 'timer')).toBe(
-        true,
-      ),
+    await eventually(() =>
+      expect(lines.some((l) => l.component === 'timer-worker' && l.msg === 'timer fired')).toBe(true),
     );
     await alice.slash('/incident', 'resolve Scaled the checkout deployment');
     await t.settle();
