@@ -26,7 +26,6 @@ import {
   targetMrkdwn,
 } from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
-import { slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
 
 export interface EscalationSlackDeps {
@@ -217,34 +216,37 @@ export function registerEscalation(deps: EscalationSlackDeps) {
       });
       deps.kick();
     }
-    return acknowledged ? null : 'Thanks: you are on the timeline as a responder, and the ping says you took it.';
+    // The ping itself now says who took it (and an acknowledgement has its public line): no private echo.
+    return null;
   }
 
   timerAction(TIMER_ACTIONS.acknowledge, (timer, incidentId, user, message) =>
     take(timer, incidentId, user, message, 'acknowledge'),
   );
 
-  /** Snoozes the incident's paging (permission as for acknowledging), from a ping or `/incident snooze`. */
-  async function snooze(incidentId: number, user: string, minutes: number, timer?: TimerRow) {
+  /**
+   * Snoozes the incident's paging (permission as for acknowledging), from a ping or `/incident snooze`.
+   * Returns null: the public snoozed notice is the answer.
+   */
+  async function snooze(incidentId: number, user: string, minutes: number, timer?: TimerRow): Promise<null> {
     const inc = await service.get(incidentId);
     if (inc.status === 'resolved') throw new UserFacingError(`${incidentRef(inc)} is resolved; nothing to snooze.`);
     await service.authorize(inc, 'snooze', user, pagedGroupsOf(timer?.target ?? null));
-    const r = await db.tx((q) =>
+    await db.tx((q) =>
       snoozeIncidentTimers(q, inc, { actor: user, minutes, now: now(), ...(timer ? { timerId: timer.id } : {}) }),
     );
     deps.kick();
-    const held = r.timers.length;
-    return `Snoozed paging of ${incidentRef(inc)} until ${slackDate(r.until, '{time}')}: ${held ? `${held} timer${held === 1 ? '' : 's'} held back` : 'no timer was due before then'}. \`/incident snooze off\` resumes it.`;
+    // The channel's snoozed notice says until when and what is held back: no private echo.
+    return null;
   }
 
-  async function unsnooze(incidentId: number, user: string) {
+  /** Ends a snooze; null when it did (the public notice says so), else why there was nothing to end. */
+  async function unsnooze(incidentId: number, user: string): Promise<string | null> {
     const inc = await service.get(incidentId);
     await service.authorize(inc, 'snooze', user);
     const released = await db.tx((q) => endIncidentSnooze(q, inc, { actor: user, reason: 'cancelled', now: now() }));
     deps.kick();
-    return released.length
-      ? `Snooze cancelled: ${released.length} timer${released.length === 1 ? '' : 's'} back on their own clock.`
-      : `${incidentRef(inc)} is not snoozed.`;
+    return released.length ? null : `${incidentRef(inc)} is not snoozed.`;
   }
 
   timerAction(TIMER_ACTIONS.snooze, async (timer, incidentId, user) => {
@@ -258,7 +260,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     await ack();
     try {
       const reply = await unsnooze(Number((action as { value?: string }).value), body.user.id);
-      await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
+      if (reply) await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
     } catch (err) {
       const incidentId = Number((action as { value?: string }).value);
       await respond({ ...errorReply(err, logger.child({ incidentId, user: body.user.id })), replace_original: false });
@@ -271,7 +273,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     const text = ctx.cmd.off
       ? await unsnooze(inc.id, ctx.userId)
       : await snooze(inc.id, ctx.userId, ctx.cmd.minutes ?? SNOOZE_MINUTES);
-    return { response_type: 'ephemeral', text };
+    return text ? { response_type: 'ephemeral', text } : null;
   };
 
   timerAction(TIMER_ACTIONS.onIt, (timer, incidentId, user, message) =>

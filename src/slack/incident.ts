@@ -19,7 +19,8 @@ export interface Reply {
 
 /** Extra `/incident` verbs and buttons other domains add (timers, status page, postmortem, diagnostics). */
 export interface SlackExtensions {
-  commands: Partial<Record<IncidentCommand['kind'], (ctx: CommandContext) => Promise<Reply>>>;
+  /** A command's private reply, or null when it succeeded and its public line says so (quiet channels). */
+  commands: Partial<Record<IncidentCommand['kind'], (ctx: CommandContext) => Promise<Reply | null>>>;
 }
 
 export interface CommandContext {
@@ -59,21 +60,27 @@ export function errorReply(err: unknown, logger: Logger): Reply {
   );
 }
 
-/** Acks within Slack's 3 seconds: with the answer when it is quick, else "working on it" and the answer later. */
+/**
+ * Acks within Slack's 3 seconds: with the answer when it is quick, else "working on it" and the answer later.
+ * A null answer is a success whose public line says it all: the ack is empty and nobody gets a private echo
+ * (issue #19, quiet channels); private replies are for errors, refusals, help and lists asked for.
+ */
 async function answer(
   ack: (r?: Reply) => Promise<void>,
   respond: (r: Reply) => Promise<unknown>,
-  work: Promise<Reply>,
+  work: Promise<Reply | null>,
   logger: Logger,
 ): Promise<void> {
   const settled = work.catch((err) => errorReply(err, logger));
-  const quick = await Promise.race([settled, new Promise<null>((r) => setTimeout(() => r(null), 2000).unref())]);
-  if (quick) {
-    await ack(quick);
+  const slow = Symbol('slow');
+  const quick = await Promise.race([settled, new Promise<typeof slow>((r) => setTimeout(() => r(slow), 2000).unref())]);
+  if (quick !== slow) {
+    await (quick ? ack(quick) : ack());
     return;
   }
   await ack(ephemeral(':hourglass_flowing_sand: Working on it…'));
-  await respond(await settled);
+  const late = await settled;
+  if (late) await respond(late);
 }
 
 /** Rows per App Home list (the rest is "N more"); 4 lists stay under the 100-block view limit. */
@@ -120,7 +127,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     channel: string,
     triggerId: string,
     log?: Logger,
-  ): Promise<Reply> {
+  ): Promise<Reply | null> {
     const ref = 'ref' in cmd ? cmd.ref : null;
     // The incident a command works on, once known (often from the channel), joins the command's log lines.
     const incident = async () => {
@@ -143,7 +150,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
             trigger_id: triggerId,
             view: declareModal({ title: cmd.title, severity: cmd.severity, channelId: channel }) as never,
           });
-          return ephemeral(cmd.title ? 'Pick a severity in the form to declare.' : 'Opening the declare form…');
+          return null; // the form is the answer
         }
         const inc = await service.declare({ title: cmd.title, severity: cmd.severity, actor: user, source: 'slash' });
         return ephemeral(
@@ -158,33 +165,33 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
           );
         }
         await service.setStatus(inc.id, cmd.status, user);
-        return ephemeral(`Status of ${incidentRef(inc)} is now *${cmd.status}*.`);
+        return null;
       }
       case 'update': {
         const inc = await incident();
         await service.update(inc.id, cmd.text, user);
-        return ephemeral(`Update posted to ${incidentRef(inc)}.`);
+        return null;
       }
       case 'severity': {
         const inc = await incident();
         await service.setSeverity(inc.id, cmd.severity, user);
-        return ephemeral(`${incidentRef(inc)} is now ${cmd.severity}.`);
+        return null;
       }
       case 'assign': {
         const inc = await incident();
         const target = await resolveUser(cmd.user);
         await service.assign(inc.id, cmd.role, target, user);
-        return ephemeral(`<@${target}> is now ${cmd.role} of ${incidentRef(inc)}.`);
+        return null;
       }
       case 'ack': {
         const inc = await incident();
         await service.ack(inc.id, user);
-        return ephemeral(`Acknowledged ${incidentRef(inc)}; you are ${inc.commander ? 'on it' : 'commander'}.`);
+        return null;
       }
       case 'resolve': {
         const inc = await incident();
         await service.resolve(inc.id, user, cmd.summary || undefined);
-        return ephemeral(`Resolved ${incidentRef(inc)}. \`/incident postmortem\` drafts the write-up.`);
+        return null;
       }
       case 'timeline': {
         const inc = await incident();
@@ -197,9 +204,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         const inc = await incident();
         const match = await service.repostRunbook(inc.id, user, cmd.alertname ?? undefined);
         if (cmd.alertname && !match) return ephemeral(`:grey_question: No runbook matches \`${esc(cmd.alertname)}\`.`);
-        return ephemeral(
-          match ? `Posting runbook *${esc(match.section.title)}*…` : 'No runbook is attached; posting what I have.',
-        );
+        return null; // the runbook message is posted in the channel
       }
       case 'list': {
         const m = renderList(await service.listOpen(), new Date());
@@ -212,7 +217,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         if (!f.text)
           return ephemeral(':warning: Say what should be done, e.g. `/incident followup @bob add an alert`.');
         await service.addFollowup(inc.id, f.text, owner, user);
-        return ephemeral(`Follow-up recorded for <@${owner}> on ${incidentRef(inc)}.`);
+        return null;
       }
       case 'followups': {
         const inc = await incident();

@@ -102,15 +102,12 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
   deps.extensions.commands.statuspage = async (ctx) => {
     const inc = await ctx.incident();
     await open(inc, ctx.userId, ctx.triggerId);
-    return { response_type: 'ephemeral', text: 'Opening the status-page form…' };
+    return null; // the form is the answer
   };
   deps.extensions.commands.postmortem = async (ctx) => {
     const inc = await ctx.incident();
     await postPostmortem(deps, inc, ctx.channelId);
-    return {
-      response_type: 'ephemeral',
-      text: `Postmortem draft for ${incidentRef(inc)} posted as a file${inc.status === 'resolved' ? '' : ' (the incident is still open: durations so far)'}.`,
-    };
+    return null; // the file in the channel is the answer
   };
 
   const clicked = (
@@ -243,7 +240,9 @@ async function postPostmortem(deps: StatuspageSlackDeps, inc: Incident, channel:
     content: md,
     filename: `${incidentRef(inc).toLowerCase()}-postmortem.md`,
     title: `${incidentRef(inc)} postmortem draft`,
-    initial_comment: `:memo: Postmortem draft for ${incidentRef(inc)}: fill in the _TODO_ parts.`,
+    initial_comment: `:memo: Postmortem draft for ${incidentRef(inc)}: fill in the _TODO_ parts.${
+      inc.status === 'resolved' ? '' : ' The incident is still open: durations are so far.'
+    }`,
   });
   await deps.service.record(inc.id, 'postmortem', null, 'Postmortem draft posted');
 }

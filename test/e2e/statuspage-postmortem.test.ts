@@ -90,7 +90,8 @@ describe.each(backends)('status page and postmortem on %s', (backend) => {
     await alice.slash('/incident', 'resolve Config reverted');
     await t.settle();
     const res = await alice.slash('/incident', 'postmortem');
-    expect(JSON.stringify(res.body)).toContain('Postmortem draft for INC-1 posted');
+    // The file in the channel is the answer; nothing private beside it.
+    expect(res.body ?? '').toBe('');
     const file = await t.emulator.waitFor(() =>
       t.emulator
         .channel(inc.channelId!)
@@ -287,8 +288,15 @@ describe('a postmortem worth keeping', () => {
     await say('ack');
     await say('assign @bob comms');
     await say('update Restarted <pod> with <@U0BOB>; errors & timeouts dropping');
-    expect(await say('followup @bob add an alert on search error ratio')).toContain('Follow-up recorded for <@U0BOB>');
-    expect(await say('followup write the load-test plan')).toContain('Follow-up recorded for <@U0ALICE>');
+    // A follow-up is said once, in the channel, with its owner; nothing private.
+    const lastLine = async () => {
+      await t.settle();
+      return t.emulator.channel(inc.channelId!).messages().at(-1)!.text;
+    };
+    expect(await say('followup @bob add an alert on search error ratio')).toBe('""');
+    expect(await lastLine()).toContain(':pushpin: Follow-up for <@U0BOB> (recorded by <@U0ALICE>)');
+    expect(await say('followup write the load-test plan')).toBe('""');
+    expect(await lastLine()).toContain(':pushpin: Follow-up for <@U0ALICE>: write the load-test plan');
     expect(await say('followups')).toContain('2 follow-ups on INC-1');
     await say('resolve Restarted the search pods');
     await t.settle();

@@ -25,7 +25,7 @@ function noticeText(inc: { id: number }, n: Notice): string {
     case 'status': {
       const who = n.actor ? `<@${n.actor}>` : 'incident-bot';
       if (n.status === 'resolved')
-        return `:tada: ${who} resolved ${incidentRef(inc)}.${n.summary ? `\n>${esc(n.summary)}` : ''}`;
+        return `:tada: ${who} resolved ${incidentRef(inc)}. \`/incident postmortem\` drafts the write-up.${n.summary ? `\n>${esc(n.summary)}` : ''}`;
       return `:arrows_counterclockwise: ${who} set the status to *${n.status}*.`;
     }
     case 'severity':
