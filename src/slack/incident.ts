@@ -3,11 +3,19 @@ import type { Logger } from 'pino';
 import { parseSeverity } from '../alerts/severity.js';
 import type { Config } from '../config.js';
 import { NotFoundError, PermissionError, UserFacingError, ValidationError } from '../errors.js';
+import type { OnCallNow } from '../escalation/oncall.js';
 import { followupsFromEvents, parseFollowUp } from '../incidents/followups.js';
 import { type Incident, incidentRef, type Severity, Status } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import { type IncidentCommand, parseIncidentCommand } from './command-parse.js';
-import { renderFollowups, renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
+import {
+  type Bounded,
+  renderFollowups,
+  renderHelp,
+  renderHome,
+  renderList,
+  renderTimeline,
+} from './render/messages.js';
 import { declareModal, resolveModal, updateModal, viewValue } from './render/modals.js';
 import { esc } from './render/text.js';
 
@@ -39,6 +47,8 @@ export interface HandlerDeps {
   config: Config;
   logger: Logger;
   extensions?: SlackExtensions;
+  /** Who is on call now, for App Home: at most `limit` rotations, with the total. */
+  onCall?: (limit: number) => Promise<Bounded<OnCallNow>>;
 }
 
 const ephemeral = (text: string, blocks?: unknown[]): Reply => ({
@@ -362,7 +372,11 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     // Slack redelivers (X-Slack-Retry-Num) an event whose ack it missed; Bolt acked the first on arrival, so that
     // one is already being handled: publishing again would be a second action.
     if (context.retryNum) return;
-    const view = renderHome(await service.home(event.user, HOME_LIST_LIMIT), new Date());
+    const oncall = await deps.onCall?.(HOME_LIST_LIMIT).catch((err) => {
+      logger.warn({ err, user: event.user }, 'on-call groups unavailable for App Home');
+      return undefined;
+    });
+    const view = renderHome({ ...(await service.home(event.user, HOME_LIST_LIMIT)), oncall }, new Date());
     await client.views.publish({ user_id: event.user, view: view as never });
   });
 

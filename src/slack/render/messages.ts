@@ -1,3 +1,4 @@
+import type { OnCallNow } from '../../escalation/oncall.js';
 import type { FollowUp } from '../../incidents/followups.js';
 import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
@@ -140,12 +141,34 @@ export interface HomeData {
   open: Bounded<Incident>;
   resolved?: Bounded<Incident>;
   followups?: Bounded<FollowUpRow>;
+  /** On-call rotations with who is in them now (escalation/oncall.ts). */
+  oncall?: Bounded<OnCallNow>;
+}
+
+/** People named per on-call rotation on App Home; the rest are counted. */
+const ONCALL_NAMES = 10;
+
+/** One rotation: "• @sre-oncall (default; payments, shop): <@U1>, <@U2> and 3 more". */
+function onCallLine(r: OnCallNow): string {
+  const covers = [r.isDefault ? 'default' : null, r.teams.length ? r.teams.map(esc).join(', ') : null]
+    .filter(Boolean)
+    .join('; ');
+  const head = `• *@${esc(r.handle)}*${covers ? ` (${covers})` : ''}`;
+  if (r.members === null)
+    return `${head}: _no such user group in this workspace; check ONCALL_GROUPS / DEFAULT_ONCALL_GROUP_`;
+  if (!r.members.length) return `${head}: _nobody: the user group is empty_`;
+  const shown = r.members.slice(0, ONCALL_NAMES).map((u) => `<@${u}>`);
+  const rest = r.members.length - shown.length;
+  return `${head}: ${shown.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}`;
 }
 
 const more = (list: Bounded<unknown>) =>
   list.total > list.rows.length ? [context(`${list.total - list.rows.length} more.`)] : [];
 
-/** App Home tab: my incidents, open incidents, recently resolved, my follow-ups; each with "N more". Pure. */
+/**
+ * App Home tab: my incidents, open incidents, recently resolved, my follow-ups, who is on call now; each
+ * with "N more". Pure.
+ */
 export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: Block[] } {
   const heading = (text: string) => ({ type: 'header', text: { type: 'plain_text', text } });
   const blocks: Block[] = [
@@ -182,6 +205,13 @@ export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: B
         ),
       );
     blocks.push(...more(data.followups));
+  }
+  if (data.oncall) {
+    blocks.push({ type: 'divider' }, heading('On call now'));
+    if (!data.oncall.rows.length)
+      blocks.push(context('No on-call user group is configured (DEFAULT_ONCALL_GROUP, ONCALL_GROUPS).'));
+    for (const r of data.oncall.rows) blocks.push(section(truncate(onCallLine(r), 2900)));
+    blocks.push(...more(data.oncall));
   }
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }
