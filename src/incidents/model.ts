@@ -91,7 +91,13 @@ export const Notice = z.discriminatedUnion('kind', [
     status: Status,
     summary: z.string().nullable(),
   }),
-  z.object({ kind: z.literal('severity'), actor: z.string(), severity: Severity }),
+  z.object({
+    kind: z.literal('severity'),
+    actor: z.string(),
+    severity: Severity,
+    /** The severity before (absent on rows queued before it was kept): says whether it rose or fell. */
+    previous: Severity.optional(),
+  }),
   z.object({
     kind: z.literal('role'),
     actor: z.string(),

@@ -322,10 +322,14 @@ export class IncidentService {
   }
 
   setSeverity(id: number, severity: Severity, actor: string) {
+    let previous: Severity | undefined;
     return this.mutate(
       id,
-      (inc, now) => setSeverity(inc, severity, actor, now),
-      (q, inc) => enqueue(q, notice(inc, { kind: 'severity', actor, severity })),
+      (inc, now) => {
+        previous = inc.severity;
+        return setSeverity(inc, severity, actor, now);
+      },
+      (q, inc) => enqueue(q, notice(inc, { kind: 'severity', actor, severity, ...(previous ? { previous } : {}) })),
     );
   }
 

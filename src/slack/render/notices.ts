@@ -28,8 +28,14 @@ function noticeText(inc: { id: number }, n: Notice): string {
         return `:tada: ${who} resolved ${incidentRef(inc)}. \`/incident postmortem\` drafts the write-up.${n.summary ? `\n>${esc(n.summary)}` : ''}`;
       return `:arrows_counterclockwise: ${who} set the status to *${n.status}*.`;
     }
-    case 'severity':
-      return `:chart_with_upwards_trend: <@${n.actor}> set severity to *${n.severity}*.`;
+    case 'severity': {
+      // P1 is the most severe: a larger number is a downgrade, and is not shown with a rising chart.
+      const fell = n.previous !== undefined && n.severity > n.previous;
+      const from = n.previous ? ` (was ${n.previous})` : '';
+      return fell
+        ? `:chart_with_downwards_trend: <@${n.actor}> lowered severity to *${n.severity}*${from}.`
+        : `:chart_with_upwards_trend: <@${n.actor}> set severity to *${n.severity}*${from}.`;
+    }
     case 'role':
       if (n.previous && n.role === 'commander')
         return n.actor === n.user
