@@ -82,6 +82,16 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
   const deps = { ...deps_, userNames: deps_.userNames ?? createUserNames(deps_.app.client as never, deps_.logger) };
   const { app, service, logger } = deps;
 
+  /**
+   * An error as a modal field shows it: plain text, so no emoji code and people by name (`@alice`), never
+   * `<@U…>` markup that a plain-text error would show literally.
+   */
+  const modalError = async (err: unknown, log: Logger): Promise<string> => {
+    const text = errorReply(err, log).text.replace(/^:(warning|no_entry|x): /, '');
+    const name = await deps.userNames!.forIdsIn(text);
+    return text.replace(/<@([UW][A-Z0-9]{2,})>/g, (_, id: string) => `@${name(id) ?? id}`);
+  };
+
   const mayPublish = async (inc: Incident, user: string) => {
     try {
       assertCanPublish(inc, user, (await deps.isAdmin?.(user)) ?? false);
@@ -204,9 +214,7 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
     } catch (err) {
       await ack({
         response_action: 'errors',
-        errors: {
-          body: errorReply(err, logger.child({ incidentId: meta.incidentId, user })).text.replace(/^:warning: /, ''),
-        },
+        errors: { body: await modalError(err, logger.child({ incidentId: meta.incidentId, user })) },
       });
     }
   });

@@ -78,6 +78,20 @@ describe.each(backends)('status page and postmortem on %s', (backend) => {
       .filter((m) => m.text.includes('status page still'));
     expect(offer).toHaveLength(1);
     expect(JSON.stringify(offer[0]!.blocks)).toContain('incident_statuspage');
+
+    // Command changes hands while alice's preview is open: publishing is refused in the form, naming who can
+    // by name (a modal error is plain text: no <@U…>, no emoji code).
+    await alice.slash('/incident', 'statuspage');
+    await alice.submitView('statuspage_compose', {
+      'f:update': { value: { type: 'plain_text_input', value: 'Still reverting.' } },
+    });
+    await t.emulator.waitFor(() => alice.openViews().find((v) => v.callback_id === 'statuspage_publish'));
+    await alice.slash('/incident', 'assign @bob commander');
+    await t.settle();
+    const refused = JSON.stringify((await alice.submitView('statuspage_publish')).body);
+    expect(refused).toContain('"response_action":"errors"');
+    expect(refused).toContain('ask @bob (commander)');
+    expect(refused).not.toMatch(/<@U|:no_entry:/);
   });
 
   it('posts a postmortem draft as a file and exports it from the CLI', async () => {
