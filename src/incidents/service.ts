@@ -359,11 +359,23 @@ export class IncidentService {
     );
   }
 
-  update(id: number, text: string, actor: string) {
+  /**
+   * Posts an update. With `status` (the update form's field) the same change also moves the status, unless it
+   * is unchanged or `resolved` (resolving has its own form); one public line says both (quiet channels).
+   */
+  update(id: number, text: string, actor: string, status?: Status) {
+    let moved: Status | undefined;
     return this.mutate(
       id,
-      (inc, now) => postUpdate(inc, text, actor, now),
-      (q, inc) => enqueue(q, notice(inc, { kind: 'update', actor, text: text.trim() })),
+      (inc, now) => {
+        const posted = postUpdate(inc, text, actor, now);
+        if (!status || status === inc.status || status === 'resolved') return posted;
+        const changed = setStatus(posted.incident, status, actor, now);
+        moved = status;
+        return { incident: changed.incident, events: [...posted.events, ...changed.events] };
+      },
+      (q, inc) =>
+        enqueue(q, notice(inc, { kind: 'update', actor, text: text.trim(), ...(moved ? { status: moved } : {}) })),
     );
   }
 

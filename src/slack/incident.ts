@@ -347,10 +347,8 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     const { incidentId } = JSON.parse(view.private_metadata || '{}') as { incidentId: number };
     const status = Status.safeParse(viewValue(values, 'status'));
     try {
-      await service.update(incidentId, text, body.user.id);
-      const inc = await service.get(incidentId);
-      if (status.success && status.data !== inc.status && status.data !== 'resolved')
-        await service.setStatus(incidentId, status.data, body.user.id);
+      // One change, one public line: the update and the status it moves to.
+      await service.update(incidentId, text, body.user.id, status.success ? status.data : undefined);
     } catch (err) {
       logger.error({ err, incidentId, user: body.user.id }, 'update from modal failed');
     }

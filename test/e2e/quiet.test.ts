@@ -58,11 +58,22 @@ describe(`quiet incident channels on ${backend}`, () => {
     expect(
       await once('header Acknowledge', () => inCh.click({ actionId: 'incident_ack', messageTs: ch.messages()[0]!.ts })),
     ).toContain('<@U0ALICE> acknowledged INC-1');
+    // The header's Post update form with a new status: one change, one line saying both.
+    await inCh.click({ actionId: 'incident_update', messageTs: ch.messages()[0]!.ts });
+    await t.emulator.waitFor(() => inCh.openViews().find((v) => v.callback_id === 'update_modal'));
+    expect(
+      await once('update form with a status', () =>
+        inCh.submitView('update_modal', {
+          text: { value: { type: 'plain_text_input', value: 'Found the bad deploy' } },
+          status: { value: { type: 'static_select', selected_option: { value: 'identified' } } },
+        }),
+      ),
+    ).toContain('status now *identified*:\nFound the bad deploy');
     for (const [a, line] of [
       ['severity P1', 'set severity to *P1*'],
       ['assign @bob comms', '<@U0BOB> is now *comms*'],
       ['update Rolled back the checkout deploy', 'Rolled back the checkout deploy'],
-      ['status identified', 'set the status to *identified*'],
+      ['status monitoring', 'set the status to *monitoring*'],
       ['followup @bob alert on checkout 5xx', 'Follow-up for <@U0BOB>'],
       ['runbook', 'Runbook'],
       ['resolve Rolled back', 'resolved INC-1'],

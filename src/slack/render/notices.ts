@@ -45,7 +45,7 @@ function noticeText(inc: { id: number }, n: Notice): string {
         return `:bust_in_silhouette: <@${n.user}> is now *${n.role}*, replacing <@${n.previous}> (set by <@${n.actor}>).`;
       return `:bust_in_silhouette: <@${n.user}> is now *${n.role}* (set by <@${n.actor}>).`;
     case 'update':
-      return `:memo: *Update* from <@${n.actor}>:\n${esc(n.text)}`;
+      return `:memo: *Update* from <@${n.actor}>${n.status ? `, status now *${n.status}*` : ''}:\n${esc(n.text)}`;
     case 'followup':
       return `:pushpin: Follow-up for <@${n.owner}>${n.owner === n.actor ? '' : ` (recorded by <@${n.actor}>)`}: ${esc(n.text)}`;
     case 'snoozed': {
