@@ -136,7 +136,13 @@ export class IncidentService {
     inc: Incident,
     events: EventDraft[],
     match: RunbookMatch | null,
-    opts: { inviteUsers: string[]; alertname?: string; team?: string },
+    opts: {
+      inviteUsers: string[];
+      alertname?: string;
+      team?: string;
+      /** The fingerprint of the alert that opened it, for the log line (alert intake passes it). */
+      fingerprint?: string;
+    },
   ): Promise<void> {
     await appendEvents(q, inc.id, events);
     if (match) {
@@ -166,6 +172,7 @@ export class IncidentService {
         source: inc.source,
         ...(inc.groupKey ? { groupKey: inc.groupKey } : {}),
         ...(opts.alertname ? { alertname: opts.alertname } : {}),
+        ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
       },
       'incident opened',
     );
