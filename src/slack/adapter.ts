@@ -75,7 +75,11 @@ export async function registerSlackAdapter(
     incidents: service,
     groupMembers: async (handle) => {
       const users = await usergroups.members(handle);
-      if (!users) logger.warn({ handle }, 'user group not found; nobody from it is invited');
+      if (!users)
+        logger.warn(
+          { handle },
+          `user group @${handle.replace(/^@/, '')} does not exist: nobody from it is invited. Fix ONCALL_GROUPS / DEFAULT_ONCALL_GROUP or create the group.`,
+        );
       return users ?? [];
     },
     nextTimer: escalation.nextTimer,
