@@ -295,7 +295,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
   });
   incidentAction('incident_pick_runbook', async (inc) =>
     ephemeral(
-      `To show another runbook for ${incidentRef(inc)}, type \`/incident runbook <alertname>\` with the alert or section it is written for (\`incident-bot runbooks match <alertname>\` shows what would match).`,
+      `To show another runbook for ${incidentRef(inc)}, type \`/incident runbook &lt;alertname&gt;\` with the alert or section it is written for (\`incident-bot runbooks match &lt;alertname&gt;\` shows what would match).`,
     ),
   );
   incidentAction('incident_reopen', async (inc, user) => {

@@ -63,6 +63,8 @@ function problems(kind: string, text: string): string[] {
   } else {
     const p = prose(text);
     if ((text.match(/```/g) ?? []).length % 2 !== 0) out.push('unbalanced ```');
+    // Slack reads any <…> as a link or mention, code spans included: placeholders must be &lt;…&gt;.
+    for (const m of text.matchAll(/<(?![@#!]|https?:|mailto:)[^>\n]*>?/g)) out.push(`unescaped ${m[0]}`);
     if ((p.match(/`/g) ?? []).length % 2) out.push('unbalanced `');
     for (const line of p.split('\n')) {
       if ((line.match(/\*/g) ?? []).length % 2) out.push(`unbalanced * in "${line}"`);
@@ -212,5 +214,7 @@ describe('words people read', () => {
     expect(problems('mrkdwn', 'after 1 minutes')).toHaveLength(1);
     expect(problems('mrkdwn', '3 open incident(s)')).toHaveLength(1);
     expect(problems('mrkdwn', '*INC-1* `a*b` snake_case_name <@U1>')).toEqual([]);
+    expect(problems('mrkdwn', 'type `/incident update <text>`')).toHaveLength(1);
+    expect(problems('mrkdwn', '<https://x|docs> <#C1> <!here> `update &lt;text&gt;`')).toEqual([]);
   });
 });

@@ -193,7 +193,7 @@ export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: B
     blocks.push({ type: 'divider' }, heading('My follow-ups'));
     if (!data.followups.rows.length)
       blocks.push(
-        context('Nothing assigned to you. `/incident followup <what to do>` in an incident channel records one.'),
+        context('Nothing assigned to you. `/incident followup &lt;what to do&gt;` in an incident channel records one.'),
       );
     else
       blocks.push(
@@ -218,9 +218,9 @@ export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: B
 
 export const HELP_TEXT = [
   '*`/incident` commands*',
-  '• `declare P1 <title>`: open an incident (bare `declare` opens a form)',
+  '• `declare P1 &lt;title&gt;`: open an incident (bare `declare` opens a form)',
   '• `status [investigating|identified|monitoring]`: show or change the status',
-  '• `update <text>`: post a status update',
+  '• `update &lt;text&gt;`: post a status update',
   '• `severity P2`: change the severity',
   '• `assign @user commander|comms|scribe`: hand out a role (also `role comms @user`)',
   '• `ack`: acknowledge (stops the acknowledge timers)',
@@ -231,7 +231,7 @@ export const HELP_TEXT = [
   '• `runbook [alertname]`: post the runbook again, or another one',
   '• `statuspage`: draft a status-page update',
   '• `postmortem`: Markdown postmortem draft (after resolve)',
-  '• `followup [@owner] <text>`: record an action item (yours unless you name an owner)',
+  '• `followup [@owner] &lt;text&gt;`: record an action item (yours unless you name an owner)',
   '• `followups`: the follow-ups of this incident',
   '• `list`: open incidents',
   'Inside an incident channel the commands act on that incident; elsewhere add its number, e.g. `/incident ack 12`.',
@@ -280,7 +280,7 @@ export function renderAllResolved(inc: Incident, autoResolveMinutes: number): Sl
 /** `/incident followups`: the incident's action items with their owners. */
 export function renderFollowups(inc: Incident, items: FollowUp[]): SlackMessage {
   if (!items.length) {
-    const text = `No follow-ups on ${incidentRef(inc)} yet. Record one with \`/incident followup @owner <text>\`.`;
+    const text = `No follow-ups on ${incidentRef(inc)} yet. Record one with \`/incident followup @owner &lt;text&gt;\`.`;
     return { text, blocks: [section(text)] };
   }
   const head = `*${plural(items.length, 'follow-up')} on ${incidentRef(inc)}*`;
