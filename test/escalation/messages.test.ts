@@ -38,6 +38,28 @@ describe('escalation messages', () => {
     ).toBe(':rotating_light: INC-42 Escalation → <@U1> @sre&lt;x&gt;: Down &gt;30 min');
   });
 
+  it('keeps emoji codes and mentions whole in the notification text, without bold or italic marks', () => {
+    const msg = renderPing(
+      {
+        timerId: 2,
+        kind: 'escalate',
+        incidentLabel: 'INC-42',
+        words: 'No root cause',
+        mentions: [{ kind: 'usergroup', id: 'S_ONE' }],
+        unknownTargets: [],
+        dueAt: at(15).toISOString(),
+        late: true,
+        snoozed: false,
+        actions: [],
+        snoozeMinutes: 10,
+      },
+      false,
+    );
+    expect(msg.text).toBe(
+      ':rotating_light: INC-42 Escalation → <!subteam^S_ONE>: No root cause (fired late: it was due at 10:15 UTC)',
+    );
+  });
+
   it('posts a ping queued before pings were data as it was written', () => {
     const legacy = {
       timerId: 1,

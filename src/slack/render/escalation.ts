@@ -3,7 +3,7 @@ import { TIMER_ACTIONS, type TimerView } from '../../escalation/messages.js';
 import type { Mention, ResolvedTarget } from '../../escalation/targets.js';
 import { incidentRef } from '../../incidents/model.js';
 import { shortMinutes, utcClock } from '../../time-phrases.js';
-import { esc, plainText as plain, type SlackMessage } from './text.js';
+import { esc, fallbackText, plainText as plain, type SlackMessage } from './text.js';
 
 const hhmm = (d: Date) => utcClock(d, 'zonedTime');
 
@@ -63,7 +63,7 @@ export function renderPing(p: EscalationPingPayload | LegacyPingPayload, acked: 
       })),
     });
   }
-  return { text: text.replace(/[*_]/g, ''), blocks };
+  return { text: fallbackText(text), blocks };
 }
 
 /**
@@ -97,7 +97,7 @@ export function renderPingTaken(p: PingTakenPayload): SlackMessage {
   const how = p.acknowledged ? 'acknowledged' : p.via === 'on_it' ? 'is on it' : 'took it';
   const line = `:white_check_mark: <@${p.user}> ${how} (${hhmm(new Date(p.at))})`;
   return {
-    text: `${p.text.replace(/[*_]/g, '')} (taken by <@${p.user}>)`,
+    text: `${fallbackText(p.text)} (taken by <@${p.user}>)`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: line }] },

@@ -30,6 +30,17 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * The `text` fallback of a message (notifications, screen readers) from its mrkdwn: bold and italic marks
+ * dropped, emoji codes (`:rotating_light:`) and mentions kept whole.
+ */
+export function fallbackText(mrkdwn: string): string {
+  return mrkdwn.replace(
+    /(:[a-z0-9_+-]+:)|(<[^>\n]*>)|[*_]/g,
+    (_m, emoji?: string, entity?: string) => emoji ?? entity ?? '',
+  );
+}
+
 /** Cuts to `max` characters with a visible ellipsis. */
 export function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
