@@ -137,6 +137,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     channel: string,
     triggerId: string,
     log?: Logger,
+    channelName?: string,
   ): Promise<Reply | null> {
     const ref = 'ref' in cmd ? cmd.ref : null;
     // The incident a command works on, once known (often from the channel), joins the command's log lines.
@@ -163,6 +164,9 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
           return null; // the form is the answer
         }
         const inc = await service.declare({ title: cmd.title, severity: cmd.severity, actor: user, source: 'slash' });
+        // Typed in the announcements channel, the announcement is the answer; elsewhere the person would see
+        // nothing where they typed, so they are told privately where it went.
+        if (channelName && channelName === config.INCIDENTS_CHANNEL.replace(/^#/, '')) return null;
         return ephemeral(
           `:rotating_light: Declared *${incidentRef(inc)}* (${inc.severity}): ${esc(inc.title)}. Opening its channel…`,
         );
@@ -249,7 +253,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     await answer(
       ack as never,
       respond as never,
-      run(cmd, command.user_id, command.channel_id, command.trigger_id, log),
+      run(cmd, command.user_id, command.channel_id, command.trigger_id, log, command.channel_name),
       log,
     );
     log.debug('/incident answered');

@@ -39,7 +39,8 @@ describe.each(backendTransports)('incident flow on %s over %s', (backend: Backen
     t = await startBot(backend);
     const res = await t.emulator.as('alice').slash('/incident', 'declare P1 API is down');
     expect(res.status).toBe(200);
-    expect(JSON.stringify(res.body)).toMatch(/Declared \*INC-1\* \(P1\)/);
+    // Typed in #incidents: the announcement there is the one answer, nothing private beside it.
+    expect(res.body ?? '').toBe('');
     await t.settle();
     const ch = t.emulator.channel('inc-1-api-is-down');
     expect(ch.members).toEqual(expect.arrayContaining(['U0ALICE']));
@@ -65,6 +66,9 @@ describe.each(backendTransports)('incident flow on %s over %s', (backend: Backen
     const announce = t.emulator.channel('incidents').messages().at(-1)!;
     expect(announce.text).toContain('INC-1 P1: API is down');
     expect(blockText(announce.blocks)).toContain(`<#${ch.id}>`);
+    // Typed anywhere else, the person would see nothing where they typed: they are told privately.
+    const elsewhere = await t.emulator.as('bob').in('general').slash('/incident', 'declare P3 Slow search');
+    expect(JSON.stringify(elsewhere.body)).toMatch(/Declared \*INC-2\* \(P3\)/);
   });
 
   it('acknowledges from the header button, records the click and updates the header', async () => {
