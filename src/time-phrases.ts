@@ -1,4 +1,5 @@
-import { type Duration, formatDuration, type Locale } from 'date-fns';
+import { UTCDate } from '@date-fns/utc';
+import { type Duration, format, formatDuration, type Locale } from 'date-fns';
 import { enUS } from 'date-fns/locale';
 
 /**
@@ -40,4 +41,22 @@ export function compactDuration(ms: number): string {
   const minutes = Math.floor(ms / 60_000);
   if (minutes < 1) return '<1m';
   return formatDuration(split(minutes), { locale: COMPACT });
+}
+
+/**
+ * date-fns `format` patterns for clock times shown to people, always in UTC (the bot has no user time zone;
+ * Slack's `<!date>` localises where it can): time "14:20", zonedTime "14:20 UTC", date "2026-11-23",
+ * dateTime "2026-11-23 14:20 UTC".
+ */
+export const UTC_FORMATS = {
+  time: 'HH:mm',
+  zonedTime: "HH:mm 'UTC'",
+  date: 'yyyy-MM-dd',
+  dateTime: "yyyy-MM-dd HH:mm 'UTC'",
+} as const;
+export type UtcForm = keyof typeof UTC_FORMATS;
+
+/** A clock time shown to people, in UTC, by date-fns (see {@link UTC_FORMATS}): `utcClock(d, 'zonedTime')` -> "14:20 UTC". */
+export function utcClock(d: Date, form: UtcForm): string {
+  return format(new UTCDate(d), UTC_FORMATS[form]);
 }

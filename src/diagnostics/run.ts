@@ -392,7 +392,11 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
   }
 
   /** A sentence for the thread; unexpected errors are logged and reported generically. */
-  function describeError(e: unknown, executor: string): { message: string; outcome: string } {
+  function describeError(
+    e: unknown,
+    executor: string,
+    ctx: { incidentId: number; commandId?: string },
+  ): { message: string; outcome: string } {
     if (e instanceof BusyError) return { message: e.message, outcome: 'busy' };
     if (e instanceof TimeoutError) return { message: e.message, outcome: 'timeout' };
     if (e instanceof UserFacingError) return { message: e.message, outcome: 'refused' };
@@ -406,7 +410,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
         };
       return { message: `Prometheus unreachable (${e.code ?? e.message}).`, outcome: 'error' };
     }
-    log.error({ err: e, executor }, 'diagnostic failed unexpectedly');
+    log.error({ err: e, executor, ...ctx }, 'diagnostic failed unexpectedly');
     return {
       message: `The ${executor} diagnostic failed unexpectedly (details are in the bot's log).`,
       outcome: 'error',
@@ -448,7 +452,10 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       const note = r.dropped ? `\n(not run: ${r.dropped})` : '';
       return finish(result(executor, display, started, out.output + note, { rows: out.rows }), 'ok');
     } catch (e) {
-      const { message, outcome } = describeError(e, executor);
+      const { message, outcome } = describeError(e, executor, {
+        incidentId: req.incidentId,
+        commandId: req.command.id,
+      });
       return finish(failure(executor, display, started, message), outcome);
     } finally {
       release?.();
@@ -519,7 +526,8 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       );
     } catch (e) {
       if (e instanceof UserFacingError) throw e;
-      throw new UserFacingError(describeError(e, 'kubernetes').message, 'write_plan_failed');
+      const ctx = { incidentId: req.incidentId, commandId: req.command.id };
+      throw new UserFacingError(describeError(e, 'kubernetes', ctx).message, 'write_plan_failed');
     }
   }
 
@@ -534,7 +542,7 @@ export function createDiagnostics(opts: DiagnosticsOptions): Diagnostics {
       const out = await withTimeout('the Kubernetes API', m.applyKubeWrite(plan, await kube(), now()));
       res = result('kubernetes', plan.command, started, out);
     } catch (e) {
-      const d = describeError(e, 'kubernetes');
+      const d = describeError(e, 'kubernetes', { incidentId: plan.incidentId });
       outcome = d.outcome;
       const conflict = (e as { code?: number })?.code === 409;
       res = failure(

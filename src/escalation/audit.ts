@@ -1,4 +1,4 @@
-import { mentionFor, type ResolvedTarget, resolveTargets } from './targets.js';
+import { mentionFor, mentionKey, type ResolvedTarget, resolveTargets } from './targets.js';
 
 /** A user group as Slack lists it (usergroups.list with include_users). */
 export interface KnownGroup {
@@ -78,10 +78,7 @@ export function auditTargets(input: AuditInput): TargetProblem[] {
         problem: 'unmapped',
         message: `${u.what} "${t.name}"${where(u)} matches no ESCALATION_TARGETS entry: the escalation reaches nobody. Add e.g. "${t.name}=<group-handle>".`,
       });
-    else if (t.kind === 'usergroup') {
-      const id = t.handle.match(/^<!subteam\^([A-Z0-9]+)/)?.[1];
-      checkGroup({ ...u, name: t.name }, id ?? t.handle);
-    }
+    else if (t.kind === 'usergroup') checkGroup({ ...u, name: t.name }, mentionKey(t));
   };
   for (const [name, value] of Object.entries(input.escalationTargets))
     checkTarget({ what: 'ESCALATION_TARGETS', name }, { ...mentionFor(value), name });

@@ -1,27 +1,48 @@
+import { incidentRef } from '../incidents/model.js';
 import { orderingKey } from '../incidents/service.js';
 import { getIncident } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
 import { shortMinutes } from '../time-phrases.js';
 import { pagerDutyOp, repeatReminder } from './hooks.js';
-import { pingText, SNOOZE_MINUTES, TIMER_ACTIONS } from './messages.js';
-import { resolveTargets, type TargetOptions } from './targets.js';
+import { SNOOZE_MINUTES, TIMER_ACTIONS } from './messages.js';
+import { type Mention, mentionFor, resolveTargets, type TargetOptions } from './targets.js';
 import type { FireFn } from './worker.js';
 
 /** Outbox op of an escalation ping; payload below. The Slack layer posts it in the incident channel. */
 export const ESCALATION_PING_OP = 'slack.escalationPing';
 
+/**
+ * What a ping says, as data; `slack/render/escalation.ts` (renderPing) writes the words and mentions.
+ * Rows queued before this shape carry ready mrkdwn in `text` and `mentions: string[]` instead of `words`
+ * (see {@link LegacyPingPayload}); the renderer still posts those as they are.
+ */
 export interface EscalationPingPayload {
   timerId: number;
+  /** TimerKind: 'escalate', 'acknowledge', 'reminder', … */
   kind: string;
-  /** Ready-to-post mrkdwn, mentions included. */
-  text: string;
-  mentions: string[];
-  /** Target names no ESCALATION_TARGETS entry matched (shown as plain text in `text`). */
+  /** INC-42. */
+  incidentLabel: string;
+  /** The timer's own words as the runbook (or default) wrote them. */
+  words: string;
+  /** Who the ping mentions (users, user groups); empty for phase and reminder nudges. */
+  mentions: Mention[];
+  /** Target names no ESCALATION_TARGETS entry matched (shown as plain words after `words`). */
   unknownTargets: string[];
+  /** ISO time the timer was due (a late ping says so). */
+  dueAt: string;
   late: boolean;
+  /** The timer is a snoozed ping coming back. */
+  snoozed: boolean;
   /** Buttons to add (value = timerId): Acknowledge, Snooze, I'm on it. Empty for phase and reminder nudges. */
   actions: { actionId: string; text: string }[];
   snoozeMinutes: number;
+}
+
+/** A ping row written before pings were data: ready mrkdwn (`text`) and mention strings. Read only. */
+export interface LegacyPingPayload
+  extends Omit<EscalationPingPayload, 'words' | 'mentions' | 'incidentLabel' | 'dueAt' | 'snoozed'> {
+  text: string;
+  mentions: string[];
 }
 
 export interface EscalationFireOptions {
@@ -48,25 +69,23 @@ export function createEscalationFire(opts: EscalationFireOptions): FireFn {
     const inc = await getIncident(q, timer.incidentId);
     if (!inc || inc.status === 'resolved') return;
     const named = timer.target ? resolveTargets(timer.target, opts.targets, opts.targetOptions) : [];
-    const mentions = named.filter((t) => t.kind !== 'unknown').map((t) => mentionText(t.handle));
+    const mentions: Mention[] = named.flatMap(({ name: _, ...t }) => (t.kind === 'unknown' ? [] : [t]));
     const unknownTargets = named.filter((t) => t.kind === 'unknown').map((t) => t.name);
     // Only a timer that names nobody falls back to the on-call group; a named target that maps to
     // nobody is said loudly where the ping is posted (slack/escalation.ts), never swapped silently.
     if (!named.length && timer.kind === 'escalate' && opts.fallbackGroup)
-      mentions.push(mentionText(opts.fallbackGroup));
-    const label = `INC-${inc.id}`;
+      mentions.push(mentionFor(opts.fallbackGroup, opts.targetOptions));
     const nudge = NUDGE_KINDS.has(timer.kind);
     const payload: EscalationPingPayload = {
       timerId: timer.id,
       kind: timer.kind,
-      text: pingText(
-        { ...timer, text: unknownTargets.length ? `${timer.text} (${unknownTargets.join(', ')})` : timer.text },
-        nudge ? [] : mentions,
-        { incidentLabel: label, late: ctx.late },
-      ),
+      incidentLabel: incidentRef(inc),
+      words: timer.text,
       mentions: nudge ? [] : mentions,
       unknownTargets,
+      dueAt: timer.dueAt.toISOString(),
       late: ctx.late,
+      snoozed: Boolean(timer.data?.snoozeOf),
       actions: nudge
         ? []
         : [
@@ -91,9 +110,4 @@ export function createEscalationFire(opts: EscalationFireOptions): FireFn {
     await enqueue(q, rows);
     await repeatReminder(q, timer, ctx.now);
   };
-}
-
-/** A bare group handle (not yet resolved to <!subteam^…>) is shown as @handle. */
-function mentionText(handle: string): string {
-  return handle.startsWith('<') ? handle : `@${handle.replace(/^@/, '')}`;
 }

@@ -1,20 +1,30 @@
+import { z } from 'zod';
+
 /**
  * Runbook escalation targets ("Senior Engineer", "the engineering leads", "VP Engineering + GCP Support")
- * -> Slack mentions, through the ESCALATION_TARGETS map. Pure.
+ * -> who to mention, through the ESCALATION_TARGETS map, as data (the Slack layer writes the mention). Pure.
  *
- * Map values: a user id (U…/W…) becomes `<@U…>`; a user-group id (S…) becomes `<!subteam^S…>`; anything
- * else is a user-group handle (`sre-seniors`) the caller resolves to `<!subteam^S…>` with the Slack API —
- * pass those ids as `groupIds` and the mention comes back ready to post.
+ * Map values: a user id (U…/W…) is a user; a user-group id (S…) is a user group by id; anything else is a
+ * user-group handle (`sre-seniors`), whose id the caller may have looked up with the Slack API — pass those
+ * ids as `groupIds` and the group comes back with its id.
  */
 
+/**
+ * Someone to mention: a user by id, or a user group by id (S…) and/or handle ('sre-seniors'); a group
+ * known only by its handle is shown as `@handle` until its id is known. Stored in escalation pings.
+ */
+export const Mention = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('user'), id: z.string() }),
+  z.object({ kind: z.literal('usergroup'), id: z.string().optional(), handle: z.string().optional() }),
+]);
+export type Mention = z.infer<typeof Mention>;
+
 export type TargetKind = 'usergroup' | 'user' | 'unknown';
-export interface ResolvedTarget {
-  /** `<@U…>`, `<!subteam^S…>`, a bare group handle ('sre-seniors') awaiting its id, or the name as written. */
-  handle: string;
-  kind: TargetKind;
+/** A target name resolved: a {@link Mention}, or `unknown` when no map entry matched it. */
+export type ResolvedTarget = (Mention | { kind: 'unknown' }) & {
   /** The map key that matched, or the name as written when nothing did. */
   name: string;
-}
+};
 
 export interface TargetOptions {
   /** Group handle -> Slack user-group id (S…), when the caller has looked them up. */
@@ -55,18 +65,29 @@ function stem(w: string): string {
   return w;
 }
 
-/** Turns a map value into a mention. */
-export function mentionFor(value: string, opts: TargetOptions = {}): Omit<ResolvedTarget, 'name'> {
+/** Turns a map value (user id, group id, or group handle with or without `@`) into a mention. */
+export function mentionFor(value: string, opts: TargetOptions = {}): Mention {
   const v = value.trim().replace(/^@/, '');
-  if (/^[UW][A-Z0-9]{2,}$/.test(v)) return { handle: `<@${v}>`, kind: 'user' };
-  if (/^S[A-Z0-9]{2,}$/.test(v)) return { handle: `<!subteam^${v}>`, kind: 'usergroup' };
+  if (/^[UW][A-Z0-9]{2,}$/.test(v)) return { kind: 'user', id: v };
+  if (/^S[A-Z0-9]{2,}$/.test(v)) return { kind: 'usergroup', id: v };
   const id = opts.groupIds?.[v];
-  if (id) return { handle: `<!subteam^${id}>`, kind: 'usergroup' };
-  return { handle: v, kind: 'usergroup' };
+  return id ? { kind: 'usergroup', id, handle: v } : { kind: 'usergroup', handle: v };
+}
+
+/** Whether two mentions name the same user or group (by id, else by handle). */
+export function sameMention(a: Mention, b: Mention): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.id || b.id) return a.id === b.id;
+  return a.kind === 'usergroup' && b.kind === 'usergroup' && a.handle === b.handle;
+}
+
+/** A user group's id if known, else its handle (what user-group lookups take); a user's id. */
+export function mentionKey(m: Mention): string {
+  return m.kind === 'user' ? m.id : (m.id ?? m.handle ?? '');
 }
 
 /**
- * One target name -> mention. Matching, in order: the same words ignoring case, articles and plurals
+ * One target name -> mention (or `unknown`). Matching, in order: the same words ignoring case, articles and plurals
  * ("the senior engineers" = "Senior Engineer", "Lead Engineer" = "Engineering Lead"); else the longest
  * map key whose words all appear in the name when the rest are neutral ("Senior Engineer on call"; but
  * "Database on-call" is not "On-call"). A name written as `@handle`
@@ -92,7 +113,7 @@ export function resolveTarget(name: string, map: Record<string, string>, opts: T
   if (contained) return { ...mentionFor(contained.v, opts), name: contained.k };
   const trimmed = name.trim();
   if (/^@[a-z0-9][a-z0-9._-]*$/i.test(trimmed)) return { ...mentionFor(trimmed, opts), name: trimmed };
-  return { handle: trimmed, kind: 'unknown', name: trimmed };
+  return { kind: 'unknown', name: trimmed };
 }
 
 /**
@@ -106,7 +127,12 @@ export function resolveTargets(text: string, map: Record<string, string>, opts: 
     .map((p) => p.trim())
     .filter(Boolean)) {
     const r = resolveTarget(part, map, opts);
-    if (!out.some((o) => o.handle === r.handle)) out.push(r);
+    if (!out.some((o) => sameTarget(o, r))) out.push(r);
   }
   return out;
+}
+
+function sameTarget(a: ResolvedTarget, b: ResolvedTarget): boolean {
+  if (a.kind === 'unknown' || b.kind === 'unknown') return a.kind === b.kind && a.name === b.name;
+  return sameMention(a, b);
 }

@@ -127,7 +127,9 @@ export function alertmanagerHandler(deps: {
     for (const a of notification.alerts) deps.metrics?.alertsReceived.inc({ status: a.status, outcome: 'stored' });
     if (notification.rejected.length)
       deps.metrics?.alertsReceived.inc({ status: 'unknown', outcome: 'dead_letter' }, notification.rejected.length);
-    log.debug({ sender, groupKey: notification.groupKey, ...result }, 'alert notification stored');
+    // A notification usually opens or changes one incident: its id joins the line like every incident's work.
+    const only = result.incidents?.length === 1 ? { incidentId: result.incidents[0]!.id } : {};
+    log.debug({ sender, groupKey: notification.groupKey, ...only, ...result }, 'alert notification stored');
     sendJson(res, 200, { ok: true, ...result });
     return true;
   };

@@ -1,4 +1,4 @@
-import { shortMinutes } from '../time-phrases.js';
+import { shortMinutes, utcClock } from '../time-phrases.js';
 import { eventSegments, type Segment, type TimelineEvent } from './timeline.js';
 
 /**
@@ -8,21 +8,19 @@ import { eventSegments, type Segment, type TimelineEvent } from './timeline.js';
 
 export type UserName = (id: string) => string | null | undefined;
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
-/** "2026-11-23 03:04 UTC". */
+/** "2026-11-23 03:04 UTC" (date-fns, time-phrases.ts utcClock). */
 export function formatUtc(d: Date): string {
-  return `${formatDate(d)} ${formatTime(d)} UTC`;
+  return utcClock(d, 'dateTime');
 }
 
 /** "2026-11-23" in UTC. */
 export function formatDate(d: Date): string {
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
+  return utcClock(d, 'date');
 }
 
 /** "03:04" in UTC. */
 export function formatTime(d: Date): string {
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  return utcClock(d, 'time');
 }
 
 /** "42 min", "1 h 5 min", "2 d 3 h" (date-fns, see time-phrases.ts); null stays null. */

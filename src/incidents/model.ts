@@ -91,7 +91,13 @@ export const Notice = z.discriminatedUnion('kind', [
     status: Status,
     summary: z.string().nullable(),
   }),
-  z.object({ kind: z.literal('severity'), actor: z.string(), severity: Severity }),
+  z.object({
+    kind: z.literal('severity'),
+    actor: z.string(),
+    severity: Severity,
+    /** The severity before (absent on rows queued before it was kept): says whether it rose or fell. */
+    previous: Severity.optional(),
+  }),
   z.object({
     kind: z.literal('role'),
     actor: z.string(),
@@ -100,7 +106,13 @@ export const Notice = z.discriminatedUnion('kind', [
     /** Who held the role before, when someone did (a change of command is announced as such). */
     previous: z.string().optional(),
   }),
-  z.object({ kind: z.literal('update'), actor: z.string(), text: z.string() }),
+  z.object({
+    kind: z.literal('update'),
+    actor: z.string(),
+    text: z.string(),
+    /** The status the same update moved the incident to (the update form's status field), if it did. */
+    status: Status.optional(),
+  }),
   z.object({ kind: z.literal('followup'), actor: z.string(), owner: z.string(), text: z.string() }),
   /** Paging paused until `until` (ISO); `timers` are the ones held back. */
   z.object({

@@ -150,7 +150,13 @@ export class IncidentService {
     inc: Incident,
     events: EventDraft[],
     match: RunbookMatch | null,
-    opts: { inviteUsers: string[]; alertname?: string; team?: string },
+    opts: {
+      inviteUsers: string[];
+      alertname?: string;
+      team?: string;
+      /** The fingerprint of the alert that opened it, for the log line (alert intake passes it). */
+      fingerprint?: string;
+    },
   ): Promise<void> {
     await appendEvents(q, inc.id, events);
     if (match) {
@@ -174,7 +180,16 @@ export class IncidentService {
     ]);
     for (const h of this.deps.hooks ?? []) await h.opened?.(q, inc, match);
     this.deps.metrics?.incidentsDeclared.inc({ severity: inc.severity, source: inc.source });
-    this.logFor(inc.id).info({ severity: inc.severity, source: inc.source }, 'incident opened');
+    this.logFor(inc.id).info(
+      {
+        severity: inc.severity,
+        source: inc.source,
+        ...(inc.groupKey ? { groupKey: inc.groupKey } : {}),
+        ...(opts.alertname ? { alertname: opts.alertname } : {}),
+        ...(opts.fingerprint ? { fingerprint: opts.fingerprint } : {}),
+      },
+      'incident opened',
+    );
   }
 
   /** Runs the `changed` hooks (escalation, status page) for a change made inside `q`. */
@@ -326,10 +341,14 @@ export class IncidentService {
   }
 
   setSeverity(id: number, severity: Severity, actor: string) {
+    let previous: Severity | undefined;
     return this.mutate(
       id,
-      (inc, now) => setSeverity(inc, severity, actor, now),
-      (q, inc) => enqueue(q, notice(inc, { kind: 'severity', actor, severity })),
+      (inc, now) => {
+        previous = inc.severity;
+        return setSeverity(inc, severity, actor, now);
+      },
+      (q, inc) => enqueue(q, notice(inc, { kind: 'severity', actor, severity, ...(previous ? { previous } : {}) })),
     );
   }
 
@@ -359,11 +378,23 @@ export class IncidentService {
     );
   }
 
-  update(id: number, text: string, actor: string) {
+  /**
+   * Posts an update. With `status` (the update form's field) the same change also moves the status, unless it
+   * is unchanged or `resolved` (resolving has its own form); one public line says both (quiet channels).
+   */
+  update(id: number, text: string, actor: string, status?: Status) {
+    let moved: Status | undefined;
     return this.mutate(
       id,
-      (inc, now) => postUpdate(inc, text, actor, now),
-      (q, inc) => enqueue(q, notice(inc, { kind: 'update', actor, text: text.trim() })),
+      (inc, now) => {
+        const posted = postUpdate(inc, text, actor, now);
+        if (!status || status === inc.status || status === 'resolved') return posted;
+        const changed = setStatus(posted.incident, status, actor, now);
+        moved = status;
+        return { incident: changed.incident, events: [...posted.events, ...changed.events] };
+      },
+      (q, inc) =>
+        enqueue(q, notice(inc, { kind: 'update', actor, text: text.trim(), ...(moved ? { status: moved } : {}) })),
     );
   }
 

@@ -3,6 +3,7 @@ import type { Role } from '../auth/policy.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from '../auth/roles.js';
 import type { Config } from '../config.js';
 import type { Diagnostics } from '../diagnostics/run.js';
+import { onCallRotations, whoIsOnCall } from '../escalation/oncall.js';
 import type { Escalation } from '../escalation/setup.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
@@ -45,7 +46,14 @@ export async function registerSlackAdapter(
   const { transport, db, config, logger, service, kick } = deps;
   const { app, caller, usergroups } = transport;
   const extensions: SlackExtensions = { commands: {} };
-  registerIncidentCommands({ app, service, config, logger, extensions });
+  registerIncidentCommands({
+    app,
+    service,
+    config,
+    logger,
+    extensions,
+    onCall: (limit) => whoIsOnCall(onCallRotations(config), (h) => usergroups.members(h), limit),
+  });
   const escalation = registerEscalation({
     app,
     db,
@@ -67,7 +75,11 @@ export async function registerSlackAdapter(
     incidents: service,
     groupMembers: async (handle) => {
       const users = await usergroups.members(handle);
-      if (!users) logger.warn({ handle }, 'user group not found; nobody from it is invited');
+      if (!users)
+        logger.warn(
+          { handle },
+          `user group @${handle.replace(/^@/, '')} does not exist: nobody from it is invited. Fix ONCALL_GROUPS / DEFAULT_ONCALL_GROUP or create the group.`,
+        );
       return users ?? [];
     },
     nextTimer: escalation.nextTimer,

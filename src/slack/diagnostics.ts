@@ -232,7 +232,12 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
     } catch (err) {
       await ack({
         response_action: 'errors',
-        errors: { [Object.keys(view.state.values)[0] ?? 'x']: errorReply(err, logger).text.slice(0, 300) },
+        errors: {
+          [Object.keys(view.state.values)[0] ?? 'x']: errorReply(
+            err,
+            logger.child({ incidentId: meta.i, user, commandId: meta.c }),
+          ).text.slice(0, 300),
+        },
       }).catch(() => {});
     }
   });

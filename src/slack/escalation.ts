@@ -2,12 +2,12 @@ import type { App } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { UserFacingError } from '../errors.js';
-import { ESCALATION_PING_OP, type EscalationPingPayload } from '../escalation/fire.js';
+import { ESCALATION_PING_OP, type EscalationPingPayload, type LegacyPingPayload } from '../escalation/fire.js';
 import { pagerDutyOp } from '../escalation/hooks.js';
 import { SNOOZE_MINUTES, TIMER_ACTIONS } from '../escalation/messages.js';
 import type { Escalation } from '../escalation/setup.js';
 import { endIncidentSnooze, snoozeIncidentTimers } from '../escalation/snooze.js';
-import { resolveTarget, resolveTargets } from '../escalation/targets.js';
+import { type Mention, mentionFor, mentionKey, resolveTarget, resolveTargets } from '../escalation/targets.js';
 import { type Incident, incidentRef } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
@@ -23,9 +23,9 @@ import {
   renderPing,
   renderPingTaken,
   renderTimers,
+  targetMrkdwn,
 } from './render/escalation.js';
 import type { NextTimer } from './render/header.js';
-import { esc, slackDate } from './render/text.js';
 import type { UserGroups } from './usergroups.js';
 
 export interface EscalationSlackDeps {
@@ -58,9 +58,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
 
   function mentionOf(target: string | null): string | null {
     if (!target) return null;
-    const t = resolveTarget(target, config.ESCALATION_TARGETS, { groupIds });
-    if (t.kind === 'unknown') return esc(t.handle);
-    return t.handle.startsWith('<') ? t.handle : `@${esc(t.handle)}`;
+    return targetMrkdwn(resolveTarget(target, config.ESCALATION_TARGETS, { groupIds }));
   }
 
   /**
@@ -68,19 +66,18 @@ export function registerEscalation(deps: EscalationSlackDeps) {
    * members. Targets that reach nobody — unknown names, groups that do not exist or have no members — are
    * listed in `nobody` with the reason.
    */
-  async function reach(p: EscalationPingPayload): Promise<{ users: string[]; nobody: string[] }> {
+  async function reach(p: EscalationPingPayload | LegacyPingPayload): Promise<{ users: string[]; nobody: string[] }> {
     const users = new Set<string>();
     const nobody = p.unknownTargets.map((n) => `${n} (no ESCALATION_TARGETS entry)`);
     await groupsLoaded;
     const handleOf = (id: string) => Object.entries(groupIds).find(([, v]) => v === id)?.[0] ?? null;
-    for (const m of p.mentions) {
-      const user = m.match(/^<@([UW][A-Z0-9]+)>$/)?.[1];
-      if (user) {
-        users.add(user);
+    for (const m of p.mentions.map(mentionFromPayload)) {
+      if (m.kind === 'user') {
+        users.add(m.id);
         continue;
       }
-      const id = m.match(/^<!subteam\^([A-Z0-9]+)/)?.[1];
-      const handle = id ? handleOf(id) : m.replace(/^@/, '');
+      const id = m.id;
+      const handle = m.handle ?? (id ? handleOf(id) : null);
       const members = handle ? await deps.usergroups.members(handle).catch(() => null) : null;
       if (!members) nobody.push(`@${handle ?? id} (no such user group)`);
       else if (!members.length) nobody.push(`@${handle} (the group has no members)`);
@@ -103,7 +100,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
 
   /** Outbox: invite the targets, then the ping itself, with Acknowledge / Snooze / I'm on it. */
   const ping: OutboxHandler = async (row) => {
-    const p = row.payload as unknown as EscalationPingPayload;
+    const p = row.payload as unknown as EscalationPingPayload | LegacyPingPayload;
     const inc = await service.get(row.incidentId!);
     if (!inc.channelId) throw new Error(`${incidentRef(inc)} has no channel yet`);
     const { users, nobody } = p.actions.length ? await reach(p) : { users: [], nobody: [] };
@@ -129,16 +126,20 @@ export function registerEscalation(deps: EscalationSlackDeps) {
   /** User groups a ping's target names (ids or handles), for "member of the paged group". */
   function pagedGroupsOf(target: string | null): string[] {
     if (!target) return [];
-    return resolveTargets(target, config.ESCALATION_TARGETS, { groupIds })
-      .filter((t) => t.kind === 'usergroup')
-      .map((t) => t.handle.match(/^<!subteam\^([A-Z0-9]+)/)?.[1] ?? t.handle.replace(/^@/, ''));
+    return resolveTargets(target, config.ESCALATION_TARGETS, { groupIds }).flatMap((t) =>
+      t.kind === 'usergroup' ? [mentionKey(t)] : [],
+    );
   }
 
   /**
    * A target that reaches nobody is said loudly: in the incident channel and the announcements channel,
    * and PagerDuty is paged when configured. Deduplicated per timer, so a retried ping says it once.
    */
-  async function sayNobody(inc: Incident, p: EscalationPingPayload, nobody: string[]): Promise<void> {
+  async function sayNobody(
+    inc: Incident,
+    p: EscalationPingPayload | LegacyPingPayload,
+    nobody: string[],
+  ): Promise<void> {
     const text = renderNobody(inc, p, nobody);
     const rows: OutboxDraft[] = [
       {
@@ -172,13 +173,15 @@ export function registerEscalation(deps: EscalationSlackDeps) {
   ) =>
     deps.app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
+      const log = logger.child({ user: body.user.id, actionId });
       try {
         const timer = await getTimer(db, Number((action as { value?: string }).value));
         if (!timer) throw new UserFacingError('That timer no longer exists.');
+        log.setBindings({ incidentId: timer.incidentId, timerId: timer.id });
         const reply = await fn(timer, timer.incidentId, body.user.id, clickedMessage(body));
         if (reply) await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
       } catch (err) {
-        await respond({ ...errorReply(err, logger), replace_original: false });
+        await respond({ ...errorReply(err, log), replace_original: false });
       }
     });
 
@@ -213,34 +216,37 @@ export function registerEscalation(deps: EscalationSlackDeps) {
       });
       deps.kick();
     }
-    return acknowledged ? null : 'Thanks: you are on the timeline as a responder, and the ping says you took it.';
+    // The ping itself now says who took it (and an acknowledgement has its public line): no private echo.
+    return null;
   }
 
   timerAction(TIMER_ACTIONS.acknowledge, (timer, incidentId, user, message) =>
     take(timer, incidentId, user, message, 'acknowledge'),
   );
 
-  /** Snoozes the incident's paging (permission as for acknowledging), from a ping or `/incident snooze`. */
-  async function snooze(incidentId: number, user: string, minutes: number, timer?: TimerRow) {
+  /**
+   * Snoozes the incident's paging (permission as for acknowledging), from a ping or `/incident snooze`.
+   * Returns null: the public snoozed notice is the answer.
+   */
+  async function snooze(incidentId: number, user: string, minutes: number, timer?: TimerRow): Promise<null> {
     const inc = await service.get(incidentId);
     if (inc.status === 'resolved') throw new UserFacingError(`${incidentRef(inc)} is resolved; nothing to snooze.`);
     await service.authorize(inc, 'snooze', user, pagedGroupsOf(timer?.target ?? null));
-    const r = await db.tx((q) =>
+    await db.tx((q) =>
       snoozeIncidentTimers(q, inc, { actor: user, minutes, now: now(), ...(timer ? { timerId: timer.id } : {}) }),
     );
     deps.kick();
-    const held = r.timers.length;
-    return `Snoozed paging of ${incidentRef(inc)} until ${slackDate(r.until, '{time}')}: ${held ? `${held} timer${held === 1 ? '' : 's'} held back` : 'no timer was due before then'}. \`/incident snooze off\` resumes it.`;
+    // The channel's snoozed notice says until when and what is held back: no private echo.
+    return null;
   }
 
-  async function unsnooze(incidentId: number, user: string) {
+  /** Ends a snooze; null when it did (the public notice says so), else why there was nothing to end. */
+  async function unsnooze(incidentId: number, user: string): Promise<string | null> {
     const inc = await service.get(incidentId);
     await service.authorize(inc, 'snooze', user);
     const released = await db.tx((q) => endIncidentSnooze(q, inc, { actor: user, reason: 'cancelled', now: now() }));
     deps.kick();
-    return released.length
-      ? `Snooze cancelled: ${released.length} timer${released.length === 1 ? '' : 's'} back on their own clock.`
-      : `${incidentRef(inc)} is not snoozed.`;
+    return released.length ? null : `${incidentRef(inc)} is not snoozed.`;
   }
 
   timerAction(TIMER_ACTIONS.snooze, async (timer, incidentId, user) => {
@@ -254,9 +260,10 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     await ack();
     try {
       const reply = await unsnooze(Number((action as { value?: string }).value), body.user.id);
-      await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
+      if (reply) await respond({ response_type: 'ephemeral', replace_original: false, text: reply });
     } catch (err) {
-      await respond({ ...errorReply(err, logger), replace_original: false });
+      const incidentId = Number((action as { value?: string }).value);
+      await respond({ ...errorReply(err, logger.child({ incidentId, user: body.user.id })), replace_original: false });
     }
   });
 
@@ -266,7 +273,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     const text = ctx.cmd.off
       ? await unsnooze(inc.id, ctx.userId)
       : await snooze(inc.id, ctx.userId, ctx.cmd.minutes ?? SNOOZE_MINUTES);
-    return { response_type: 'ephemeral', text };
+    return text ? { response_type: 'ephemeral', text } : null;
   };
 
   timerAction(TIMER_ACTIONS.onIt, (timer, incidentId, user, message) =>
@@ -297,6 +304,18 @@ export function registerEscalation(deps: EscalationSlackDeps) {
   }
 
   return { nextTimer, handlers: { [ESCALATION_PING_OP]: ping, [PING_TAKEN_OP]: pingTaken } };
+}
+
+/**
+ * A payload mention as data: new rows carry {@link Mention}s; rows queued before pings were data carry
+ * mrkdwn strings (`<@U…>`, `<!subteam^S…>`, `@handle`), read here once.
+ */
+function mentionFromPayload(m: Mention | string): Mention {
+  if (typeof m !== 'string') return m;
+  const user = m.match(/^<@([UW][A-Z0-9]+)>$/)?.[1];
+  if (user) return { kind: 'user', id: user };
+  const id = m.match(/^<!subteam\^([A-Z0-9]+)/)?.[1];
+  return id ? { kind: 'usergroup', id } : mentionFor(m);
 }
 
 /** Slack errors that mean "nothing to do" when inviting someone. */

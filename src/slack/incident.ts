@@ -3,11 +3,19 @@ import type { Logger } from 'pino';
 import { parseSeverity } from '../alerts/severity.js';
 import type { Config } from '../config.js';
 import { NotFoundError, PermissionError, UserFacingError, ValidationError } from '../errors.js';
+import type { OnCallNow } from '../escalation/oncall.js';
 import { followupsFromEvents, parseFollowUp } from '../incidents/followups.js';
 import { type Incident, incidentRef, type Severity, Status } from '../incidents/model.js';
 import type { IncidentService } from '../incidents/service.js';
 import { type IncidentCommand, parseIncidentCommand } from './command-parse.js';
-import { renderFollowups, renderHelp, renderHome, renderList, renderTimeline } from './render/messages.js';
+import {
+  type Bounded,
+  renderFollowups,
+  renderHelp,
+  renderHome,
+  renderList,
+  renderTimeline,
+} from './render/messages.js';
 import { declareModal, resolveModal, updateModal, viewValue } from './render/modals.js';
 import { esc } from './render/text.js';
 
@@ -19,7 +27,8 @@ export interface Reply {
 
 /** Extra `/incident` verbs and buttons other domains add (timers, status page, postmortem, diagnostics). */
 export interface SlackExtensions {
-  commands: Partial<Record<IncidentCommand['kind'], (ctx: CommandContext) => Promise<Reply>>>;
+  /** A command's private reply, or null when it succeeded and its public line says so (quiet channels). */
+  commands: Partial<Record<IncidentCommand['kind'], (ctx: CommandContext) => Promise<Reply | null>>>;
 }
 
 export interface CommandContext {
@@ -38,6 +47,8 @@ export interface HandlerDeps {
   config: Config;
   logger: Logger;
   extensions?: SlackExtensions;
+  /** Who is on call now, for App Home: at most `limit` rotations, with the total. */
+  onCall?: (limit: number) => Promise<Bounded<OnCallNow>>;
 }
 
 const ephemeral = (text: string, blocks?: unknown[]): Reply => ({
@@ -59,21 +70,27 @@ export function errorReply(err: unknown, logger: Logger): Reply {
   );
 }
 
-/** Acks within Slack's 3 seconds: with the answer when it is quick, else "working on it" and the answer later. */
+/**
+ * Acks within Slack's 3 seconds: with the answer when it is quick, else "working on it" and the answer later.
+ * A null answer is a success whose public line says it all: the ack is empty and nobody gets a private echo
+ * (issue #19, quiet channels); private replies are for errors, refusals, help and lists asked for.
+ */
 async function answer(
   ack: (r?: Reply) => Promise<void>,
   respond: (r: Reply) => Promise<unknown>,
-  work: Promise<Reply>,
+  work: Promise<Reply | null>,
   logger: Logger,
 ): Promise<void> {
   const settled = work.catch((err) => errorReply(err, logger));
-  const quick = await Promise.race([settled, new Promise<null>((r) => setTimeout(() => r(null), 2000).unref())]);
-  if (quick) {
-    await ack(quick);
+  const slow = Symbol('slow');
+  const quick = await Promise.race([settled, new Promise<typeof slow>((r) => setTimeout(() => r(slow), 2000).unref())]);
+  if (quick !== slow) {
+    await (quick ? ack(quick) : ack());
     return;
   }
   await ack(ephemeral(':hourglass_flowing_sand: Working on it…'));
-  await respond(await settled);
+  const late = await settled;
+  if (late) await respond(late);
 }
 
 /** Rows per App Home list (the rest is "N more"); 4 lists stay under the 100-block view limit. */
@@ -114,9 +131,21 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     );
   }
 
-  async function run(cmd: IncidentCommand, user: string, channel: string, triggerId: string): Promise<Reply> {
+  async function run(
+    cmd: IncidentCommand,
+    user: string,
+    channel: string,
+    triggerId: string,
+    log?: Logger,
+    channelName?: string,
+  ): Promise<Reply | null> {
     const ref = 'ref' in cmd ? cmd.ref : null;
-    const incident = () => incidentFor(channel, ref);
+    // The incident a command works on, once known (often from the channel), joins the command's log lines.
+    const incident = async () => {
+      const inc = await incidentFor(channel, ref);
+      log?.setBindings({ incidentId: inc.id });
+      return inc;
+    };
     const ext = deps.extensions?.commands[cmd.kind];
     if (ext) return ext({ cmd, userId: user, channelId: channel, triggerId, incident, client: app.client });
     switch (cmd.kind) {
@@ -132,9 +161,12 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
             trigger_id: triggerId,
             view: declareModal({ title: cmd.title, severity: cmd.severity, channelId: channel }) as never,
           });
-          return ephemeral(cmd.title ? 'Pick a severity in the form to declare.' : 'Opening the declare form…');
+          return null; // the form is the answer
         }
         const inc = await service.declare({ title: cmd.title, severity: cmd.severity, actor: user, source: 'slash' });
+        // Typed in the announcements channel, the announcement is the answer; elsewhere the person would see
+        // nothing where they typed, so they are told privately where it went.
+        if (channelName && channelName === config.INCIDENTS_CHANNEL.replace(/^#/, '')) return null;
         return ephemeral(
           `:rotating_light: Declared *${incidentRef(inc)}* (${inc.severity}): ${esc(inc.title)}. Opening its channel…`,
         );
@@ -147,33 +179,33 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
           );
         }
         await service.setStatus(inc.id, cmd.status, user);
-        return ephemeral(`Status of ${incidentRef(inc)} is now *${cmd.status}*.`);
+        return null;
       }
       case 'update': {
         const inc = await incident();
         await service.update(inc.id, cmd.text, user);
-        return ephemeral(`Update posted to ${incidentRef(inc)}.`);
+        return null;
       }
       case 'severity': {
         const inc = await incident();
         await service.setSeverity(inc.id, cmd.severity, user);
-        return ephemeral(`${incidentRef(inc)} is now ${cmd.severity}.`);
+        return null;
       }
       case 'assign': {
         const inc = await incident();
         const target = await resolveUser(cmd.user);
         await service.assign(inc.id, cmd.role, target, user);
-        return ephemeral(`<@${target}> is now ${cmd.role} of ${incidentRef(inc)}.`);
+        return null;
       }
       case 'ack': {
         const inc = await incident();
         await service.ack(inc.id, user);
-        return ephemeral(`Acknowledged ${incidentRef(inc)}; you are ${inc.commander ? 'on it' : 'commander'}.`);
+        return null;
       }
       case 'resolve': {
         const inc = await incident();
         await service.resolve(inc.id, user, cmd.summary || undefined);
-        return ephemeral(`Resolved ${incidentRef(inc)}. \`/incident postmortem\` drafts the write-up.`);
+        return null;
       }
       case 'timeline': {
         const inc = await incident();
@@ -186,9 +218,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         const inc = await incident();
         const match = await service.repostRunbook(inc.id, user, cmd.alertname ?? undefined);
         if (cmd.alertname && !match) return ephemeral(`:grey_question: No runbook matches \`${esc(cmd.alertname)}\`.`);
-        return ephemeral(
-          match ? `Posting runbook *${esc(match.section.title)}*…` : 'No runbook is attached; posting what I have.',
-        );
+        return null; // the runbook message is posted in the channel
       }
       case 'list': {
         const m = renderList(await service.listOpen(), new Date());
@@ -201,7 +231,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
         if (!f.text)
           return ephemeral(':warning: Say what should be done, e.g. `/incident followup @bob add an alert`.');
         await service.addFollowup(inc.id, f.text, owner, user);
-        return ephemeral(`Follow-up recorded for <@${owner}> on ${incidentRef(inc)}.`);
+        return null;
       }
       case 'followups': {
         const inc = await incident();
@@ -220,13 +250,13 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     const cmd = parseIncidentCommand(command.text ?? '');
     const ref = 'ref' in cmd ? cmd.ref : null;
     const log = logger.child({ user: command.user_id, command: cmd.kind, ...(ref != null ? { incidentId: ref } : {}) });
-    log.debug('/incident');
     await answer(
       ack as never,
       respond as never,
-      run(cmd, command.user_id, command.channel_id, command.trigger_id),
+      run(cmd, command.user_id, command.channel_id, command.trigger_id, log, command.channel_name),
       log,
     );
+    log.debug('/incident answered');
   });
 
   // Header and resolve-offer buttons.
@@ -269,7 +299,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
   });
   incidentAction('incident_pick_runbook', async (inc) =>
     ephemeral(
-      `To show another runbook for ${incidentRef(inc)}, type \`/incident runbook <alertname>\` with the alert or section it is written for (\`incident-bot runbooks match <alertname>\` shows what would match).`,
+      `To show another runbook for ${incidentRef(inc)}, type \`/incident runbook &lt;alertname&gt;\` with the alert or section it is written for (\`incident-bot runbooks match &lt;alertname&gt;\` shows what would match).`,
     ),
   );
   incidentAction('incident_reopen', async (inc, user) => {
@@ -321,10 +351,8 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     const { incidentId } = JSON.parse(view.private_metadata || '{}') as { incidentId: number };
     const status = Status.safeParse(viewValue(values, 'status'));
     try {
-      await service.update(incidentId, text, body.user.id);
-      const inc = await service.get(incidentId);
-      if (status.success && status.data !== inc.status && status.data !== 'resolved')
-        await service.setStatus(incidentId, status.data, body.user.id);
+      // One change, one public line: the update and the status it moves to.
+      await service.update(incidentId, text, body.user.id, status.success ? status.data : undefined);
     } catch (err) {
       logger.error({ err, incidentId, user: body.user.id }, 'update from modal failed');
     }
@@ -346,7 +374,11 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
     // Slack redelivers (X-Slack-Retry-Num) an event whose ack it missed; Bolt acked the first on arrival, so that
     // one is already being handled: publishing again would be a second action.
     if (context.retryNum) return;
-    const view = renderHome(await service.home(event.user, HOME_LIST_LIMIT), new Date());
+    const oncall = await deps.onCall?.(HOME_LIST_LIMIT).catch((err) => {
+      logger.warn({ err, user: event.user }, 'on-call groups unavailable for App Home');
+      return undefined;
+    });
+    const view = renderHome({ ...(await service.home(event.user, HOME_LIST_LIMIT)), oncall }, new Date());
     await client.views.publish({ user_id: event.user, view: view as never });
   });
 

@@ -82,6 +82,16 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
   const deps = { ...deps_, userNames: deps_.userNames ?? createUserNames(deps_.app.client as never, deps_.logger) };
   const { app, service, logger } = deps;
 
+  /**
+   * An error as a modal field shows it: plain text, so no emoji code and people by name (`@alice`), never
+   * `<@U…>` markup that a plain-text error would show literally.
+   */
+  const modalError = async (err: unknown, log: Logger): Promise<string> => {
+    const text = errorReply(err, log).text.replace(/^:(warning|no_entry|x): /, '');
+    const name = await deps.userNames!.forIdsIn(text);
+    return text.replace(/<@([UW][A-Z0-9]{2,})>/g, (_, id: string) => `@${name(id) ?? id}`);
+  };
+
   const mayPublish = async (inc: Incident, user: string) => {
     try {
       assertCanPublish(inc, user, (await deps.isAdmin?.(user)) ?? false);
@@ -102,15 +112,12 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
   deps.extensions.commands.statuspage = async (ctx) => {
     const inc = await ctx.incident();
     await open(inc, ctx.userId, ctx.triggerId);
-    return { response_type: 'ephemeral', text: 'Opening the status-page form…' };
+    return null; // the form is the answer
   };
   deps.extensions.commands.postmortem = async (ctx) => {
     const inc = await ctx.incident();
     await postPostmortem(deps, inc, ctx.channelId);
-    return {
-      response_type: 'ephemeral',
-      text: `Postmortem draft for ${incidentRef(inc)} posted as a file${inc.status === 'resolved' ? '' : ' (the incident is still open: durations so far)'}.`,
-    };
+    return null; // the file in the channel is the answer
   };
 
   const clicked = (
@@ -128,7 +135,9 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
         const r = await fn(inc, body.user.id, (body as { trigger_id?: string }).trigger_id ?? '', channel);
         if (r) await respond({ ...r, response_type: 'ephemeral', replace_original: false });
       } catch (err) {
-        await respond({ ...errorReply(err, logger), replace_original: false });
+        const incidentId = Number((action as { value?: string }).value);
+        const log = logger.child({ incidentId, user: body.user.id, actionId });
+        await respond({ ...errorReply(err, log), replace_original: false });
       }
     });
   clicked('incident_statuspage', (inc, user, trigger) => open(inc, user, trigger));
@@ -205,7 +214,7 @@ export function registerStatuspage(deps_: StatuspageSlackDeps) {
     } catch (err) {
       await ack({
         response_action: 'errors',
-        errors: { body: errorReply(err, logger).text.replace(/^:warning: /, '') },
+        errors: { body: await modalError(err, logger.child({ incidentId: meta.incidentId, user })) },
       });
     }
   });
@@ -239,7 +248,9 @@ async function postPostmortem(deps: StatuspageSlackDeps, inc: Incident, channel:
     content: md,
     filename: `${incidentRef(inc).toLowerCase()}-postmortem.md`,
     title: `${incidentRef(inc)} postmortem draft`,
-    initial_comment: `:memo: Postmortem draft for ${incidentRef(inc)}: fill in the _TODO_ parts.`,
+    initial_comment: `:memo: Postmortem draft for ${incidentRef(inc)}: fill in the _TODO_ parts.${
+      inc.status === 'resolved' ? '' : ' The incident is still open: durations are so far.'
+    }`,
   });
   await deps.service.record(inc.id, 'postmortem', null, 'Postmortem draft posted');
 }

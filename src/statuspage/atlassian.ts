@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import {
   type Component,
   ComponentStatus,
+  incidentLogFields,
   type PublishResult,
   type StatusPageProvider,
   StatuspageError,
@@ -47,7 +48,7 @@ export class AtlassianStatuspage implements StatusPageProvider {
     const [method, path] = u.existingId
       ? (['patch', `/v1/pages/${page}/incidents/${encodeURIComponent(u.existingId)}`] as const)
       : (['post', `/v1/pages/${page}/incidents`] as const);
-    const log = this.opts.logger.child({ provider: this.name, incident: u.incidentRef, op: method });
+    const log = this.opts.logger.child({ provider: this.name, ...incidentLogFields(u.incidentRef), op: method });
     const data = await this.call(method, path, { incident }, log);
     const id = typeof data?.id === 'string' ? data.id : u.existingId;
     if (!id) throw new StatuspageError('Statuspage answered without an incident id; nothing was stored.', true);

@@ -1,5 +1,11 @@
 import type { Logger } from '../log.js';
-import { type Component, type PublishResult, type StatusPageProvider, StatusUpdate } from './provider.js';
+import {
+  type Component,
+  incidentLogFields,
+  type PublishResult,
+  type StatusPageProvider,
+  StatusUpdate,
+} from './provider.js';
 
 /** Records updates in memory and logs them: local mode and tests, where no status page is configured. */
 export class LogStatusPage implements StatusPageProvider {
@@ -17,7 +23,13 @@ export class LogStatusPage implements StatusPageProvider {
     this.updates.push(structuredClone(u));
     const id = u.existingId ?? `log-${this.next++}`;
     this.logger.info(
-      { provider: this.name, incident: u.incidentRef, statuspageId: id, status: u.status, components: u.components },
+      {
+        provider: this.name,
+        ...incidentLogFields(u.incidentRef),
+        statuspageId: id,
+        status: u.status,
+        components: u.components,
+      },
       'status page update recorded (log provider: nothing published)',
     );
     return { id, url: null };

@@ -21,6 +21,12 @@ export const Component = z.object({
 });
 export type Component = z.infer<typeof Component>;
 
+/** Log fields for an update's incident: its reference ("INC-3") and, like every incident's log line, `incidentId`. */
+export function incidentLogFields(incidentRef: string): { incident: string; incidentId?: number } {
+  const id = /^INC-(\d+)$/.exec(incidentRef)?.[1];
+  return id ? { incident: incidentRef, incidentId: Number(id) } : { incident: incidentRef };
+}
+
 /** One publish: creates the public incident when `existingId` is null, else updates it. */
 export const StatusUpdate = z.object({
   incidentRef: z.string().min(1),

@@ -21,13 +21,17 @@ export function canPublish(inc: Pick<Incident, 'commander' | 'commsLead'>, userI
   return isAdmin || (!!userId && (inc.commander === userId || inc.commsLead === userId));
 }
 
+/**
+ * Throws PermissionError unless `userId` may publish; the message names who can as `@U…` (the Slack reply
+ * turns those into mentions, see slack/incident.ts mentionUsers).
+ */
 export function assertCanPublish(
   inc: Pick<Incident, 'id' | 'commander' | 'commsLead'>,
   userId: string,
   isAdmin = false,
 ): void {
   if (canPublish(inc, userId, isAdmin)) return;
-  const who = [inc.commander && `<@${inc.commander}> (commander)`, inc.commsLead && `<@${inc.commsLead}> (comms)`]
+  const who = [inc.commander && `@${inc.commander} (commander)`, inc.commsLead && `@${inc.commsLead} (comms)`]
     .filter(Boolean)
     .join(' or ');
   throw new PermissionError(

@@ -46,5 +46,33 @@ describe(`App Home and long timelines on ${backend}`, () => {
     expect(text).toContain('2 more.'); // 17 open, 15 shown
     expect(text).toContain('Batch job 2 late');
     expect(home.blocks.length).toBeLessThanOrEqual(100);
+    // Who is on call now: the default rotation and its people, from the workspace's user groups.
+    expect(text).toContain('"text":"On call now"');
+    expect(text).toContain('*@sre-oncall* (default): <@U0ALICE>');
+  });
+
+  it('App Home shows who is on call now per rotation, bounded with N more, and says when a group is missing', async () => {
+    const teams = Array.from({ length: 17 }, (_, i) => `team${i + 1}=rota-${i + 1}`);
+    t = await startTestBot(backend, {
+      ONCALL_GROUPS: ['payments=sre-seniors', 'shop=SRE-Seniors', ...teams].join(','),
+    });
+    const carol = t.emulator.as('carol');
+    await carol.openHome();
+    const home = await t.emulator.waitFor(() => carol.home());
+    const lines = (home.blocks as { type: string; text?: { text: string }; elements?: { text: string }[] }[]).map(
+      (b) => b.text?.text ?? b.elements?.map((e) => e.text).join(' ') ?? b.type,
+    );
+    const from = lines.indexOf('On call now');
+    expect(from).toBeGreaterThan(0);
+    const oncall = lines.slice(from + 1);
+    // The default first, then each group once with the teams routed to it; 19 rotations, 15 shown.
+    expect(oncall.slice(0, 3)).toEqual([
+      '• *@sre-oncall* (default): <@U0ALICE>',
+      '• *@sre-seniors* (payments, shop): <@U0BOB>',
+      '• *@rota-1* (team1): _no such user group in this workspace; check ONCALL_GROUPS / DEFAULT_ONCALL_GROUP_',
+    ]);
+    expect(oncall.filter((l) => l.startsWith('• '))).toHaveLength(15);
+    expect(oncall.at(-1)).toBe('4 more.');
+    expect(home.blocks.length).toBeLessThanOrEqual(100);
   });
 });

@@ -39,7 +39,8 @@ describe.each(backendTransports)('incident flow on %s over %s', (backend: Backen
     t = await startBot(backend);
     const res = await t.emulator.as('alice').slash('/incident', 'declare P1 API is down');
     expect(res.status).toBe(200);
-    expect(JSON.stringify(res.body)).toMatch(/Declared \*INC-1\* \(P1\)/);
+    // Typed in #incidents: the announcement there is the one answer, nothing private beside it.
+    expect(res.body ?? '').toBe('');
     await t.settle();
     const ch = t.emulator.channel('inc-1-api-is-down');
     expect(ch.members).toEqual(expect.arrayContaining(['U0ALICE']));
@@ -65,6 +66,9 @@ describe.each(backendTransports)('incident flow on %s over %s', (backend: Backen
     const announce = t.emulator.channel('incidents').messages().at(-1)!;
     expect(announce.text).toContain('INC-1 P1: API is down');
     expect(blockText(announce.blocks)).toContain(`<#${ch.id}>`);
+    // Typed anywhere else, the person would see nothing where they typed: they are told privately.
+    const elsewhere = await t.emulator.as('bob').in('general').slash('/incident', 'declare P3 Slow search');
+    expect(JSON.stringify(elsewhere.body)).toMatch(/Declared \*INC-2\* \(P3\)/);
   });
 
   it('acknowledges from the header button, records the click and updates the header', async () => {
@@ -93,25 +97,32 @@ describe.each(backendTransports)('incident flow on %s over %s', (backend: Backen
     const chId = (await t.bot.service.get(1)).channelId!;
     const inCh = alice.in(chId);
     const say = async (text: string) => JSON.stringify((await inCh.slash('/incident', text)).body);
+    // A command that works answers with nothing private: its one public line in the channel says it (issue #19).
+    const act = async (text: string) => {
+      const res = await inCh.slash('/incident', text);
+      expect(res.body ?? '', text).toBe('');
+      await t.settle();
+      return t.emulator.channel(chId).messages().at(-1)!.text;
+    };
     expect(await say('')).toContain('/incident` commands');
     expect(await say('frobnicate')).toContain("I don't know `frobnicate`");
     expect(await say('status')).toMatch(/INC-1.*P2, investigating/);
     expect(await say('severity P9')).toContain('Severity must be P1, P2, P3 or P4');
-    expect(await say('severity P1')).toContain('INC-1 is now P1');
+    expect(await act('severity P1')).toContain('set severity to *P1*');
     expect(await say('assign')).toContain('/incident assign @user commander|comms|scribe');
-    expect(await say('assign @bob comms')).toContain('<@U0BOB> is now comms');
+    expect(await act('assign @bob comms')).toContain('<@U0BOB> is now *comms*');
     expect(await say('assign @nobody comms')).toContain('No user called @nobody');
-    expect(await say('ack')).toContain('Acknowledged INC-1');
+    expect(await act('ack')).toContain('<@U0ALICE> acknowledged INC-1');
     expect(await say('ack')).toContain('already acknowledged');
     expect(await say('update')).toContain('An update needs some text');
-    expect(await say('update Rolled back the search deploy')).toContain('Update posted');
-    expect(await say('status identified')).toContain('now *identified*');
+    expect(await act('update Rolled back the search deploy')).toContain('Rolled back the search deploy');
+    expect(await act('status identified')).toContain('set the status to *identified*');
     expect(await say('status sideways')).toContain('Unknown status \\"sideways\\"');
     expect(await say('list')).toContain('1 open incident');
     expect(await say('runbook NoSuchAlert')).toContain('No runbook matches `NoSuchAlert`');
-    expect(await say('runbook kube-pod-crash-looping')).toContain('Posting runbook *Pod is crash looping*');
+    expect(await act('runbook kube-pod-crash-looping')).toBe('Runbook: Pod is crash looping');
     expect(await say('timeline')).toContain('Timeline of INC-1');
-    expect(await say('resolve Rolled back')).toContain('Resolved INC-1');
+    expect(await act('resolve Rolled back')).toContain('<@U0ALICE> resolved INC-1');
     expect(await say('resolve')).toContain('already resolved');
     await t.settle();
     const inc = await t.bot.service.get(1);

@@ -71,7 +71,10 @@ describe.each(backends)('who may acknowledge and assign, on %s', (backend) => {
 
       // The on-call responder acknowledges and becomes commander.
       const alice = t.emulator.as('alice').in(ch.id);
-      expect(reply(await alice.slash('/incident', 'ack'))).toContain('Acknowledged INC-1');
+      // Success is said once, in public: no private echo.
+      expect(reply(await alice.slash('/incident', 'ack'))).toBe('""');
+      await t.settle();
+      expect(ch.messages().at(-1)!.text).toContain('<@U0ALICE> acknowledged INC-1');
       expect((await t.bot.service.get(1)).commander).toBe('U0ALICE');
 
       // Taking command needs responder or above, and is announced.
@@ -79,7 +82,7 @@ describe.each(backends)('who may acknowledge and assign, on %s', (backend) => {
         'Taking command from the current commander needs the responder role',
       );
       const bob = t.emulator.as('bob').in(ch.id);
-      expect(reply(await bob.slash('/incident', 'assign @bob commander'))).toContain('<@U0BOB> is now commander');
+      expect(reply(await bob.slash('/incident', 'assign @bob commander'))).toBe('""');
       await t.settle();
       expect(ch.messages().map((m) => m.text)).toContain(
         ':bust_in_silhouette: <@U0BOB> took command of INC-1 from <@U0ALICE>.',
@@ -89,9 +92,13 @@ describe.each(backends)('who may acknowledge and assign, on %s', (backend) => {
       expect(reply(await alice.slash('/incident', 'assign @erin scribe'))).toContain(
         'Assigning someone else needs the incident commander or an admin',
       );
-      expect(reply(await bob.slash('/incident', 'role scribe @erin'))).toContain('<@U0ERIN> is now scribe');
+      expect(reply(await bob.slash('/incident', 'role scribe @erin'))).toBe('""');
       const carol = t.emulator.as('carol').in(ch.id);
-      expect(reply(await carol.slash('/incident', 'assign @dave commander'))).toContain('<@U0DAVE> is now commander');
+      expect(reply(await carol.slash('/incident', 'assign @dave commander'))).toBe('""');
+      await t.settle();
+      const lines = ch.messages().map((m) => m.text);
+      expect(lines).toContain(':bust_in_silhouette: <@U0ERIN> is now *scribe* (set by <@U0BOB>).');
+      expect(lines.at(-1)).toContain('<@U0DAVE> is now *commander* of INC-1, replacing <@U0BOB> (set by <@U0CAROL>)');
 
       // Commander now, still a viewer for diagnostics.
       const before = dave.ephemerals().length;
@@ -131,6 +138,8 @@ describe.each(backends)('who may acknowledge and assign, on %s', (backend) => {
     await eventually(async () => expect((await t.bot.service.get(1)).ackedBy).toBe('U0BOB'));
     await t.settle();
     expect(ch.members).toContain('U0BOB');
+    // The ping now says who took it: no private thanks beside it.
+    expect(bob.ephemerals()).toEqual([]);
     const taken = ch.messages().find((m) => m.ts === ping.ts)!;
     expect(JSON.stringify(taken.blocks)).toContain('<@U0BOB> acknowledged');
     expect(JSON.stringify(taken.blocks)).not.toContain('"actions"');

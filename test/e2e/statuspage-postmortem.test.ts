@@ -78,6 +78,20 @@ describe.each(backends)('status page and postmortem on %s', (backend) => {
       .filter((m) => m.text.includes('status page still'));
     expect(offer).toHaveLength(1);
     expect(JSON.stringify(offer[0]!.blocks)).toContain('incident_statuspage');
+
+    // Command changes hands while alice's preview is open: publishing is refused in the form, naming who can
+    // by name (a modal error is plain text: no <@U…>, no emoji code).
+    await alice.slash('/incident', 'statuspage');
+    await alice.submitView('statuspage_compose', {
+      'f:update': { value: { type: 'plain_text_input', value: 'Still reverting.' } },
+    });
+    await t.emulator.waitFor(() => alice.openViews().find((v) => v.callback_id === 'statuspage_publish'));
+    await alice.slash('/incident', 'assign @bob commander');
+    await t.settle();
+    const refused = JSON.stringify((await alice.submitView('statuspage_publish')).body);
+    expect(refused).toContain('"response_action":"errors"');
+    expect(refused).toContain('ask @bob (commander)');
+    expect(refused).not.toMatch(/<@U|:no_entry:/);
   });
 
   it('posts a postmortem draft as a file and exports it from the CLI', async () => {
@@ -90,7 +104,8 @@ describe.each(backends)('status page and postmortem on %s', (backend) => {
     await alice.slash('/incident', 'resolve Config reverted');
     await t.settle();
     const res = await alice.slash('/incident', 'postmortem');
-    expect(JSON.stringify(res.body)).toContain('Postmortem draft for INC-1 posted');
+    // The file in the channel is the answer; nothing private beside it.
+    expect(res.body ?? '').toBe('');
     const file = await t.emulator.waitFor(() =>
       t.emulator
         .channel(inc.channelId!)
@@ -287,8 +302,15 @@ describe('a postmortem worth keeping', () => {
     await say('ack');
     await say('assign @bob comms');
     await say('update Restarted <pod> with <@U0BOB>; errors & timeouts dropping');
-    expect(await say('followup @bob add an alert on search error ratio')).toContain('Follow-up recorded for <@U0BOB>');
-    expect(await say('followup write the load-test plan')).toContain('Follow-up recorded for <@U0ALICE>');
+    // A follow-up is said once, in the channel, with its owner; nothing private.
+    const lastLine = async () => {
+      await t.settle();
+      return t.emulator.channel(inc.channelId!).messages().at(-1)!.text;
+    };
+    expect(await say('followup @bob add an alert on search error ratio')).toBe('""');
+    expect(await lastLine()).toContain(':pushpin: Follow-up for <@U0BOB> (recorded by <@U0ALICE>)');
+    expect(await say('followup write the load-test plan')).toBe('""');
+    expect(await lastLine()).toContain(':pushpin: Follow-up for <@U0ALICE>: write the load-test plan');
     expect(await say('followups')).toContain('2 follow-ups on INC-1');
     await say('resolve Restarted the search pods');
     await t.settle();

@@ -5,6 +5,7 @@ import type { TimerDraft } from '../../src/escalation/schedule.js';
 import { createTimerWorker } from '../../src/escalation/worker.js';
 import { declare } from '../../src/incidents/model.js';
 import { silentLogger } from '../../src/log.js';
+import { pingText } from '../../src/slack/render/escalation.js';
 import type { Db } from '../../src/store/db.js';
 import { insertIncident } from '../../src/store/incidents.js';
 import { insertTimers, listTimers } from '../../src/store/timers.js';
@@ -72,12 +73,17 @@ describe.each(backends)('escalation fire on %s', (backend) => {
     const ping = rows.rows[0]!.payload as unknown as EscalationPingPayload;
     expect(ping).toMatchObject({
       kind: 'escalate',
-      mentions: ['<!subteam^S0SENIORS>'],
+      incidentLabel: `INC-${inc.id}`,
+      words: 'Root cause not identified within 15 minutes',
+      mentions: [{ kind: 'usergroup', id: 'S0SENIORS', handle: 'sre-seniors' }],
       unknownTargets: ['GCP Support'],
+      dueAt: T0.toISOString(),
       late: true,
+      snoozed: false,
       snoozeMinutes: 10,
     });
-    expect(ping.text).toBe(
+    // The domain stores data; the Slack renderer writes the mrkdwn.
+    expect(pingText(ping)).toBe(
       `:rotating_light: INC-${inc.id} Escalation → <!subteam^S0SENIORS>: Root cause not identified within 15 minutes (GCP Support) _(fired late: it was due at 10:00 UTC)_`,
     );
     expect(ping.actions.map((a) => a.actionId)).toEqual(['escalation_ack', 'escalation_snooze', 'escalation_on_it']);
@@ -111,6 +117,9 @@ describe.each(backends)('escalation fire on %s', (backend) => {
       'SELECT incident_id, payload FROM outbox WHERE op = $1 AND incident_id = ANY($2::int[])',
       [ESCALATION_PING_OP, [inc.id, gone.id]],
     );
-    expect(pings.rows.map((r) => [Number(r.incident_id), r.payload.mentions])).toEqual([[inc.id, ['@sre-oncall']]]);
+    expect(pings.rows.map((r) => [Number(r.incident_id), r.payload.mentions])).toEqual([
+      [inc.id, [{ kind: 'usergroup', handle: 'sre-oncall' }]],
+    ]);
+    expect(pingText(pings.rows[0]!.payload)).toContain('Escalation → @sre-oncall:');
   });
 });

@@ -1,25 +1,80 @@
 import { describe, expect, it } from 'vitest';
-import { pingText } from '../../src/escalation/messages.js';
 import { reminderDraft } from '../../src/escalation/schedule.js';
-import { clockOrigin, describeTimers } from '../../src/slack/render/escalation.js';
+import { clockOrigin, describeTimers, pingText, renderPing } from '../../src/slack/render/escalation.js';
 
 const T0 = new Date('2026-01-05T10:00:00Z');
 const at = (min: number) => new Date(T0.getTime() + min * 60_000);
 
 describe('escalation messages', () => {
   it('pings the resolved targets with the runbook text, and says when it fired late', () => {
-    const timer = {
+    const ping = {
+      timerId: 1,
       kind: 'escalate',
-      dueAt: at(15),
-      target: 'Senior Engineer',
-      text: 'Root cause not identified within 15 minutes',
+      incidentLabel: 'INC-42',
+      words: 'Root cause not identified within 15 minutes',
+      mentions: [{ kind: 'usergroup' as const, id: 'S1' }],
+      unknownTargets: [],
+      dueAt: at(15).toISOString(),
+      late: false,
+      snoozed: false,
+      actions: [],
+      snoozeMinutes: 10,
     };
-    expect(pingText(timer, ['<!subteam^S1>'], { incidentLabel: 'INC-42' })).toBe(
+    expect(pingText(ping)).toBe(
       ':rotating_light: INC-42 Escalation → <!subteam^S1>: Root cause not identified within 15 minutes',
     );
-    expect(pingText(timer, [], { incidentLabel: 'INC-42', late: true })).toBe(
+    expect(pingText({ ...ping, mentions: [], late: true })).toBe(
       ':rotating_light: INC-42 Escalation: Root cause not identified within 15 minutes _(fired late: it was due at 10:15 UTC)_',
     );
+    expect(
+      pingText({
+        ...ping,
+        mentions: [
+          { kind: 'user', id: 'U1' },
+          { kind: 'usergroup', handle: 'sre<x>' },
+        ],
+        words: 'Down >30 min',
+      }),
+    ).toBe(':rotating_light: INC-42 Escalation → <@U1> @sre&lt;x&gt;: Down &gt;30 min');
+  });
+
+  it('keeps emoji codes and mentions whole in the notification text, without bold or italic marks', () => {
+    const msg = renderPing(
+      {
+        timerId: 2,
+        kind: 'escalate',
+        incidentLabel: 'INC-42',
+        words: 'No root cause',
+        mentions: [{ kind: 'usergroup', id: 'S_ONE' }],
+        unknownTargets: [],
+        dueAt: at(15).toISOString(),
+        late: true,
+        snoozed: false,
+        actions: [],
+        snoozeMinutes: 10,
+      },
+      false,
+    );
+    expect(msg.text).toBe(
+      ':rotating_light: INC-42 Escalation → <!subteam^S_ONE>: No root cause (fired late: it was due at 10:15 UTC)',
+    );
+  });
+
+  it('posts a ping queued before pings were data as it was written', () => {
+    const legacy = {
+      timerId: 1,
+      kind: 'escalate',
+      text: ':rotating_light: INC-7 Escalation → <!subteam^S1>: old words',
+      mentions: ['<!subteam^S1>'],
+      unknownTargets: [],
+      late: false,
+      actions: [],
+      snoozeMinutes: 10,
+    };
+    expect(pingText(legacy)).toBe(legacy.text);
+    expect(renderPing(legacy, false).blocks).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: legacy.text } },
+    ]);
   });
 
   it('lists pending timers soonest first, then fired and cancelled ones', () => {

@@ -25,28 +25,29 @@ describe('escalation targets', () => {
 
   it('matches word order and -ing forms: "Lead Engineer" is the Engineering Lead', () => {
     expect(resolveTarget('Lead Engineer', MAP).name).toBe('Engineering Lead');
-    expect(resolveTarget('engineering leads', MAP).handle).toBe('eng-leads');
+    expect(resolveTarget('engineering leads', MAP)).toMatchObject({ handle: 'eng-leads' });
   });
 
-  it('turns user ids into user mentions and group ids into subteam mentions', () => {
-    expect(resolveTarget('VP Engineering', MAP)).toMatchObject({ handle: '<@U012VPENG>', kind: 'user' });
-    expect(resolveTarget('director', MAP)).toMatchObject({ handle: '<!subteam^S0DIRECTORS>', kind: 'usergroup' });
+  it('turns user ids into user mentions and group ids into user-group mentions (data, not markup)', () => {
+    expect(resolveTarget('VP Engineering', MAP)).toEqual({ id: 'U012VPENG', kind: 'user', name: 'VP Engineering' });
+    expect(resolveTarget('director', MAP)).toEqual({ id: 'S0DIRECTORS', kind: 'usergroup', name: 'Director' });
     expect(resolveTarget('Directors', MAP).kind).toBe('usergroup');
   });
 
   it('uses group ids the caller looked up', () => {
-    expect(resolveTarget('Senior Engineer', MAP, { groupIds: { 'sre-seniors': 'S123' } }).handle).toBe(
-      '<!subteam^S123>',
-    );
+    expect(resolveTarget('Senior Engineer', MAP, { groupIds: { 'sre-seniors': 'S123' } })).toMatchObject({
+      id: 'S123',
+      handle: 'sre-seniors',
+    });
     expect(mentionFor('@eng-leads', { groupIds: { 'eng-leads': 'S9' } })).toEqual({
-      handle: '<!subteam^S9>',
+      id: 'S9',
+      handle: 'eng-leads',
       kind: 'usergroup',
     });
   });
 
   it('keeps an unknown target as written, and a bare @handle as a group handle', () => {
     expect(resolveTarget('Database Admin', MAP)).toEqual({
-      handle: 'Database Admin',
       kind: 'unknown',
       name: 'Database Admin',
     });
@@ -55,8 +56,8 @@ describe('escalation targets', () => {
   });
 
   it('splits a combined target into its parts', () => {
-    expect(resolveTargets('VP Engineering + GCP Support', MAP).map((t) => [t.handle, t.kind])).toEqual([
-      ['<@U012VPENG>', 'user'],
+    expect(resolveTargets('VP Engineering + GCP Support', MAP).map((t) => [t.name, t.kind])).toEqual([
+      ['VP Engineering', 'user'],
       ['GCP Support', 'unknown'],
     ]);
     expect(resolveTargets('Director and VP Engineering', MAP).map((t) => t.kind)).toEqual(['usergroup', 'user']);
@@ -65,15 +66,15 @@ describe('escalation targets', () => {
 
   it('resolves the configured default map', () => {
     const map = loadConfig({}).ESCALATION_TARGETS;
-    expect(resolveTarget('the VP Engineering', map).handle).toBe('eng-leads');
-    expect(resolveTarget('on-call engineer', map).handle).toBe('sre-oncall');
-    expect(resolveTarget('Engineering Manager', map).handle).toBe('eng-leads');
+    expect(resolveTarget('the VP Engineering', map)).toMatchObject({ handle: 'eng-leads' });
+    expect(resolveTarget('on-call engineer', map)).toMatchObject({ handle: 'sre-oncall' });
+    expect(resolveTarget('Engineering Manager', map)).toMatchObject({ handle: 'eng-leads' });
   });
 
   it('never reads a named team as the generic on-call group (no silent fallback)', () => {
     const map = loadConfig({}).ESCALATION_TARGETS;
     expect(resolveTarget('Database on-call', map).kind).toBe('unknown');
     expect(resolveTarget('Owning team on-call', map).kind).toBe('unknown');
-    expect(resolveTarget('primary on-call', map).handle).toBe('sre-oncall');
+    expect(resolveTarget('primary on-call', map)).toMatchObject({ handle: 'sre-oncall' });
   });
 });

@@ -114,7 +114,7 @@ describe.each(backends)('incident service on %s', (backend) => {
     const notices = (await outbox(inc.id)).filter((r) => r.op === 'slack.notice').map((r) => r.payload.notice);
     expect(notices).toEqual([
       { kind: 'update', actor: 'U0ALICE', text: 'Rolled back <v42> & watching' },
-      { kind: 'severity', actor: 'U0ALICE', severity: 'P2' },
+      { kind: 'severity', actor: 'U0ALICE', severity: 'P2', previous: 'P3' },
       { kind: 'role', actor: 'U0ALICE', user: 'U0ERIN', role: 'comms' },
       { kind: 'status', actor: 'U0ALICE', status: 'resolved', summary: 'Rollback fixed it' },
     ]);
@@ -129,6 +129,21 @@ describe.each(backends)('incident service on %s', (backend) => {
     expect(events[1]!.text).toBe('Rolled back <v42> & watching');
     await expect(service.setStatus(inc.id, 'resolved', 'U0ALICE')).rejects.toThrow('already resolved');
     expect(changed.at(-1)!.after.status).toBe('resolved');
+  });
+
+  it('moves the status with an update in one change and one notice, and never resolves that way', async () => {
+    const inc = await service.declare({ title: 'Disk full', severity: 'P3', actor: 'U0ALICE', source: 'modal' });
+    await service.update(inc.id, 'Found the runaway log', 'U0ALICE', 'identified');
+    await service.update(inc.id, 'Still cleaning', 'U0ALICE', 'identified');
+    await service.update(inc.id, 'Cleaned', 'U0ALICE', 'resolved');
+    expect((await service.get(inc.id)).status).toBe('identified');
+    const notices = (await outbox(inc.id)).filter((r) => r.op === 'slack.notice').map((r) => r.payload.notice);
+    expect(notices).toEqual([
+      { kind: 'update', actor: 'U0ALICE', text: 'Found the runaway log', status: 'identified' },
+      { kind: 'update', actor: 'U0ALICE', text: 'Still cleaning' },
+      { kind: 'update', actor: 'U0ALICE', text: 'Cleaned' },
+    ]);
+    expect((await service.timeline(inc.id)).map((e) => e.kind).slice(1, 3)).toEqual(['update', 'status']);
   });
 
   it('records clicks without changing the incident, and says which incident does not exist', async () => {

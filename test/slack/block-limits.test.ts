@@ -142,6 +142,17 @@ describe('Block Kit builders stay within Slack limits with their longest realist
     expectValid(renderList(many, now).blocks);
     const all = { rows: many, total: many.length };
     expectValid(renderHome({ mine: all, open: all, resolved: all }, now).blocks, 100);
+    const rotation = {
+      handle: nasty(300),
+      teams: [nasty(300), nasty(300)],
+      isDefault: true,
+      members: Array.from({ length: 400 }, (_, i) => `U${i}`),
+    };
+    const oncall = { rows: Array.from({ length: 15 }, () => rotation), total: 40 };
+    const bounded = (n: number) => ({ rows: many.slice(0, n), total: many.length });
+    const home = renderHome({ mine: bounded(15), open: bounded(15), resolved: bounded(5), oncall }, now).blocks;
+    expectValid(home, 100);
+    expect(JSON.stringify(home.at(-1))).toContain('25 more.');
     expectValid(renderHelp(nasty(2000)).blocks);
     const labels = { namespace: nasty(4096), service: nasty(4096), pod: nasty(4096), instance: nasty(4096) };
     expectValid(renderAlertChange('fired', nasty(4096), labels).blocks);

@@ -29,7 +29,7 @@ function concrete(suggestion: string): string {
     .replace(/\$\{[^}]*\}/g, '7')
     .replace(/\[([^\]]*minute[^\]]*)\]/gi, '10')
     .replace(/\[([^\]|]*)(\|[^\]]*)?\]/g, (_m, first: string) => (/^[a-z]+$/.test(first) ? first : 'x'))
-    .replace(/<[^>]+>/g, 'x')
+    .replace(/<[^>]+>|&lt;.*?&gt;/g, 'x')
     .replace(/\|[^\s\]]+/g, '')
     .replace(/\s+/g, ' ')
     .trim();

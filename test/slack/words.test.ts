@@ -2,6 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { declare, type Incident, type Notice } from '../../src/incidents/model.js';
 import { loadRunbooks } from '../../src/runbooks/load.js';
+import { renderPing } from '../../src/slack/render/escalation.js';
 import { renderHeader } from '../../src/slack/render/header.js';
 import {
   renderAlertChange,
@@ -62,6 +63,8 @@ function problems(kind: string, text: string): string[] {
   } else {
     const p = prose(text);
     if ((text.match(/```/g) ?? []).length % 2 !== 0) out.push('unbalanced ```');
+    // Slack reads any <…> as a link or mention, code spans included: placeholders must be &lt;…&gt;.
+    for (const m of text.matchAll(/<(?![@#!]|https?:|mailto:)[^>\n]*>?/g)) out.push(`unescaped ${m[0]}`);
     if ((p.match(/`/g) ?? []).length % 2) out.push('unbalanced `');
     for (const line of p.split('\n')) {
       if ((line.match(/\*/g) ?? []).length % 2) out.push(`unbalanced * in "${line}"`);
@@ -82,6 +85,7 @@ async function everyMessage() {
     { kind: 'status', actor: 'U0ALICE', status: 'identified', summary: null },
     { kind: 'status', actor: null, status: 'resolved', summary: 'Rolled back <v42> & *fixed*' },
     { kind: 'severity', actor: 'U0BOB', severity: 'P2' },
+    { kind: 'severity', actor: 'U0BOB', severity: 'P3', previous: 'P1' },
     { kind: 'role', actor: 'U0ALICE', user: 'U0BOB', role: 'comms' },
     { kind: 'update', actor: 'U0BOB', text: 'Restarted `checkout-7d9f` with <@U0CAROL>' },
     { kind: 'followup', actor: 'U0ALICE', owner: 'U0BOB', text: 'Alert on the 5xx ratio' },
@@ -116,8 +120,39 @@ async function everyMessage() {
           open: { rows: [one], total: 1 },
           resolved: { rows: [], total: 0 },
           followups: { rows: [], total: 0 },
+          oncall: {
+            rows: [
+              { handle: 'sre-oncall', teams: [], isDefault: true, members: ['U0ALICE'] },
+              { handle: 'pay_oncall', teams: ['payments'], isDefault: false, members: [] },
+              { handle: 'ghost', teams: ['shop'], isDefault: false, members: null },
+            ],
+            total: 4,
+          },
         },
         now,
+      ),
+    ],
+    [
+      'escalation ping',
+      renderPing(
+        {
+          timerId: 1,
+          kind: 'escalate',
+          incidentLabel: 'INC-3',
+          words: 'Root cause not identified within 15 minutes (p99 > 2 s)',
+          mentions: [
+            { kind: 'usergroup', id: 'S0SRESENIORS', handle: 'sre-seniors' },
+            { kind: 'user', id: 'U0CAROL' },
+            { kind: 'usergroup', handle: 'db_oncall' },
+          ],
+          unknownTargets: ['GCP Support'],
+          dueAt: t0.toISOString(),
+          late: true,
+          snoozed: false,
+          actions: [{ actionId: 'escalation_ack', text: 'Acknowledge' }],
+          snoozeMinutes: 10,
+        },
+        false,
       ),
     ],
     ['help', renderHelp()],
@@ -161,6 +196,16 @@ describe('words people read', () => {
     expect(found).toEqual([]);
   });
 
+  it('shows a lowered severity as falling, with what it was', () => {
+    const one = inc();
+    expect(renderNotice(one, { kind: 'severity', actor: 'U0BOB', severity: 'P3', previous: 'P1' }).text).toBe(
+      ':chart_with_downwards_trend: <@U0BOB> lowered severity to *P3* (was P1).',
+    );
+    expect(renderNotice(one, { kind: 'severity', actor: 'U0BOB', severity: 'P1', previous: 'P3' }).text).toBe(
+      ':chart_with_upwards_trend: <@U0BOB> set severity to *P1* (was P3).',
+    );
+  });
+
   it('catches the glitches it looks for', () => {
     expect(problems('plain_text', 'ping <@U0ALICE>')).toHaveLength(1);
     expect(problems('plain_text', 'kubectl logs &lt;pod&gt;')).toHaveLength(1);
@@ -169,5 +214,7 @@ describe('words people read', () => {
     expect(problems('mrkdwn', 'after 1 minutes')).toHaveLength(1);
     expect(problems('mrkdwn', '3 open incident(s)')).toHaveLength(1);
     expect(problems('mrkdwn', '*INC-1* `a*b` snake_case_name <@U1>')).toEqual([]);
+    expect(problems('mrkdwn', 'type `/incident update <text>`')).toHaveLength(1);
+    expect(problems('mrkdwn', '<https://x|docs> <#C1> <!here> `update &lt;text&gt;`')).toEqual([]);
   });
 });

@@ -51,7 +51,7 @@ describe.each(backends)('publishing on %s', (backend) => {
     const u = suggestStatusUpdate(inc, 'investigating', 'Looking into it.');
     await expect(enqueueStatusUpdate(db, inc, u, 'U0CAROL', at(2))).rejects.toThrow(PermissionError);
     await expect(enqueueStatusUpdate(db, inc, u, 'U0CAROL', at(2))).rejects.toThrow(
-      /Only the commander or comms lead of INC-\d+ can publish.*<@U0ALICE> \(commander\) or <@U0BOB> \(comms\)/,
+      /Only the commander or comms lead of INC-\d+ can publish.*@U0ALICE \(commander\) or @U0BOB \(comms\)/,
     );
     await expect(enqueueStatusUpdate(db, inc, u, 'U0ALICE', at(2))).resolves.toMatchObject({ status: 'investigating' });
     await expect(enqueueStatusUpdate(db, inc, u, 'U0BOB', at(2))).resolves.toMatchObject({ status: 'investigating' });

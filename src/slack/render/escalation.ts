@@ -1,14 +1,54 @@
-import type { EscalationPingPayload } from '../../escalation/fire.js';
+import type { EscalationPingPayload, LegacyPingPayload } from '../../escalation/fire.js';
 import { TIMER_ACTIONS, type TimerView } from '../../escalation/messages.js';
+import type { Mention, ResolvedTarget } from '../../escalation/targets.js';
 import { incidentRef } from '../../incidents/model.js';
-import { shortMinutes } from '../../time-phrases.js';
-import { plainText as plain, type SlackMessage } from './text.js';
+import { shortMinutes, utcClock } from '../../time-phrases.js';
+import { esc, fallbackText, plainText as plain, type SlackMessage } from './text.js';
 
-const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
+const hhmm = (d: Date) => utcClock(d, 'zonedTime');
+
+/** A mention as Slack mrkdwn: `<@U…>`, `<!subteam^S…>`, or `@handle` for a group whose id is not known. */
+export function mentionMrkdwn(m: Mention): string {
+  if (m.kind === 'user') return `<@${m.id}>`;
+  return m.id ? `<!subteam^${m.id}>` : `@${esc(m.handle ?? '')}`;
+}
+
+/** A resolved escalation target: its mention, or the name as written (escaped) when nothing matched it. */
+export function targetMrkdwn(t: ResolvedTarget): string {
+  return t.kind === 'unknown' ? esc(t.name) : mentionMrkdwn(t);
+}
+
+const HEADLINE: Record<string, string> = {
+  acknowledge: 'Nobody has acknowledged this incident yet',
+  escalate: 'Escalation',
+  resolve: 'Resolution deadline reached',
+  declare: 'Runbook says: declare an outage',
+  update: 'Time for an update',
+  phase: 'Next phase of the runbook',
+  reminder: 'Reminder',
+};
+
+/**
+ * The ping's line as mrkdwn, e.g. ":rotating_light: INC-42 Escalation → <!subteam^S1>: Root cause not
+ * identified within 15 minutes (GCP Support)": headline, mentions, the timer's words, names no map entry
+ * matched, and whether it fired late (with the time it was due) or is a snoozed ping coming back.
+ * A row queued before pings were data carries this line ready in `text`; it is posted as it is.
+ */
+export function pingText(p: EscalationPingPayload | LegacyPingPayload): string {
+  if (!('words' in p)) return p.text;
+  const icon = p.kind === 'phase' || p.kind === 'reminder' ? ':hourglass_flowing_sand:' : ':rotating_light:';
+  const head = HEADLINE[p.kind] ?? p.kind;
+  const who = p.mentions.length ? ` → ${p.mentions.map(mentionMrkdwn).join(' ')}` : '';
+  const unknown = p.unknownTargets.length ? ` (${esc(p.unknownTargets.join(', '))})` : '';
+  const late = p.late ? ` _(fired late: it was due at ${hhmm(new Date(p.dueAt))})_` : '';
+  const snoozed = p.snoozed ? ' _(snoozed reminder)_' : '';
+  return `${icon} ${p.incidentLabel} ${head}${who}: ${esc(p.words)}${unknown}${late}${snoozed}`;
+}
 
 /** An escalation ping with Acknowledge / Snooze / I'm on it (Acknowledge left out once the incident is acked). */
-export function renderPing(p: EscalationPingPayload, acked: boolean): SlackMessage {
-  const blocks: SlackMessage['blocks'] = [{ type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } }];
+export function renderPing(p: EscalationPingPayload | LegacyPingPayload, acked: boolean): SlackMessage {
+  const text = pingText(p);
+  const blocks: SlackMessage['blocks'] = [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }];
   const actions = p.actions.filter((a) => !(a.actionId === TIMER_ACTIONS.acknowledge && acked));
   if (actions.length) {
     blocks.push({
@@ -23,18 +63,14 @@ export function renderPing(p: EscalationPingPayload, acked: boolean): SlackMessa
       })),
     });
   }
-  return { text: p.text.replace(/[*_]/g, ''), blocks };
+  return { text: fallbackText(text), blocks };
 }
 
 /**
  * The loud line when an escalation reaches nobody (unknown name, missing or empty user group): what was
  * due, who it was meant for, and what to fix. Pure.
  */
-export function renderNobody(
-  inc: { id: number },
-  p: Pick<EscalationPingPayload, 'text' | 'kind'>,
-  nobody: string[],
-): string {
+export function renderNobody(inc: { id: number }, p: Pick<EscalationPingPayload, 'kind'>, nobody: string[]): string {
   const what = p.kind === 'acknowledge' ? 'The acknowledge page' : 'This escalation';
   return `:rotating_light: *${incidentRef(inc)}: ${what} reaches nobody.* ${nobody.join(', ')}. Page someone by hand, and map the target in ESCALATION_TARGETS or fill the user group (\`incident-bot runbooks lint\` lists them).`;
 }
@@ -61,7 +97,7 @@ export function renderPingTaken(p: PingTakenPayload): SlackMessage {
   const how = p.acknowledged ? 'acknowledged' : p.via === 'on_it' ? 'is on it' : 'took it';
   const line = `:white_check_mark: <@${p.user}> ${how} (${hhmm(new Date(p.at))})`;
   return {
-    text: `${p.text.replace(/[*_]/g, '')} (taken by <@${p.user}>)`,
+    text: `${fallbackText(p.text)} (taken by <@${p.user}>)`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: p.text.slice(0, 3000) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: line }] },

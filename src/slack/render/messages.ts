@@ -1,10 +1,11 @@
+import type { OnCallNow } from '../../escalation/oncall.js';
 import type { AnnouncementStorm } from '../../incidents/announcement.js';
 import type { FollowUp } from '../../incidents/followups.js';
 import type { Incident } from '../../incidents/model.js';
 import { incidentRef } from '../../incidents/model.js';
 import { eventSegments, type Segment, type TimelineEvent } from '../../incidents/timeline.js';
 import type { FollowUpRow, StoredEvent } from '../../store/incidents.js';
-import { compactDuration, shortMinutes } from '../../time-phrases.js';
+import { compactDuration, shortMinutes, utcClock } from '../../time-phrases.js';
 import {
   type Block,
   button,
@@ -64,7 +65,7 @@ export const eventMrkdwn = (e: TimelineEvent) => segmentsMrkdwn(eventSegments(e)
  */
 export function renderTimeline(inc: Incident, events: StoredEvent[], earlier = 0): SlackMessage[] {
   const lines = events.map((e) => {
-    const t = e.at.toISOString().slice(11, 16);
+    const t = utcClock(e.at, 'time');
     const who = e.actor ? ` ${e.actor.startsWith('U') ? mention(e.actor) : esc(e.actor)}` : '';
     return `\`${t}\` ${EVENT_EMOJI[e.kind] ?? '•'}${who} ${truncate(eventMrkdwn(e), 500)}`;
   });
@@ -187,12 +188,34 @@ export interface HomeData {
   open: Bounded<Incident>;
   resolved?: Bounded<Incident>;
   followups?: Bounded<FollowUpRow>;
+  /** On-call rotations with who is in them now (escalation/oncall.ts). */
+  oncall?: Bounded<OnCallNow>;
+}
+
+/** People named per on-call rotation on App Home; the rest are counted. */
+const ONCALL_NAMES = 10;
+
+/** One rotation: "• @sre-oncall (default; payments, shop): <@U1>, <@U2> and 3 more". */
+function onCallLine(r: OnCallNow): string {
+  const covers = [r.isDefault ? 'default' : null, r.teams.length ? r.teams.map(esc).join(', ') : null]
+    .filter(Boolean)
+    .join('; ');
+  const head = `• *@${esc(r.handle)}*${covers ? ` (${covers})` : ''}`;
+  if (r.members === null)
+    return `${head}: _no such user group in this workspace; check ONCALL_GROUPS / DEFAULT_ONCALL_GROUP_`;
+  if (!r.members.length) return `${head}: _nobody: the user group is empty_`;
+  const shown = r.members.slice(0, ONCALL_NAMES).map((u) => `<@${u}>`);
+  const rest = r.members.length - shown.length;
+  return `${head}: ${shown.join(', ')}${rest > 0 ? ` and ${rest} more` : ''}`;
 }
 
 const more = (list: Bounded<unknown>) =>
   list.total > list.rows.length ? [context(`${list.total - list.rows.length} more.`)] : [];
 
-/** App Home tab: my incidents, open incidents, recently resolved, my follow-ups; each with "N more". Pure. */
+/**
+ * App Home tab: my incidents, open incidents, recently resolved, my follow-ups, who is on call now; each
+ * with "N more". Pure.
+ */
 export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: Block[] } {
   const heading = (text: string) => ({ type: 'header', text: { type: 'plain_text', text } });
   const blocks: Block[] = [
@@ -217,7 +240,7 @@ export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: B
     blocks.push({ type: 'divider' }, heading('My follow-ups'));
     if (!data.followups.rows.length)
       blocks.push(
-        context('Nothing assigned to you. `/incident followup <what to do>` in an incident channel records one.'),
+        context('Nothing assigned to you. `/incident followup &lt;what to do&gt;` in an incident channel records one.'),
       );
     else
       blocks.push(
@@ -230,14 +253,21 @@ export function renderHome(data: HomeData, now: Date): { type: 'home'; blocks: B
       );
     blocks.push(...more(data.followups));
   }
+  if (data.oncall) {
+    blocks.push({ type: 'divider' }, heading('On call now'));
+    if (!data.oncall.rows.length)
+      blocks.push(context('No on-call user group is configured (DEFAULT_ONCALL_GROUP, ONCALL_GROUPS).'));
+    for (const r of data.oncall.rows) blocks.push(section(truncate(onCallLine(r), 2900)));
+    blocks.push(...more(data.oncall));
+  }
   return { type: 'home', blocks: blocks.slice(0, 100) };
 }
 
 export const HELP_TEXT = [
   '*`/incident` commands*',
-  '• `declare P1 <title>`: open an incident (bare `declare` opens a form)',
+  '• `declare P1 &lt;title&gt;`: open an incident (bare `declare` opens a form)',
   '• `status [investigating|identified|monitoring]`: show or change the status',
-  '• `update <text>`: post a status update',
+  '• `update &lt;text&gt;`: post a status update',
   '• `severity P2`: change the severity',
   '• `assign @user commander|comms|scribe`: hand out a role (also `role comms @user`)',
   '• `ack`: acknowledge (stops the acknowledge timers)',
@@ -248,7 +278,7 @@ export const HELP_TEXT = [
   '• `runbook [alertname]`: post the runbook again, or another one',
   '• `statuspage`: draft a status-page update',
   '• `postmortem`: Markdown postmortem draft (after resolve)',
-  '• `followup [@owner] <text>`: record an action item (yours unless you name an owner)',
+  '• `followup [@owner] &lt;text&gt;`: record an action item (yours unless you name an owner)',
   '• `followups`: the follow-ups of this incident',
   '• `list`: open incidents',
   'Inside an incident channel the commands act on that incident; elsewhere add its number, e.g. `/incident ack 12`.',
@@ -297,7 +327,7 @@ export function renderAllResolved(inc: Incident, autoResolveMinutes: number): Sl
 /** `/incident followups`: the incident's action items with their owners. */
 export function renderFollowups(inc: Incident, items: FollowUp[]): SlackMessage {
   if (!items.length) {
-    const text = `No follow-ups on ${incidentRef(inc)} yet. Record one with \`/incident followup @owner <text>\`.`;
+    const text = `No follow-ups on ${incidentRef(inc)} yet. Record one with \`/incident followup @owner &lt;text&gt;\`.`;
     return { text, blocks: [section(text)] };
   }
   const head = `*${plural(items.length, 'follow-up')} on ${incidentRef(inc)}*`;

@@ -25,11 +25,17 @@ function noticeText(inc: { id: number }, n: Notice): string {
     case 'status': {
       const who = n.actor ? `<@${n.actor}>` : 'incident-bot';
       if (n.status === 'resolved')
-        return `:tada: ${who} resolved ${incidentRef(inc)}.${n.summary ? `\n>${esc(n.summary)}` : ''}`;
+        return `:tada: ${who} resolved ${incidentRef(inc)}. \`/incident postmortem\` drafts the write-up.${n.summary ? `\n>${esc(n.summary)}` : ''}`;
       return `:arrows_counterclockwise: ${who} set the status to *${n.status}*.`;
     }
-    case 'severity':
-      return `:chart_with_upwards_trend: <@${n.actor}> set severity to *${n.severity}*.`;
+    case 'severity': {
+      // P1 is the most severe: a larger number is a downgrade, and is not shown with a rising chart.
+      const fell = n.previous !== undefined && n.severity > n.previous;
+      const from = n.previous ? ` (was ${n.previous})` : '';
+      return fell
+        ? `:chart_with_downwards_trend: <@${n.actor}> lowered severity to *${n.severity}*${from}.`
+        : `:chart_with_upwards_trend: <@${n.actor}> set severity to *${n.severity}*${from}.`;
+    }
     case 'role':
       if (n.previous && n.role === 'commander')
         return n.actor === n.user
@@ -39,7 +45,7 @@ function noticeText(inc: { id: number }, n: Notice): string {
         return `:bust_in_silhouette: <@${n.user}> is now *${n.role}*, replacing <@${n.previous}> (set by <@${n.actor}>).`;
       return `:bust_in_silhouette: <@${n.user}> is now *${n.role}* (set by <@${n.actor}>).`;
     case 'update':
-      return `:memo: *Update* from <@${n.actor}>:\n${esc(n.text)}`;
+      return `:memo: *Update* from <@${n.actor}>${n.status ? `, status now *${n.status}*` : ''}:\n${esc(n.text)}`;
     case 'followup':
       return `:pushpin: Follow-up for <@${n.owner}>${n.owner === n.actor ? '' : ` (recorded by <@${n.actor}>)`}: ${esc(n.text)}`;
     case 'snoozed': {

@@ -229,7 +229,7 @@ export function renderNoRunbook(alertname: string | null): SlackMessage {
     text: 'No runbook matched',
     blocks: [
       section(
-        `:grey_question: No runbook matched ${what}. Use \`/incident runbook <alertname>\` to attach one, or add a runbook whose \`alerts:\` front matter lists it.`,
+        `:grey_question: No runbook matched ${what}. Use \`/incident runbook &lt;alertname&gt;\` to attach one, or add a runbook whose \`alerts:\` front matter lists it.`,
       ),
     ],
   };

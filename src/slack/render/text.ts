@@ -1,3 +1,5 @@
+import { utcClock } from '../../time-phrases.js';
+
 /** Block Kit limits we must respect (https://api.slack.com/reference/block-kit/blocks). */
 export const LIMITS = {
   blocksPerMessage: 50,
@@ -28,6 +30,17 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * The `text` fallback of a message (notifications, screen readers) from its mrkdwn: bold and italic marks
+ * dropped, emoji codes (`:rotating_light:`) and mentions kept whole.
+ */
+export function fallbackText(mrkdwn: string): string {
+  return mrkdwn.replace(
+    /(:[a-z0-9_+-]+:)|(<[^>\n]*>)|[*_]/g,
+    (_m, emoji?: string, entity?: string) => emoji ?? entity ?? '',
+  );
+}
+
 /** Cuts to `max` characters with a visible ellipsis. */
 export function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, Math.max(0, max - 1))}…`;
@@ -44,7 +57,7 @@ export const mention = (userId: string | null | undefined) => (userId ? `<@${use
 /** Slack's date formatting with a UTC fallback for clients that cannot render it. */
 export function slackDate(d: Date, format = '{date_short_pretty} {time}'): string {
   const secs = Math.floor(d.getTime() / 1000);
-  return `<!date^${secs}^${format}|${d.toISOString().replace('T', ' ').slice(0, 16)} UTC>`;
+  return `<!date^${secs}^${format}|${utcClock(d, 'dateTime')}>`;
 }
 
 export const SEVERITY_EMOJI: Record<string, string> = {
