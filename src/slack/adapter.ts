@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Storms } from '../alerts/storms.js';
 import type { Role } from '../auth/policy.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from '../auth/roles.js';
 import type { Config } from '../config.js';
@@ -15,6 +16,7 @@ import { registerEscalation } from './escalation.js';
 import { registerIncidentCommands, type SlackExtensions } from './incident.js';
 import { createIncidentOutbox } from './incident-outbox.js';
 import { registerStatuspage } from './statuspage.js';
+import { registerStorms } from './storm.js';
 import type { SlackTransport } from './transport.js';
 import type { UserGroups } from './usergroups.js';
 
@@ -33,6 +35,8 @@ export interface SlackAdapterDeps {
   /** Wakes the outbox sender. */
   kick: () => void;
   now?: () => Date;
+  /** Storms and merges: summary, Split out, `/incident merge`. */
+  storms?: Storms;
 }
 
 /**
@@ -97,6 +101,19 @@ export async function registerSlackAdapter(
     kick,
   });
   registerAlertActions(app);
+  const storms = deps.storms
+    ? registerStorms({
+        app,
+        db,
+        logger,
+        slack: caller,
+        service,
+        storms: deps.storms,
+        extensions,
+        post: incidentOutbox.post,
+        updateHeader: incidentOutbox.handlers['slack.updateHeader'],
+      })
+    : { handlers: {} };
   const alertOps = createAlertSlackOps({
     db,
     config,
@@ -108,6 +125,7 @@ export async function registerSlackAdapter(
     handlers: {
       ...incidentOutbox.handlers,
       ...alertOps.handlers,
+      ...storms.handlers,
       ...statuspage.handlers,
       ...escalation.handlers,
       'slack.file': diagnostics.fileHandler(app),

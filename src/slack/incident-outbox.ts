@@ -250,7 +250,11 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     async 'slack.postRunbook'(row) {
       const inc = await load(row);
       const channel = channelOf(inc);
-      const match = deps.incidents.currentRunbook(inc);
+      // A storm posts each distinct runbook of its groups once: the row names it (alerts/storms.ts).
+      const named = row.payload.runbookSource
+        ? { ...inc, runbookSource: String(row.payload.runbookSource), runbookId: String(row.payload.runbookId) }
+        : inc;
+      const match = deps.incidents.currentRunbook(named);
       if (!match) {
         await post(channel, renderNoRunbook((row.payload.alertname as string | null) ?? null));
         return { runbook: null };

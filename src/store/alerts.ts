@@ -278,16 +278,21 @@ export interface AlertGroup {
   truncatedAlerts: number;
   title: string | null;
   previousIncidentId: number | null;
+  /** The storm key it counts towards (alerts/storm.ts stormKey); null when storms are off or it was split out. */
+  stormKey?: string | null;
   updatedAt: Date;
 }
 
-/** Records where an incident's alerts come from, or refreshes what changes (truncated count, title); one statement. */
+/**
+ * Records where an incident's alerts come from (one row per group and incident: a storm holds many), or
+ * refreshes what changes (truncated count, title); one statement. A new row's joined_at is `now`.
+ */
 export async function saveAlertGroup(q: Queryable, g: Omit<AlertGroup, 'updatedAt'>, now: Date): Promise<void> {
   await q.query(
     `INSERT INTO alert_groups (incident_id, sender, group_key, external_url, cluster, receiver, truncated_alerts, title,
-       previous_incident_id, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (incident_id) DO UPDATE SET truncated_alerts = EXCLUDED.truncated_alerts,
+       previous_incident_id, updated_at, storm_key, joined_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)
+     ON CONFLICT (incident_id, group_key) DO UPDATE SET truncated_alerts = EXCLUDED.truncated_alerts,
        title = COALESCE(EXCLUDED.title, alert_groups.title), updated_at = EXCLUDED.updated_at
      WHERE alert_groups.truncated_alerts IS DISTINCT FROM EXCLUDED.truncated_alerts
        OR (EXCLUDED.title IS NOT NULL AND alert_groups.title IS DISTINCT FROM EXCLUDED.title)`,
@@ -302,12 +307,17 @@ export async function saveAlertGroup(q: Queryable, g: Omit<AlertGroup, 'updatedA
       g.title,
       g.previousIncidentId,
       now,
+      g.stormKey ?? null,
     ],
   );
 }
 
+/** The first group of an incident (the one that opened it; a storm's first). */
 export async function getAlertGroup(q: Queryable, incidentId: number): Promise<AlertGroup | null> {
-  const r = await q.query<Record<string, unknown>>('SELECT * FROM alert_groups WHERE incident_id = $1', [incidentId]);
+  const r = await q.query<Record<string, unknown>>(
+    'SELECT * FROM alert_groups WHERE incident_id = $1 ORDER BY id LIMIT 1',
+    [incidentId],
+  );
   const x = r.rows[0];
   if (!x) return null;
   return {
@@ -320,14 +330,20 @@ export async function getAlertGroup(q: Queryable, incidentId: number): Promise<A
     truncatedAlerts: Number(x.truncated_alerts ?? 0),
     title: (x.title as string) ?? null,
     previousIncidentId: x.previous_incident_id == null ? null : Number(x.previous_incident_id),
+    stormKey: (x.storm_key as string) ?? null,
     updatedAt: toDate(x.updated_at)!,
   };
 }
 
-/** The newest resolved incident of a group key, or null. */
+/**
+ * The newest resolved incident that held a group key (opened for it, or holding it in a storm or merge),
+ * or null. Incidents folded into another do not count: their alerts moved on.
+ */
 export async function lastResolvedIncidentId(q: Queryable, groupKey: string): Promise<number | null> {
   const r = await q.query<{ id: number }>(
-    "SELECT id FROM incidents WHERE group_key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1",
+    `SELECT id FROM incidents WHERE status = 'resolved' AND merged_into IS NULL
+       AND (group_key = $1 OR id IN (SELECT incident_id FROM alert_groups WHERE group_key = $1))
+     ORDER BY id DESC LIMIT 1`,
     [groupKey],
   );
   return r.rows[0] ? Number(r.rows[0].id) : null;
