@@ -117,6 +117,7 @@ function alertGroupRow(
     incidentId,
     sender: n.sender,
     groupKey: n.groupKey ?? '',
+    incidentKey: g.key,
     externalUrl: n.externalUrl,
     cluster: g.cluster,
     receiver: n.receiver,
@@ -797,7 +798,7 @@ async function lockFollowingMerges(q: Queryable, id: number): Promise<Incident |
   let current = id;
   for (let hops = 0; hops < 10; hops++) {
     const inc = await getIncident(q, current, true);
-    if (!inc || inc.status !== 'resolved') return inc;
+    if (inc?.status !== 'resolved') return inc;
     const next = await mergedInto(q, current);
     if (next === null) return inc;
     current = next;

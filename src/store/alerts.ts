@@ -271,7 +271,10 @@ export async function alertsById(q: Queryable, ids: number[]): Promise<AlertRow[
 export interface AlertGroup {
   incidentId: number;
   sender: string;
+  /** The sender's own group key (Alertmanager groupKey), '' when it sends none. */
   groupKey: string;
+  /** The incident key of the group (alerts/intake.ts identityKey), as alerts.group_key. */
+  incidentKey: string;
   externalUrl: string;
   cluster: string;
   receiver: string;
@@ -290,9 +293,9 @@ export interface AlertGroup {
 export async function saveAlertGroup(q: Queryable, g: Omit<AlertGroup, 'updatedAt'>, now: Date): Promise<void> {
   await q.query(
     `INSERT INTO alert_groups (incident_id, sender, group_key, external_url, cluster, receiver, truncated_alerts, title,
-       previous_incident_id, updated_at, storm_key, joined_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10)
-     ON CONFLICT (incident_id, group_key) DO UPDATE SET truncated_alerts = EXCLUDED.truncated_alerts,
+       previous_incident_id, updated_at, storm_key, joined_at, incident_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $12)
+     ON CONFLICT (incident_id, incident_key) DO UPDATE SET truncated_alerts = EXCLUDED.truncated_alerts,
        title = COALESCE(EXCLUDED.title, alert_groups.title), updated_at = EXCLUDED.updated_at
      WHERE alert_groups.truncated_alerts IS DISTINCT FROM EXCLUDED.truncated_alerts
        OR (EXCLUDED.title IS NOT NULL AND alert_groups.title IS DISTINCT FROM EXCLUDED.title)`,
@@ -308,6 +311,7 @@ export async function saveAlertGroup(q: Queryable, g: Omit<AlertGroup, 'updatedA
       g.previousIncidentId,
       now,
       g.stormKey ?? null,
+      g.incidentKey,
     ],
   );
 }
@@ -324,6 +328,7 @@ export async function getAlertGroup(q: Queryable, incidentId: number): Promise<A
     incidentId: Number(x.incident_id),
     sender: String(x.sender),
     groupKey: String(x.group_key),
+    incidentKey: String(x.incident_key ?? x.group_key),
     externalUrl: String(x.external_url ?? ''),
     cluster: String(x.cluster ?? ''),
     receiver: String(x.receiver ?? ''),
@@ -342,7 +347,7 @@ export async function getAlertGroup(q: Queryable, incidentId: number): Promise<A
 export async function lastResolvedIncidentId(q: Queryable, groupKey: string): Promise<number | null> {
   const r = await q.query<{ id: number }>(
     `SELECT id FROM incidents WHERE status = 'resolved' AND merged_into IS NULL
-       AND (group_key = $1 OR id IN (SELECT incident_id FROM alert_groups WHERE group_key = $1))
+       AND (group_key = $1 OR id IN (SELECT incident_id FROM alert_groups WHERE incident_key = $1))
      ORDER BY id DESC LIMIT 1`,
     [groupKey],
   );

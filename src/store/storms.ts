@@ -25,7 +25,7 @@ export async function openIncidentForGroup(
 ): Promise<Incident | null> {
   const r = await q.query(
     `SELECT i.* FROM incidents i
-     WHERE i.status <> 'resolved' AND (i.group_key = $1 OR i.id IN (SELECT incident_id FROM alert_groups WHERE group_key = $1))
+     WHERE i.status <> 'resolved' AND (i.group_key = $1 OR i.id IN (SELECT incident_id FROM alert_groups WHERE incident_key = $1))
      ORDER BY (i.group_key = $1) DESC, i.id DESC LIMIT 1${forUpdate ? ' FOR UPDATE OF i' : ''}`,
     [groupKey],
   );
@@ -116,20 +116,20 @@ const date = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
 /** Every group of an incident with its alert counts, in one query (a storm has hundreds of groups). */
 export async function groupCounts(q: Queryable, incidentId: number): Promise<GroupCounts[]> {
   const r = await q.query<Record<string, unknown>>(
-    `SELECT g.id, g.group_key, g.joined_at, a.alertname, a.labels, a.severity, a.firing, a.total, a.first_seen, a.last_seen
+    `SELECT g.id, g.incident_key, g.joined_at, a.alertname, a.labels, a.severity, a.firing, a.total, a.first_seen, a.last_seen
      FROM alert_groups g
      LEFT JOIN LATERAL (
        SELECT min(alertname) AS alertname, (array_agg(labels ORDER BY id))[1] AS labels,
          coalesce(min(severity) FILTER (WHERE status = 'firing'), min(severity)) AS severity,
          count(*) FILTER (WHERE status = 'firing')::int AS firing, count(*)::int AS total,
          min(first_seen_at) AS first_seen, max(last_seen_at) AS last_seen
-       FROM alerts WHERE incident_id = g.incident_id AND group_key = g.group_key) a ON true
+       FROM alerts WHERE incident_id = g.incident_id AND group_key = g.incident_key) a ON true
      WHERE g.incident_id = $1 ORDER BY g.id`,
     [incidentId],
   );
   return r.rows.map((x) => ({
     groupId: Number(x.id),
-    groupKey: String(x.group_key),
+    groupKey: String(x.incident_key),
     alertname: String(x.alertname ?? ''),
     labels: (x.labels as Record<string, string>) ?? {},
     severity: (x.severity as string) ?? null,
@@ -146,7 +146,7 @@ export async function getGroupRow(
   id: number,
 ): Promise<{ id: number; incidentId: number; groupKey: string; title: string | null } | null> {
   const r = await q.query<Record<string, unknown>>(
-    'SELECT id, incident_id, group_key, title FROM alert_groups WHERE id = $1',
+    'SELECT id, incident_id, incident_key, title FROM alert_groups WHERE id = $1',
     [id],
   );
   const x = r.rows[0];
@@ -154,7 +154,7 @@ export async function getGroupRow(
     ? {
         id: Number(x.id),
         incidentId: Number(x.incident_id),
-        groupKey: String(x.group_key),
+        groupKey: String(x.incident_key),
         title: (x.title as string) ?? null,
       }
     : null;
@@ -176,7 +176,7 @@ export async function moveIncidentContents(
   );
   const g = await q.query(
     `UPDATE alert_groups g SET incident_id = $2 WHERE g.incident_id = $1
-       AND NOT EXISTS (SELECT 1 FROM alert_groups h WHERE h.incident_id = $2 AND h.group_key = g.group_key)`,
+       AND NOT EXISTS (SELECT 1 FROM alert_groups h WHERE h.incident_id = $2 AND h.incident_key = g.incident_key)`,
     [from, into],
   );
   return { alerts: a.rowCount, groups: g.rowCount };
@@ -184,14 +184,14 @@ export async function moveIncidentContents(
 
 /** Moves one group (its alerts and its alert_groups row) to another incident; it no longer counts for a storm. */
 export async function moveGroup(q: Queryable, groupId: number, from: number, into: number): Promise<number> {
-  const g = await q.query<{ group_key: string }>(
-    'UPDATE alert_groups SET incident_id = $3, storm_key = NULL WHERE id = $1 AND incident_id = $2 RETURNING group_key',
+  const g = await q.query<{ incident_key: string }>(
+    'UPDATE alert_groups SET incident_id = $3, storm_key = NULL WHERE id = $1 AND incident_id = $2 RETURNING incident_key',
     [groupId, from, into],
   );
   if (!g.rows[0]) return 0;
   const a = await q.query('UPDATE alerts SET incident_id = $3 WHERE incident_id = $1 AND group_key = $2', [
     from,
-    g.rows[0].group_key,
+    g.rows[0].incident_key,
     into,
   ]);
   return a.rowCount;
