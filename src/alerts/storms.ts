@@ -1,6 +1,6 @@
 /**
  * Alert storms and merges (issue #17), the store side: starting a storm incident, folding incidents into
- * another (a storm, `/incident merge`), splitting a group out into an incident of its own. Every step runs
+ * another (a storm, `/incident merge INC-12`), splitting a group out into an incident of its own. Every step runs
  * inside the caller's transaction (or its own), with the incident rows locked, so two replicas and a restart
  * never see half of it; the Slack work goes out through the outbox.
  */
@@ -204,7 +204,7 @@ export class Storms {
   }
 
   /**
-   * `/incident merge INC-n` in incident `intoId`'s channel: folds `fromId` into it (see fold). The caller checks
+   * `/incident merge INC-12` in incident `intoId`'s channel: folds `fromId` into it (see fold). The caller checks
    * the person may (commander actions). Throws NotFoundError/TransitionError as the person should read them.
    */
   async merge(intoId: number, fromId: number, actor: string): Promise<Incident> {

@@ -35,7 +35,7 @@ export interface SlackAdapterDeps {
   /** Wakes the outbox sender. */
   kick: () => void;
   now?: () => Date;
-  /** Storms and merges: summary, Split out, `/incident merge`. */
+  /** Storms and merges: summary, Split out, `/incident merge INC-12`. */
   storms?: Storms;
 }
 

@@ -19,7 +19,7 @@ export type IncidentCommand =
   | { kind: 'list' }
   | { kind: 'followup'; text: string; ref: null }
   | { kind: 'followups'; ref: number | null }
-  /** `/incident merge INC-n`: fold INC-n into the incident of this channel. */
+  /** `/incident merge INC-12`: fold INC-n into the incident of this channel. */
   | { kind: 'merge'; from: number; ref: null }
   | { kind: 'error'; message: string };
 

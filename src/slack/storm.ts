@@ -35,7 +35,7 @@ export interface StormSlackDeps {
 /**
  * Slack side of storms and merges: the summary message (`slack.stormSummary`, posted once and pinned, then
  * edited in place), the pointer line in a folded incident's channel (`slack.mergedAway`), the Split out
- * button and `/incident merge INC-n`. Merging and splitting need what assigning someone else a role needs
+ * button and `/incident merge INC-12`. Merging and splitting need what assigning someone else a role needs
  * (auth/policy: the commander or an admin).
  */
 export function registerStorms(deps: StormSlackDeps): { handlers: Record<string, OutboxHandler> } {
