@@ -10,6 +10,7 @@ import { alertSummary, getAlertGroup, listAlerts } from '../store/alerts.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
 import { enqueue, type OutboxRow } from '../store/outbox.js';
+import { mergedInto } from '../store/storms.js';
 import { compactDuration } from '../time-phrases.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
 import { channelOf, incidentOfRow } from './outbox-incident.js';
@@ -156,6 +157,8 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     async 'slack.createChannel'(row) {
       const inc = await load(row);
       if (inc.channelId) return { channel: inc.channelId, reused: true };
+      // Folded into a storm or merged while this call was being tried: its channel is never made.
+      if (inc.status === 'resolved' && (await mergedInto(db, inc.id)) !== null) return { skipped: 'merged' };
       const me = await botUser();
       const base = channelName(inc);
       // The number makes the name unique; a suffix only when a stranger (or an earlier database) has it.

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { amPayload, eventually, startTestBot, type TestBot } from '../helpers/bot.js';
-import { backends, dropSchemas } from '../helpers/db.js';
+import { backends, dropSchemas, freshDb } from '../helpers/db.js';
 
 afterAll(dropSchemas);
 
@@ -162,6 +162,39 @@ describe.each(backends)('alert storms on %s', (backend) => {
     await t.settle(60_000);
     const splitChannel = (await t.bot.service.get(6)).channelId!;
     expect(t.emulator.channel(splitChannel).messages().length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('loses nothing across a restart in the middle of a storm; folded incidents never get a channel', async () => {
+    const db = await freshDb(backend);
+    // Slack is down for the first process: the storm forms in the store only.
+    const first = await startTestBot(
+      backend,
+      { ...RATE_LIMITED[0] },
+      { db, emulator: { faults: { errorRate: 1, errorStatus: 503 } } },
+    );
+    const sent = await Promise.all([1, 2, 3, 4, 5].map((i) => first.alert(group(i))));
+    expect(sent.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    await first.bot.stop();
+    t = await startTestBot(backend, { ...RATE_LIMITED[0] }, { db, ...RATE_LIMITED[1] });
+    // Alertmanager resends what it is not sure of, and the storm goes on.
+    for (const i of [5, 4, 6, 7, 8]) expect((await t.alert(group(i))).status).toBe(200);
+    await t.settle(60_000);
+    const o = await open();
+    expect(o).toHaveLength(1);
+    const stormId = o[0]!.id;
+    expect(o[0]!.groupKey).toMatch(/^storm\|/);
+    const alerts = await t.bot.service.alerts(stormId);
+    expect(alerts).toHaveLength(16);
+    expect(new Set(alerts.map((a) => a.fingerprint)).size).toBe(16);
+    const folded = await t.bot.db.query<{ id: number; channel_id: string | null }>(
+      'SELECT id, channel_id FROM incidents WHERE merged_into = $1',
+      [stormId],
+    );
+    expect(folded.rows).toHaveLength(3);
+    expect(folded.rows.every((r) => r.channel_id === null)).toBe(true);
+    const channels = [...t.emulator.state.channels.values()].filter((c) => c.info.name.startsWith('inc-'));
+    expect(channels).toHaveLength(1);
+    await eventually(async () => expect((await summaryOf(stormId))?.text).toContain('8 alert groups, 8 firing, 16'));
   }, 120_000);
 
   it('opens one incident per group with STORM_THRESHOLD=0', async () => {
