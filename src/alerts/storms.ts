@@ -17,6 +17,7 @@ import {
   dropPendingSlackWork,
   ensureStorm,
   getGroupRow,
+  getStorm,
   groupCount,
   moveGroup,
   moveIncidentContents,
@@ -39,6 +40,9 @@ export interface StormsDeps {
 export const STORM_SUMMARY_OP = 'slack.stormSummary';
 /** Outbox op of the one line a folded incident's channel (if it has one) gets, pointing at where it went. */
 export const MERGED_AWAY_OP = 'slack.mergedAway';
+
+/** Summary refresh slots per header refresh of a storm incident. */
+const HEADER_SLOTS = 6;
 
 /** The lead alert of a group, as the runbook lookup and titles need it. */
 export interface LeadAlert {
@@ -66,12 +70,26 @@ export class Storms {
    * STORM_REFRESH_SECONDS slot (dedupe key), due at the slot's end, so a storm of changes makes one edit per slot.
    */
   async refresh(q: Queryable, incidentId: number, now: Date): Promise<void> {
-    const { slot, dueAt } = refreshSlot(now, this.deps.config.STORM_REFRESH_SECONDS);
-    await enqueue(q, {
-      ...slackOp({ id: incidentId }, STORM_SUMMARY_OP),
-      dedupeKey: `storm-summary:${incidentId}:${slot}`,
-      notBefore: dueAt,
-    });
+    const seconds = this.deps.config.STORM_REFRESH_SECONDS;
+    const { slot, dueAt } = refreshSlot(now, seconds);
+    // The header's counts follow at a sixth of that pace (its alert list is the summary's job): chat.update is
+    // one Slack tier 3 bucket (about 50 a minute) for the whole workspace.
+    const header = refreshSlot(now, seconds * HEADER_SLOTS);
+    // Their own ordering keys: a refresh waiting for its slot never holds up the incident's other messages.
+    await enqueue(q, [
+      {
+        ...slackOp({ id: incidentId }, STORM_SUMMARY_OP),
+        orderingKey: `storm:${incidentId}`,
+        dedupeKey: `storm-summary:${incidentId}:${slot}`,
+        notBefore: dueAt,
+      },
+      {
+        ...slackOp({ id: incidentId }, 'slack.updateHeader'),
+        orderingKey: `storm-header:${incidentId}`,
+        dedupeKey: `storm-header:${incidentId}:${header.slot}`,
+        notBefore: header.dueAt,
+      },
+    ]);
   }
 
   /** Posts a runbook in the incident's channel unless it was posted there already (one per distinct runbook). */
@@ -133,7 +151,11 @@ export class Storms {
       alertname: lead.alertname,
       team: lead.labels.team ?? lead.labels.service,
     });
-    await enqueue(q, { ...slackOp(stored, STORM_SUMMARY_OP), dedupeKey: `storm-summary:${stored.id}:first` });
+    // The first summary goes out in the incident's order (after its channel and header); refreshes edit it.
+    await enqueue(q, {
+      ...slackOp(stored, STORM_SUMMARY_OP, { first: true }),
+      dedupeKey: `storm-summary:${stored.id}:first`,
+    });
     let into = stored;
     for (const f of folded) into = await this.fold(q, f, into, null, now, 'storm');
     return into;
@@ -158,7 +180,13 @@ export class Storms {
     if (from.status === 'resolved') throw new TransitionError(`${incidentRef(from)} is resolved; reopen it first.`);
     if (into.status === 'resolved') throw new TransitionError(`${incidentRef(into)} is resolved; reopen it first.`);
     const moved = await moveIncidentContents(q, from.id, into.id);
-    await ensureStorm(q, into.id, null);
+    if (!(await getStorm(q, into.id))) {
+      await ensureStorm(q, into.id, null);
+      await enqueue(q, {
+        ...slackOp(into, STORM_SUMMARY_OP, { first: true }),
+        dedupeKey: `storm-summary:${into.id}:first`,
+      });
+    }
     // Its runbook, if any, is posted where the alerts went (once per distinct runbook).
     const fromRunbook = this.deps.service.currentRunbook(from);
     if (fromRunbook) await this.postRunbookOnce(q, into.id, fromRunbook, from.labels.alertname ?? from.title);

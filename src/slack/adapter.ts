@@ -111,7 +111,6 @@ export async function registerSlackAdapter(
         storms: deps.storms,
         extensions,
         post: incidentOutbox.post,
-        updateHeader: incidentOutbox.handlers['slack.updateHeader'],
       })
     : { handlers: {} };
   const alertOps = createAlertSlackOps({

@@ -28,8 +28,6 @@ export interface StormSlackDeps {
   storms: Storms;
   extensions: SlackExtensions;
   post: (channel: string, msg: SlackMessage, extra?: Record<string, unknown>) => Promise<{ ts: string }>;
-  /** Refreshes the pinned header (the incident outbox's slack.updateHeader rendering). */
-  updateHeader?: (row: OutboxRow) => Promise<unknown>;
 }
 
 /**
@@ -70,6 +68,8 @@ export function registerStorms(deps: StormSlackDeps): { handlers: Record<string,
       const inc = await incidentOfRow(db, row);
       const storm = await getStorm(db, inc.id);
       if (!storm) return { skipped: 'not a storm' };
+      // A refresh before the first summary is posted has nothing to edit: the first one renders what is stored.
+      if (!storm.summaryTs && !row.payload.first) return { skipped: 'summary not posted yet' };
       const channel = channelOf(inc);
       const at = new Date();
       const msg = renderStormSummary(inc, await lines(inc.id), at);
@@ -83,8 +83,6 @@ export function registerStorms(deps: StormSlackDeps): { handlers: Record<string,
         });
       }
       await setSummaryPosted(db, inc.id, ts, at);
-      // The header's counts follow at the same pace (its own refreshes are not queued for a storm).
-      if (storm.summaryTs && inc.headerTs) await deps.updateHeader?.(row);
       return { ts };
     },
 
