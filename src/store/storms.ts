@@ -25,7 +25,9 @@ export async function openIncidentForGroup(
 ): Promise<Incident | null> {
   const r = await q.query(
     `SELECT i.* FROM incidents i
-     WHERE i.status <> 'resolved' AND (i.group_key = $1 OR i.id IN (SELECT incident_id FROM alert_groups WHERE incident_key = $1))
+     WHERE i.status <> 'resolved' AND i.id IN (
+       SELECT id FROM incidents WHERE group_key = $1 AND status <> 'resolved'
+       UNION SELECT incident_id FROM alert_groups WHERE incident_key = $1)
      ORDER BY (i.group_key = $1) DESC, i.id DESC LIMIT 1${forUpdate ? ' FOR UPDATE OF i' : ''}`,
     [groupKey],
   );
