@@ -71,10 +71,13 @@ export class Storms {
    */
   async refresh(q: Queryable, incidentId: number, now: Date): Promise<void> {
     const seconds = this.deps.config.STORM_REFRESH_SECONDS;
-    const { slot, dueAt } = refreshSlot(now, seconds);
+    // The slot of the commit, not of the notification's arrival (a large one is stored over several seconds): a
+    // slot whose refresh already ran must not swallow this change through the dedupe key.
+    const at = new Date(Math.max(now.getTime(), this.now().getTime()));
+    const { slot, dueAt } = refreshSlot(at, seconds);
     // The header's counts follow at a sixth of that pace (its alert list is the summary's job): chat.update is
     // one Slack tier 3 bucket (about 50 a minute) for the whole workspace.
-    const header = refreshSlot(now, seconds * HEADER_SLOTS);
+    const header = refreshSlot(at, seconds * HEADER_SLOTS);
     // Their own ordering keys: a refresh waiting for its slot never holds up the incident's other messages.
     await enqueue(q, [
       {

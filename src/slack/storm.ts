@@ -68,8 +68,9 @@ export function registerStorms(deps: StormSlackDeps): { handlers: Record<string,
       const inc = await incidentOfRow(db, row);
       const storm = await getStorm(db, inc.id);
       if (!storm) return { skipped: 'not a storm' };
-      // A refresh before the first summary is posted has nothing to edit: the first one renders what is stored.
-      if (!storm.summaryTs && !row.payload.first) return { skipped: 'summary not posted yet' };
+      // A refresh before the first summary is posted waits for it (the first may have been rendered before this
+      // refresh's change was stored), then edits it.
+      if (!storm.summaryTs && !row.payload.first) throw new RetryableError('storm summary not posted yet', 2);
       const channel = channelOf(inc);
       const at = new Date();
       const msg = renderStormSummary(inc, await lines(inc.id), at);
