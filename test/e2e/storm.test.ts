@@ -197,6 +197,34 @@ describe.each(backends)('alert storms on %s', (backend) => {
     await eventually(async () => expect((await summaryOf(stormId))?.text).toContain('8 alert groups, 8 firing, 16'));
   }, 120_000);
 
+  it('makes one storm when two replicas take the groups at once', async () => {
+    if (backend !== 'postgres') return; // the embedded store serves one process
+    const db = await freshDb(backend);
+    const other = await startTestBot(backend, {}, { db });
+    t = await startTestBot(backend, {}, { db });
+    try {
+      // Twelve groups, sent to both replicas at once (an HA Alertmanager pair delivers to both).
+      const sends = [];
+      for (let i = 1; i <= 12; i++) sends.push(t.alert(group(i)), other.alert(group(i)));
+      expect((await Promise.all(sends)).every((r) => r.status === 200)).toBe(true);
+      const o = await open();
+      expect(o).toHaveLength(1);
+      expect(o[0]!.groupKey).toMatch(/^storm\|/);
+      const alerts = await t.bot.service.alerts(o[0]!.id);
+      expect(alerts).toHaveLength(24);
+      expect(
+        (await t.bot.db.query('SELECT 1 FROM alerts WHERE incident_id IS DISTINCT FROM $1', [o[0]!.id])).rows,
+      ).toEqual([]);
+      const groups = await t.bot.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM alert_groups WHERE incident_id = $1',
+        [o[0]!.id],
+      );
+      expect(groups.rows[0]!.n).toBe(12);
+    } finally {
+      await other.bot.stop();
+    }
+  }, 120_000);
+
   it('opens one incident per group with STORM_THRESHOLD=0', async () => {
     t = await startTestBot(backend, { STORM_THRESHOLD: '0' });
     for (let i = 1; i <= 5; i++) expect((await t.alert(group(i))).body.incidents).toEqual([{ id: i, created: true }]);
