@@ -82,7 +82,7 @@ export function stormTitle(key: string): string {
 
 /** One affected group as a storm summary lists it. */
 export interface StormGroupLine {
-  /** alert_groups.id: what the Split out button carries. */
+  /** alert_groups.id: what the group menu (detail, Split out) carries. */
   groupId: number;
   groupKey: string;
   alertname: string;

@@ -111,6 +111,7 @@ export async function registerSlackAdapter(
         storms: deps.storms,
         extensions,
         post: incidentOutbox.post,
+        kick,
       })
     : { handlers: {} };
   const alertOps = createAlertSlackOps({

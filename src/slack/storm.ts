@@ -9,15 +9,24 @@ import { RetryableError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
 import { getIncident } from '../store/incidents.js';
-import type { OutboxRow } from '../store/outbox.js';
-import { getStorm, groupCounts, setSummaryPosted } from '../store/storms.js';
+import { enqueue, type OutboxRow } from '../store/outbox.js';
+import { getGroupRow, getStorm, groupAlerts, groupCounts, setSummaryPosted } from '../store/storms.js';
 import type { Severity } from '../vocabulary.js';
 import type { SlackCaller } from './client.js';
 import { slackErrorCode } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
 import { channelOf, incidentOfRow } from './outbox-incident.js';
-import { renderMergedAway, renderStormSummary, SPLIT_ACTION_PATTERN } from './render/storm.js';
+import {
+  DETAIL_ALERTS_SHOWN,
+  GROUP_MENU_PATTERN,
+  renderGroupDetail,
+  renderMergedAway,
+  renderStormSummary,
+} from './render/storm.js';
 import type { SlackMessage } from './render/text.js';
+
+/** Outbox op: one group's alerts, in a thread under the storm summary (asked for from the group's menu). */
+export const GROUP_DETAIL_OP = 'slack.stormGroupDetail';
 
 export interface StormSlackDeps {
   app: App;
@@ -27,13 +36,15 @@ export interface StormSlackDeps {
   service: IncidentService;
   storms: Storms;
   extensions: SlackExtensions;
+  /** Wakes the outbox sender. */
+  kick?: () => void;
   post: (channel: string, msg: SlackMessage, extra?: Record<string, unknown>) => Promise<{ ts: string }>;
 }
 
 /**
  * Slack side of storms and merges: the summary message (`slack.stormSummary`, posted once and pinned, then
  * edited in place), the pointer line in a folded incident's channel (`slack.mergedAway`), the Split out
- * button and `/incident merge INC-12`. Merging and splitting need what assigning someone else a role needs
+ * menu (alerts in a thread, Split out) and `/incident merge INC-12`. Merging and splitting need what assigning someone else a role needs
  * (auth/policy: the commander or an admin).
  */
 export function registerStorms(deps: StormSlackDeps): { handlers: Record<string, OutboxHandler> } {
@@ -87,6 +98,21 @@ export function registerStorms(deps: StormSlackDeps): { handlers: Record<string,
       return { ts };
     },
 
+    async [GROUP_DETAIL_OP](row) {
+      const inc = await incidentOfRow(db, row);
+      const storm = await getStorm(db, inc.id);
+      const group = await getGroupRow(db, Number(row.payload.groupId));
+      if (!group || group.incidentId !== inc.id) return { skipped: 'group moved' };
+      if (!storm?.summaryTs) throw new RetryableError('storm summary not posted yet', 2);
+      const line = (await lines(inc.id)).find((g) => g.groupId === group.id);
+      if (!line) return { skipped: 'group moved' };
+      const { alerts, total } = await groupAlerts(db, inc.id, group.groupKey, DETAIL_ALERTS_SHOWN);
+      const res = await deps.post(channelOf(inc), renderGroupDetail(line, alerts, total), {
+        thread_ts: storm.summaryTs,
+      });
+      return { ts: res.ts };
+    },
+
     async [MERGED_AWAY_OP](row) {
       const inc = await incidentOfRow(db, row);
       if (!inc.channelId) return { skipped: 'no channel: never created' };
@@ -99,17 +125,30 @@ export function registerStorms(deps: StormSlackDeps): { handlers: Record<string,
     },
   };
 
-  app.action(SPLIT_ACTION_PATTERN, async ({ ack, body, action, respond }) => {
+  app.action(GROUP_MENU_PATTERN, async ({ ack, body, action, respond }) => {
     await ack();
     const user = body.user.id;
-    const [incRaw, groupRaw] = String((action as { value?: string }).value ?? '').split(':');
+    const picked = (action as { selected_option?: { value?: string } }).selected_option?.value ?? '';
+    const [what, incRaw, groupRaw] = picked.split(':');
     const incidentId = Number(incRaw);
     const groupId = Number(groupRaw);
-    const log = logger.child({ user, incidentId, groupId, actionId: 'storm_split' });
+    const log = logger.child({ user, incidentId, groupId, actionId: 'storm_group', what });
     try {
       if (!Number.isInteger(incidentId) || !Number.isInteger(groupId))
-        throw new ValidationError('This button does not name an alert group.', 'value');
+        throw new ValidationError('This menu does not name an alert group.', 'value');
       const inc = await service.get(incidentId);
+      if (what === 'detail') {
+        // In the summary's thread, in order with the summary's refreshes (it waits for the first one).
+        await enqueue(db, {
+          op: GROUP_DETAIL_OP,
+          orderingKey: `storm:${incidentId}`,
+          incidentId,
+          payload: { groupId, user },
+        });
+        deps.kick?.();
+        return;
+      }
+      if (what !== 'split') throw new ValidationError('Pick an entry of the menu.', 'value');
       await service.authorize(inc, 'assign_other', user);
       const split = await storms.split(incidentId, groupId, user);
       log.info({ into: split.id }, 'alert group split out');

@@ -26,7 +26,8 @@ export interface AlertRow {
 
 const toDate = (v: unknown): Date | null => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
 
-const toRow = (r: Record<string, unknown>): AlertRow => ({
+/** One alerts row as an AlertRow. */
+export const alertFromRow = (r: Record<string, unknown>): AlertRow => ({
   id: Number(r.id),
   incidentId: r.incident_id == null ? null : Number(r.incident_id),
   groupKey: String(r.group_key),
@@ -139,7 +140,7 @@ export async function findAlerts(
       : 'SELECT * FROM alerts WHERE incident_id IS NULL AND group_key = $1 AND fingerprint = ANY($2::text[])',
     ['incidentId' in scope ? scope.incidentId : scope.groupKey, fingerprints],
   );
-  return new Map(r.rows.map((x) => [String(x.fingerprint), toRow(x)]));
+  return new Map(r.rows.map((x) => [String(x.fingerprint), alertFromRow(x)]));
 }
 
 /**
@@ -158,7 +159,7 @@ export async function alertHistory(
      ORDER BY fingerprint, id DESC`,
     [groupKey, fingerprints],
   );
-  return new Map(r.rows.map((x) => [String(x.fingerprint), toRow(x)]));
+  return new Map(r.rows.map((x) => [String(x.fingerprint), alertFromRow(x)]));
 }
 
 /** The stored rows from what was written and the few columns PostgreSQL filled in (RETURNING * costs more). */
@@ -225,7 +226,7 @@ export async function listAlerts(q: Queryable, incidentId: number): Promise<Aler
   const r = await q.query<Record<string, unknown>>('SELECT * FROM alerts WHERE incident_id = $1 ORDER BY id', [
     incidentId,
   ]);
-  return r.rows.map(toRow);
+  return r.rows.map(alertFromRow);
 }
 
 export interface AlertSummary {
@@ -256,7 +257,7 @@ export async function alertSummary(q: Queryable, incidentId: number, limit = 10)
     firing: Number(row.firing),
     total: Number(row.total),
     topFiringSeverity: row.top ?? null,
-    shown: r.rows.map(toRow),
+    shown: r.rows.map(alertFromRow),
   };
 }
 
@@ -264,7 +265,7 @@ export async function alertSummary(q: Queryable, incidentId: number, limit = 10)
 export async function alertsById(q: Queryable, ids: number[]): Promise<AlertRow[]> {
   if (!ids.length) return [];
   const r = await q.query<Record<string, unknown>>('SELECT * FROM alerts WHERE id = ANY($1::int[]) ORDER BY id', [ids]);
-  return r.rows.map(toRow);
+  return r.rows.map(alertFromRow);
 }
 
 /** Where an alert incident came from (alert_groups). */

@@ -3,6 +3,7 @@
  * key's recent groups, moving alerts and groups between incidents, the storms table.
  */
 import type { Incident } from '../incidents/model.js';
+import { type AlertRow, alertFromRow } from './alerts.js';
 import type { Queryable } from './db.js';
 import { rowToIncident } from './incidents.js';
 
@@ -230,4 +231,22 @@ export async function groupCount(q: Queryable, incidentId: number): Promise<numb
     incidentId,
   ]);
   return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Up to `limit` alerts of one group in an incident (firing first, oldest first) and how many it has. */
+export async function groupAlerts(
+  q: Queryable,
+  incidentId: number,
+  incidentKey: string,
+  limit: number,
+): Promise<{ alerts: AlertRow[]; total: number }> {
+  const r = await q.query<Record<string, unknown>>(
+    `SELECT *, count(*) OVER () AS total_rows FROM alerts WHERE incident_id = $1 AND group_key = $2
+     ORDER BY (status = 'firing') DESC, id LIMIT $3`,
+    [incidentId, incidentKey, limit],
+  );
+  return {
+    total: r.rows.length ? Number(r.rows[0]!.total_rows) : 0,
+    alerts: r.rows.map(alertFromRow),
+  };
 }

@@ -109,7 +109,7 @@ describe.each(backends)('alert storms on %s', (backend) => {
     expect(new Set(incChannels.map((c) => c.info.name.replace(/^inc-(\d+).*/, '$1'))).size).toBe(incChannels.length);
   }, 120_000);
 
-  it('merges an incident in with /incident merge and splits a group out with its button, by the commander only', async () => {
+  it('merges an incident in with /incident merge and shows the alerts of a group in a thread and splits it out from its menu, by the commander only', async () => {
     t = await startTestBot(backend, { ...RATE_LIMITED[0] }, { ...RATE_LIMITED[1] });
     for (let i = 1; i <= 4; i++) await t.alert(group(i));
     await t.alert(group(9, { cluster: 'prod-b', alertname: 'OtherClusterDown' }));
@@ -145,7 +145,14 @@ describe.each(backends)('alert storms on %s', (backend) => {
       "SELECT id FROM alert_groups WHERE incident_id = 4 AND group_key LIKE '%OtherClusterDown%'",
     );
     const groupId = Number(row.rows[0]!.id);
-    await alice.click({ actionId: `storm_split_${groupId}`, messageTs: summary.ts });
+    // Its alerts in the summary's thread, on demand.
+    await alice.click({ actionId: `storm_group_${groupId}`, value: `detail:4:${groupId}`, messageTs: summary.ts });
+    const stormCh = t.emulator.channel(storm.channelId!);
+    await eventually(() => {
+      const replies = stormCh.thread(summary.ts).slice(1);
+      expect(replies.some((m) => m.text.startsWith('OtherClusterDown (payments): 2 firing of 2'))).toBe(true);
+    });
+    await alice.click({ actionId: `storm_group_${groupId}`, value: `split:4:${groupId}`, messageTs: summary.ts });
     const split = await eventually(async () => {
       const o = await open();
       expect(o.map((i) => i.id)).toEqual([4, 6]);
