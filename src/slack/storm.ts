@@ -43,9 +43,9 @@ export interface StormSlackDeps {
 
 /**
  * Slack side of storms and merges: the summary message (`slack.stormSummary`, posted once and pinned, then
- * edited in place), the pointer line in a folded incident's channel (`slack.mergedAway`), the Split out
- * menu (alerts in a thread, Split out) and `/incident merge INC-12`. Merging and splitting need what assigning someone else a role needs
- * (auth/policy: the commander or an admin).
+ * edited in place), the pointer line in a folded incident's channel (`slack.mergedAway`), each group's menu
+ * (alerts in a thread: `slack.stormGroupDetail`; Split out) and `/incident merge INC-12`. Merging and splitting
+ * need what assigning someone else a role needs (auth/policy: the commander or an admin).
  */
 export function registerStorms(deps: StormSlackDeps): { handlers: Record<string, OutboxHandler> } {
   const { app, db, slack, service, storms, logger } = deps;
