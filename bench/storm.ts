@@ -1,9 +1,13 @@
 /**
- * Alert storm: `notifications` Alertmanager webhooks for `groups` distinct groups posted over `windowSec`,
- * against the local Slack workspace with its rate limits on (clock scaled). Then waits for the outbox to drain
- * and checks what the bot made of it: incidents, lost alerts, duplicate channels, Slack calls, 429s, and the
- * completion time against the floor the emulator's tier table sets for the calls actually made.
+ * Alert storm (issue #17): `notifications` Alertmanager webhooks for `groups` distinct groups of ONE cluster across
+ * three namespaces (a failing node pool), plus 5 unrelated groups of a second cluster arriving during the same
+ * window, posted over `windowSec` against the local Slack workspace with its rate limits on (clock scaled). Then
+ * waits for the outbox to drain and checks what the bot made of it: incidents, lost alerts, duplicate channels,
+ * Slack calls, 429s, how long until every alert was visible in an incident channel, and the completion time
+ * against the floor the emulator's tier table sets for the calls actually made.
  */
+import { existsSync } from 'node:fs';
+import type { Bot } from '../src/app.js';
 import { METHOD_TIERS, TIERS } from '../src/emulator/rate-limits.js';
 import { SYSTEM_SUBTYPES } from '../src/emulator/workspace.js';
 import { type AmAlertDraft, amWebhook, type Backend, postAlert, round, sleep, startBenchBot } from './lib.js';
@@ -18,7 +22,17 @@ export interface StormOptions {
   /** Webhook requests in flight at most (Alertmanager sends groups in parallel). */
   concurrency?: number;
   drainTimeoutSec?: number;
+  /** Extra settings (STORM_THRESHOLD=0 for the run without storms). */
+  env?: Record<string, string>;
+  /** Declare a P1 half way through the storm (bench/storm-p1.ts, when present). */
+  p1DuringStorm?: boolean;
 }
+
+/** The storm's cluster and namespaces, and the unrelated groups' cluster and namespaces. */
+const STORM_CLUSTER = 'prod-a';
+const STORM_NAMESPACES = ['payments', 'checkout', 'search'];
+const OTHER_CLUSTER = 'prod-b';
+const OTHER_NAMESPACES = ['billing', 'auth', 'ingest', 'mail', 'reports'];
 
 /** Alert names of the storm: most have a shipped runbook, one does not. */
 const NAMES = ['KubePodCrashLooping', 'KubePodNotReady', 'PostgresDown', 'IncidentBotDown', 'DiskAlmostFull'];
@@ -27,6 +41,8 @@ interface Note {
   atMs: number;
   group: number;
   payload: unknown;
+  /** Fingerprints of the alerts in it. */
+  fingerprints: string[];
 }
 
 /**
@@ -35,26 +51,33 @@ interface Note {
  * repeat_interval), new alerts joining, one alert resolving and for some groups firing again, some groups
  * resolving entirely at the end, and some notifications delivered twice at once (an HA Alertmanager pair).
  */
-export function stormSchedule(groups: number, total: number, windowMs: number) {
+export function stormSchedule(groups: number, total: number, windowMs: number, unrelated = OTHER_NAMESPACES.length) {
   const per = Math.max(1, Math.round(total / groups));
   const notes: Note[] = [];
   const finalStatus = new Map<string, 'firing' | 'resolved'>();
-  for (let g = 0; g < groups; g++) {
+  for (let g = 0; g < groups + unrelated; g++) {
+    const other = g >= groups;
     const alertname = NAMES[g % NAMES.length]!;
-    const ns = `storm-${g}`;
+    const cluster = other ? OTHER_CLUSTER : STORM_CLUSTER;
+    const ns = other ? OTHER_NAMESPACES[(g - groups) % OTHER_NAMESPACES.length]! : STORM_NAMESPACES[g % 3]!;
+    // The failing node pool: one group per node and alert (Alertmanager group_by [alertname, namespace, node]).
+    const node = other ? 'node-1' : `pool-b-${g}`;
     const severity = g % 3 === 0 ? 'critical' : 'warning';
-    const groupKey = `{}/{severity=~"critical|warning"}:{alertname="${alertname}", namespace="${ns}"}`;
-    const common = { alertname, namespace: ns, severity };
+    const groupKey = `{}/{severity=~"critical|warning"}:{alertname="${alertname}", cluster="${cluster}", namespace="${ns}", node="${node}"}`;
+    const common = { alertname, cluster, namespace: ns, node, severity };
     const alerts: AmAlertDraft[] = [];
     const add = () =>
       alerts.push({
         alertname,
         status: 'firing',
-        labels: { severity, namespace: ns, pod: `app-${g}-${alerts.length}`, container: 'app' },
+        labels: { severity, cluster, namespace: ns, node, pod: `app-${g}-${alerts.length}`, container: 'app' },
         annotations: { summary: `${alertname} in ${ns}` },
-        fingerprint: `storm-${g}-${alerts.length}`,
+        fingerprint: `${other ? 'other' : 'storm'}-${g}-${alerts.length}`,
       });
-    const start = Math.floor((g / groups) * (windowMs / 3));
+    // Storm groups start in the first third of the window; the unrelated ones spread over the whole minute.
+    const start = other
+      ? Math.floor(((g - groups + 0.5) / unrelated) * windowMs * 0.8)
+      : Math.floor((g / groups) * (windowMs / 3));
     const step = per > 1 ? (windowMs - start) / per : 0;
     for (let j = 0; j < per; j++) {
       if (j === 0 || j === 3 || j === 7 || j === 11) add();
@@ -67,10 +90,11 @@ export function stormSchedule(groups: number, total: number, windowMs: number) {
         alerts.map((a) => ({ ...a })),
         common,
       );
-      notes.push({ atMs, group: g, payload });
+      const fingerprints = alerts.map((a) => a.fingerprint);
+      notes.push({ atMs, group: g, payload, fingerprints });
       // Every fifth repeat arrives twice, a few ms apart, as from two Alertmanager replicas (total stays `per`).
       if (j % 5 === 2 && j + 1 < per) {
-        notes.push({ atMs: atMs + 5, group: g, payload });
+        notes.push({ atMs: atMs + 5, group: g, payload, fingerprints });
         j++;
       }
     }
@@ -86,11 +110,34 @@ export async function benchStorm(opts: StormOptions) {
   const { bot, close } = await startBenchBot(
     opts.backend,
     opts.pgBase,
-    { EMULATOR_RATE_LIMITS: 'true' },
+    { EMULATOR_RATE_LIMITS: 'true', ...opts.env },
     { emulator: { rateLimits: { enabled: true, clockScale: opts.clockScale } } },
   );
   const emulator = bot.emulator!;
   try {
+    // -- when each alert was first sent, and when it was first visible in some incident channel
+    const sentAt = new Map<string, number>();
+    const visibleAt = new Map<string, number>();
+    let polling = true;
+    const see = async () => {
+      for (const fp of await visibleAlerts(bot)) if (!visibleAt.has(fp)) visibleAt.set(fp, performance.now() - t0);
+    };
+    const poller = (async () => {
+      while (polling) {
+        await see().catch(() => undefined);
+        await sleep(250);
+      }
+    })();
+    // -- HOOK p1DuringStormMs: bench/storm-p1.ts (written beside this one) declares a P1 half way through the
+    // storm and returns the ms until its channel and first ping exist; without that file the figure is null.
+    const p1File = new URL('./storm-p1.ts', import.meta.url);
+    const p1Module = opts.p1DuringStorm && existsSync(p1File) ? './storm-p1.js' : null;
+    const p1 = p1Module
+      ? sleep(windowMs / 2).then(async () => {
+          const mod = (await import(p1Module)) as { declareP1DuringStorm(bot: Bot): Promise<number> };
+          return mod.declareP1DuringStorm(bot);
+        })
+      : Promise.resolve(null);
     const rssBefore = process.memoryUsage().rss;
     const statuses: Record<string, number> = {};
     let ok = 0;
@@ -106,6 +153,7 @@ export async function benchStorm(opts: StormOptions) {
         const wait = n.atMs - (performance.now() - t0);
         if (wait > 0) await sleep(wait);
         else maxLagMs = Math.max(maxLagMs, -wait);
+        for (const fp of n.fingerprints) if (!sentAt.has(fp)) sentAt.set(fp, performance.now() - t0);
         let status = 0;
         try {
           status = (await postAlert(bot.url, n.payload)).status;
@@ -124,6 +172,21 @@ export async function benchStorm(opts: StormOptions) {
       drained = false;
     });
     const completionMs = performance.now() - t0;
+    polling = false;
+    await poller;
+    await see();
+    const p1DuringStormMs = await p1.catch(() => null);
+    let allVisibleMs = 0;
+    let allVisibleAtMs = 0;
+    let neverVisible = 0;
+    for (const [fp, sent] of sentAt) {
+      const seen = visibleAt.get(fp);
+      if (seen === undefined) neverVisible++;
+      else {
+        allVisibleMs = Math.max(allVisibleMs, seen - sent);
+        allVisibleAtMs = Math.max(allVisibleAtMs, seen);
+      }
+    }
     const cpu = process.cpuUsage(cpu0);
     const rssAfter = process.memoryUsage().rss;
 
@@ -201,7 +264,26 @@ export async function benchStorm(opts: StormOptions) {
     floor.effective = Math.max(floor.effective, pf.effective);
 
     const outboxByStatus = Object.fromEntries(outbox.rows.map((r) => [r.status, Number(r.n)]));
+    // The floor at Slack's real rates (clock scale 1) for the calls this run made: what a run at real rates
+    // takes at least, whatever the scale it ran at.
+    let realFloorMs = 0;
+    for (const [method, m] of Object.entries(methods)) {
+      const tier = METHOD_TIERS[method] ?? 3;
+      if (tier === 'post') continue;
+      const { perMinute, burst } = TIERS[tier];
+      realFloorMs = Math.max(realFloorMs, (Math.max(0, m.calls - m.rateLimited - burst) / (perMinute / 60)) * 1000);
+    }
+    realFloorMs = Math.max(realFloorMs, (Math.max(0, busiest.posts - 3) / 1) * 1000);
+    const alertsOf = async (sql: string) => Number((await bot.db.query<{ n: number }>(sql)).rows[0]?.n ?? 0);
     return {
+      incidentsOpen: await alertsOf('SELECT count(*)::int AS n FROM incidents WHERE merged_into IS NULL'),
+      incidentsFolded: await alertsOf('SELECT count(*)::int AS n FROM incidents WHERE merged_into IS NOT NULL'),
+      storms: await alertsOf('SELECT count(*)::int AS n FROM storms'),
+      allVisibleMs: Math.round(allVisibleMs),
+      allVisibleAtMs: Math.round(allVisibleAtMs),
+      alertsNeverVisible: neverVisible,
+      realRateFloorMs: Math.round(realFloorMs),
+      p1DuringStormMs,
       backend: opts.backend,
       groups: opts.groups,
       notifications: notes.length,
@@ -220,7 +302,7 @@ export async function benchStorm(opts: StormOptions) {
       completionOverFloor: round(completionMs / Math.max(floor.nominal, windowMs), 2),
       completionOverFloorWithRetryAfterMin: round(completionMs / Math.max(floor.effective, windowMs), 2),
       incidents,
-      expectedIncidents: opts.groups,
+      expectedIncidents: STORM_NAMESPACES.length + OTHER_NAMESPACES.length,
       lostAlerts: ok - storedNotifications + unlinkedFiring + missingAlerts,
       lost: { answered2xx: ok, storedNotifications, unlinkedFiring, missingAlerts },
       alertStatusMismatches: wrongStatus,
@@ -244,4 +326,20 @@ export async function benchStorm(opts: StormOptions) {
   } finally {
     await close();
   }
+}
+
+/**
+ * Fingerprints of the alerts visible in some incident channel now: their incident (not folded away) has a
+ * channel, and either its summary message was written after the alert was first stored (incidents holding
+ * several groups) or its header is posted (the header lists and counts the alerts; later alerts of a plain
+ * incident go out as their own message right after, which this does not wait for).
+ */
+async function visibleAlerts(bot: Bot): Promise<string[]> {
+  const r = await bot.db.query<{ fingerprint: string }>(
+    `SELECT a.fingerprint FROM alerts a JOIN incidents i ON i.id = a.incident_id
+     LEFT JOIN storms s ON s.incident_id = i.id
+     WHERE i.merged_into IS NULL AND i.channel_id IS NOT NULL
+       AND CASE WHEN s.incident_id IS NOT NULL THEN s.summary_at >= a.first_seen_at ELSE i.header_ts IS NOT NULL END`,
+  );
+  return r.rows.map((x) => x.fingerprint);
 }

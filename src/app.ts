@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AlertIngest } from './alerts/ingest.js';
+import { Storms } from './alerts/storms.js';
 import { loadRolesFile } from './auth/roles.js';
 import { type Config, webhookAuthMode } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
@@ -201,8 +202,10 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     metrics,
   });
 
+  const storms = new Storms({ db, config, service, runbooks: () => runbooks, kick, now: opts.now });
   // Slack in front of the domains, and the outbox that carries their work out.
   const slack = await registerSlackAdapter({
+    storms,
     transport,
     db,
     config,
@@ -227,6 +230,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   });
 
   const ingest = new AlertIngest({
+    storms,
     db,
     config,
     service,

@@ -196,6 +196,36 @@ export const ConfigSchema = z.object({
     .describe(
       "At most one note per this many minutes when a resolved incident's unchanged alert is repeated (Alertmanager repeat_interval).",
     ),
+  STORM_THRESHOLD: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(3)
+    .describe(
+      'Alert storms: when more than this many new alert groups with one correlation key (STORM_GROUP_BY) open within STORM_WINDOW_MINUTES, they become one storm incident and the incidents already opened are folded into it (0: off).',
+    ),
+  STORM_WINDOW_MINUTES: z.coerce
+    .number()
+    .positive()
+    .default(5)
+    .describe('Alert storms: how far back (minutes) new alert groups count towards STORM_THRESHOLD.'),
+  STORM_GROUP_BY: z
+    .string()
+    .default('cluster,namespace')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .describe(
+      "Alert storms: the labels whose values make the correlation key, next to the sender's identity (externalURL and ALERT_CLUSTER_LABELS), so two Alertmanagers never share a storm. Labels an alert lacks are left out (cluster only when namespace is absent); an alert with none of them never joins a storm.",
+    ),
+  STORM_REFRESH_SECONDS: z.coerce
+    .number()
+    .min(1)
+    .default(5)
+    .describe('Alert storms: the storm summary message is edited in place at most once per this many seconds.'),
   RETENTION_DAYS: z.coerce
     .number()
     .min(0)

@@ -32,12 +32,15 @@ import {
   updateIncident,
 } from '../store/incidents.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { getStorm, lockKey, mergedInto, openIncidentForGroup, recentStormIncidents } from '../store/storms.js';
 import { insertTimers } from '../store/timers.js';
 import { minutesPhrase } from '../time-phrases.js';
 import { clusterOf, type IntakeAlert, type IntakeNotification, identityKey, storable } from './intake.js';
 import { parseJsonBody } from './json.js';
 import { decideAlert, planGroup, repeatWindow } from './lifecycle.js';
 import { maxSeverity, severityFromLabels } from './severity.js';
+import { stormDecision, stormGroupKey, stormKey, windowStart } from './storm.js';
+import { Storms } from './storms.js';
 
 /** What one notification did, as answered to the sender. */
 export interface IngestResult {
@@ -85,6 +88,8 @@ export interface AlertIngestDeps {
   /** Wakes the outbox sender after a commit. */
   kick?: () => void;
   now?: () => Date;
+  /** Storm and merge work (built from the other deps when not given). */
+  storms?: Storms;
 }
 
 /** Bodies above this are stored as raw text slices instead of one jsonb value. */
@@ -105,11 +110,14 @@ function alertGroupRow(
   g: GroupWork,
   incidentId: number,
   previousIncidentId: number | null,
+  stormKey: string | null = null,
 ): Omit<AlertGroup, 'updatedAt'> {
   return {
+    stormKey,
     incidentId,
     sender: n.sender,
     groupKey: n.groupKey ?? '',
+    incidentKey: g.key,
     externalUrl: n.externalUrl,
     cluster: g.cluster,
     receiver: n.receiver,
@@ -133,8 +141,10 @@ interface Tally {
  */
 export class AlertIngest {
   private readonly now: () => Date;
+  readonly storms: Storms;
   constructor(private readonly deps: AlertIngestDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.storms = deps.storms ?? new Storms(deps);
   }
 
   private get config(): Config {
@@ -374,7 +384,8 @@ export class AlertIngest {
   ): Promise<void> {
     const db = this.deps.db;
     const firing = g.alerts.filter((a) => a.status === 'firing');
-    let inc = (await getOpenIncidentByGroup(db, g.key)) ?? (await this.adoptLegacy(n, g));
+    // Through alert_groups: a group folded into a storm or merged finds the incident holding it now.
+    let inc = (await openIncidentForGroup(db, g.key)) ?? (await this.adoptLegacy(n, g));
     let created = false;
     if (!inc) {
       if (!firing.length) {
@@ -418,21 +429,22 @@ export class AlertIngest {
     if (batches.length === 1) {
       // The usual notification: one transaction for its alerts and their effects.
       await this.commit(async (q) => {
-        const locked = await getIncident(q, id, true);
-        await this.applyBatch(q, n, id, g.key, batches[0]!, now, tally, result);
+        const locked = await lockFollowingMerges(q, id);
+        await this.applyBatch(q, n, locked?.id ?? id, g.key, batches[0]!, now, tally, result);
         if (locked) await this.finish(q, n, g, locked, notificationId, created, now, tally);
       });
       return;
     }
+    let target = id;
     for (const batch of batches) {
       await this.commit(async (q) => {
-        await q.query('SELECT id FROM incidents WHERE id = $1 FOR UPDATE', [id]);
-        await this.applyBatch(q, n, id, g.key, batch, now, tally, result);
+        target = (await lockFollowingMerges(q, target))?.id ?? target;
+        await this.applyBatch(q, n, target, g.key, batch, now, tally, result);
       });
       await yieldLoop();
     }
     await this.commit(async (q) => {
-      const locked = await getIncident(q, id, true);
+      const locked = await lockFollowingMerges(q, target);
       if (locked) await this.finish(q, n, g, locked, notificationId, created, now, tally);
     });
   }
@@ -466,7 +478,51 @@ export class AlertIngest {
     const labels = { ...n.commonLabels, ...lead.labels };
     const annotations = { ...n.commonAnnotations, ...lead.annotations };
     const match = this.deps.runbooks().match(lead.alertname, { ...labels, alertname: lead.alertname }, annotations);
+    const threshold = this.config.STORM_THRESHOLD;
+    const key =
+      threshold > 0
+        ? stormKey(
+            { sender: n.sender, externalUrl: n.externalUrl, cluster: g.cluster, labels },
+            this.config.STORM_GROUP_BY,
+          )
+        : null;
     return this.commit(async (q) => {
+      if (key) {
+        // One storm key at a time across replicas: counting, starting and joining never race.
+        await lockKey(q, `storm:${key}`);
+        const holder = await openIncidentForGroup(q, g.key, true);
+        if (holder) return { incident: holder, created: false };
+        const storm = await getOpenIncidentByGroup(q, stormGroupKey(key), true);
+        const recent = storm
+          ? []
+          : await recentStormIncidents(q, key, windowStart(now, this.config.STORM_WINDOW_MINUTES));
+        const decision = stormDecision({ threshold, hasKey: true, stormOpen: Boolean(storm), recent: recent.length });
+        if (decision !== 'alone') {
+          const into =
+            storm ??
+            (await this.storms.start(
+              q,
+              key,
+              { alertname: lead.alertname, labels, annotations },
+              severity,
+              recent,
+              now,
+            ));
+          await saveAlertGroup(q, alertGroupRow(n, g, into.id, previousId, key), now);
+          if (storm) await this.storms.postRunbookOnce(q, into.id, match, lead.alertname);
+          await appendEvents(q, into.id, [
+            {
+              kind: 'storm_group',
+              actor: null,
+              at: now,
+              text: `Alert group joined the storm: ${lead.alertname}${labels.namespace ? ` (${labels.namespace})` : ''}`,
+              data: { groupKey: g.key, alertname: lead.alertname },
+            },
+          ]);
+          await linkNotification(q, notificationId, into.id);
+          return { incident: into, created: !storm };
+        }
+      }
       const { incident, events } = declare(
         {
           title: alertTitle(lead, labels, annotations, n.title, this.config.ALERT_CLUSTER_LABELS),
@@ -487,7 +543,7 @@ export class AlertIngest {
         if (!other) throw new Error(`incident for group ${g.key} vanished`);
         return { incident: other, created: false };
       }
-      await saveAlertGroup(q, alertGroupRow(n, g, stored.id, previousId), now);
+      await saveAlertGroup(q, alertGroupRow(n, g, stored.id, previousId, key), now);
       const recurrence: EventDraft[] = previousId
         ? [
             {
@@ -586,7 +642,7 @@ export class AlertIngest {
     tally: Tally,
   ): Promise<void> {
     await linkNotification(q, notificationId, inc.id);
-    await saveAlertGroup(q, alertGroupRow(n, g, inc.id, null), now);
+    await saveAlertGroup(q, alertGroupRow(n, g, inc.id, null, null), now);
     const changes = tally.firedCount + tally.resolvedCount;
     if (changes > LISTED_CHANGES) {
       const parts = [
@@ -605,9 +661,13 @@ export class AlertIngest {
     }
     if (!changes && !created) return;
     const posts: OutboxDraft[] = [];
+    // An incident holding several groups (a storm, a merge) shows them in its summary, edited in place at a
+    // bounded rate; one message per alert change would flood its channel.
+    const storm = await getStorm(q, inc.id);
     // A new incident's header lists its alerts; a message per alert would repeat it.
     const firedToPost = created ? [] : tally.fired;
-    if (firedToPost.length || tally.resolved.length) {
+    if (storm) await this.storms.refresh(q, inc.id, now);
+    else if (firedToPost.length || tally.resolved.length) {
       posts.push(
         slackOp(inc, 'slack.alertChanges', {
           fired: firedToPost.map((r) => r.id),
@@ -647,7 +707,7 @@ export class AlertIngest {
       );
     }
     // A new incident's header is posted with fresh data, unless it went out while later batches were stored.
-    const refresh = !created || g.alerts.length > this.batchSize;
+    const refresh = !storm && (!created || g.alerts.length > this.batchSize);
     await enqueue(q, refresh ? [...posts, slackOp(inc, 'slack.updateHeader')] : posts);
     if (after !== inc) await this.deps.service.changedIn(q, inc, after, severityEvents);
   }
@@ -728,6 +788,22 @@ export class AlertIngest {
       'unchanged alerts repeated after their incident was resolved: noted, nothing opened',
     );
   }
+}
+
+/**
+ * Locks an incident for a batch of alerts; one folded into another meanwhile (a storm started, a merge) leads
+ * to the incident holding its alerts now, so nothing lands in a closed incident. Null when it does not exist.
+ */
+async function lockFollowingMerges(q: Queryable, id: number): Promise<Incident | null> {
+  let current = id;
+  for (let hops = 0; hops < 10; hops++) {
+    const inc = await getIncident(q, current, true);
+    if (inc?.status !== 'resolved') return inc;
+    const next = await mergedInto(q, current);
+    if (next === null) return inc;
+    current = next;
+  }
+  return getIncident(q, current, true);
 }
 
 /** True when stored details equal what arrived (a pure repeat: nothing to rewrite). */

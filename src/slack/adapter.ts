@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Storms } from '../alerts/storms.js';
 import type { Role } from '../auth/policy.js';
 import { createRoleResolver, loadRolesFile, parseRoles } from '../auth/roles.js';
 import type { Config } from '../config.js';
@@ -16,6 +17,7 @@ import { registerEscalation } from './escalation.js';
 import { registerIncidentCommands, type SlackExtensions } from './incident.js';
 import { createIncidentOutbox } from './incident-outbox.js';
 import { registerStatuspage } from './statuspage.js';
+import { registerStorms } from './storm.js';
 import type { SlackTransport } from './transport.js';
 import type { UserGroups } from './usergroups.js';
 
@@ -34,6 +36,8 @@ export interface SlackAdapterDeps {
   /** Wakes the outbox sender. */
   kick: () => void;
   now?: () => Date;
+  /** Storms and merges: summary, Split out, `/incident merge INC-12`. */
+  storms?: Storms;
 }
 
 /**
@@ -109,6 +113,19 @@ export async function registerSlackAdapter(
     kick,
   });
   registerAlertActions(app);
+  const storms = deps.storms
+    ? registerStorms({
+        app,
+        db,
+        logger,
+        slack: caller,
+        service,
+        storms: deps.storms,
+        extensions,
+        post: incidentOutbox.post,
+        kick,
+      })
+    : { handlers: {} };
   const alertOps = createAlertSlackOps({
     db,
     config,
@@ -120,6 +137,7 @@ export async function registerSlackAdapter(
     handlers: {
       ...incidentOutbox.handlers,
       ...alertOps.handlers,
+      ...storms.handlers,
       ...statuspage.handlers,
       ...escalation.handlers,
       'slack.file': diagnostics.fileHandler(app),

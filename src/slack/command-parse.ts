@@ -19,6 +19,8 @@ export type IncidentCommand =
   | { kind: 'list' }
   | { kind: 'followup'; text: string; ref: null }
   | { kind: 'followups'; ref: number | null }
+  /** `/incident merge INC-12`: fold INC-n into the incident of this channel. */
+  | { kind: 'merge'; from: number; ref: null }
   | { kind: 'error'; message: string };
 
 const SEV = /^(?:p|sev-?)([1-4])$/i;
@@ -154,6 +156,15 @@ export function parseIncidentCommand(input: string): IncidentCommand {
     case 'list':
     case 'ls':
       return { kind: 'list' };
+    case 'merge': {
+      const m = rest.length === 1 ? rest[0]!.match(REF) : null;
+      if (!m)
+        return {
+          kind: 'error',
+          message: 'Name the incident to merge into this one, e.g. `/incident merge INC-12` in the incident channel.',
+        };
+      return { kind: 'merge', from: Number(m[1]), ref: null };
+    }
     case 'followup':
     case 'follow-up':
     case 'action':

@@ -12,6 +12,7 @@ import { getAnnouncement, setAnnouncement } from '../store/announcements.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
 import { enqueue, type OutboxRow, releaseDedupeKey } from '../store/outbox.js';
+import { mergedInto } from '../store/storms.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
 import { channelOf, incidentOfRow } from './outbox-incident.js';
 import { recurrenceText } from './render/alerts.js';
@@ -207,6 +208,8 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     async 'slack.createChannel'(row) {
       const inc = await load(row);
       if (inc.channelId) return { channel: inc.channelId, reused: true };
+      // Folded into a storm or merged while this call was being tried: its channel is never made.
+      if (inc.status === 'resolved' && (await mergedInto(db, inc.id)) !== null) return { skipped: 'merged' };
       const me = await botUser();
       const base = channelName(inc);
       // The number makes the name unique; a suffix only when a stranger (or an earlier database) has it.
@@ -301,7 +304,11 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     async 'slack.postRunbook'(row) {
       const inc = await load(row);
       const channel = channelOf(inc);
-      const match = deps.incidents.currentRunbook(inc);
+      // A storm posts each distinct runbook of its groups once: the row names it (alerts/storms.ts).
+      const named = row.payload.runbookSource
+        ? { ...inc, runbookSource: String(row.payload.runbookSource), runbookId: String(row.payload.runbookId) }
+        : inc;
+      const match = deps.incidents.currentRunbook(named);
       if (!match) {
         await post(channel, renderNoRunbook((row.payload.alertname as string | null) ?? null));
         return { runbook: null };

@@ -242,6 +242,7 @@ export function registerIncidentCommands(deps: HandlerDeps): void {
       case 'snooze':
       case 'statuspage':
       case 'postmortem':
+      case 'merge':
         return ephemeral(`\`/incident ${cmd.kind}\` is not available in this build.`);
     }
   }

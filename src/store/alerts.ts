@@ -26,7 +26,8 @@ export interface AlertRow {
 
 const toDate = (v: unknown): Date | null => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
 
-const toRow = (r: Record<string, unknown>): AlertRow => ({
+/** One alerts row as an AlertRow. */
+export const alertFromRow = (r: Record<string, unknown>): AlertRow => ({
   id: Number(r.id),
   incidentId: r.incident_id == null ? null : Number(r.incident_id),
   groupKey: String(r.group_key),
@@ -139,7 +140,7 @@ export async function findAlerts(
       : 'SELECT * FROM alerts WHERE incident_id IS NULL AND group_key = $1 AND fingerprint = ANY($2::text[])',
     ['incidentId' in scope ? scope.incidentId : scope.groupKey, fingerprints],
   );
-  return new Map(r.rows.map((x) => [String(x.fingerprint), toRow(x)]));
+  return new Map(r.rows.map((x) => [String(x.fingerprint), alertFromRow(x)]));
 }
 
 /**
@@ -158,7 +159,7 @@ export async function alertHistory(
      ORDER BY fingerprint, id DESC`,
     [groupKey, fingerprints],
   );
-  return new Map(r.rows.map((x) => [String(x.fingerprint), toRow(x)]));
+  return new Map(r.rows.map((x) => [String(x.fingerprint), alertFromRow(x)]));
 }
 
 /** The stored rows from what was written and the few columns PostgreSQL filled in (RETURNING * costs more). */
@@ -225,7 +226,7 @@ export async function listAlerts(q: Queryable, incidentId: number): Promise<Aler
   const r = await q.query<Record<string, unknown>>('SELECT * FROM alerts WHERE incident_id = $1 ORDER BY id', [
     incidentId,
   ]);
-  return r.rows.map(toRow);
+  return r.rows.map(alertFromRow);
 }
 
 export interface AlertSummary {
@@ -256,7 +257,7 @@ export async function alertSummary(q: Queryable, incidentId: number, limit = 10)
     firing: Number(row.firing),
     total: Number(row.total),
     topFiringSeverity: row.top ?? null,
-    shown: r.rows.map(toRow),
+    shown: r.rows.map(alertFromRow),
   };
 }
 
@@ -264,30 +265,38 @@ export async function alertSummary(q: Queryable, incidentId: number, limit = 10)
 export async function alertsById(q: Queryable, ids: number[]): Promise<AlertRow[]> {
   if (!ids.length) return [];
   const r = await q.query<Record<string, unknown>>('SELECT * FROM alerts WHERE id = ANY($1::int[]) ORDER BY id', [ids]);
-  return r.rows.map(toRow);
+  return r.rows.map(alertFromRow);
 }
 
 /** Where an alert incident came from (alert_groups). */
 export interface AlertGroup {
   incidentId: number;
   sender: string;
+  /** The sender's own group key (Alertmanager groupKey), '' when it sends none. */
   groupKey: string;
+  /** The incident key of the group (alerts/intake.ts identityKey), as alerts.group_key. */
+  incidentKey: string;
   externalUrl: string;
   cluster: string;
   receiver: string;
   truncatedAlerts: number;
   title: string | null;
   previousIncidentId: number | null;
+  /** The storm key it counts towards (alerts/storm.ts stormKey); null when storms are off or it was split out. */
+  stormKey?: string | null;
   updatedAt: Date;
 }
 
-/** Records where an incident's alerts come from, or refreshes what changes (truncated count, title); one statement. */
+/**
+ * Records where an incident's alerts come from (one row per group and incident: a storm holds many), or
+ * refreshes what changes (truncated count, title); one statement. A new row's joined_at is `now`.
+ */
 export async function saveAlertGroup(q: Queryable, g: Omit<AlertGroup, 'updatedAt'>, now: Date): Promise<void> {
   await q.query(
     `INSERT INTO alert_groups (incident_id, sender, group_key, external_url, cluster, receiver, truncated_alerts, title,
-       previous_incident_id, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (incident_id) DO UPDATE SET truncated_alerts = EXCLUDED.truncated_alerts,
+       previous_incident_id, updated_at, storm_key, joined_at, incident_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $10, $12)
+     ON CONFLICT (incident_id, incident_key) DO UPDATE SET truncated_alerts = EXCLUDED.truncated_alerts,
        title = COALESCE(EXCLUDED.title, alert_groups.title), updated_at = EXCLUDED.updated_at
      WHERE alert_groups.truncated_alerts IS DISTINCT FROM EXCLUDED.truncated_alerts
        OR (EXCLUDED.title IS NOT NULL AND alert_groups.title IS DISTINCT FROM EXCLUDED.title)`,
@@ -302,32 +311,45 @@ export async function saveAlertGroup(q: Queryable, g: Omit<AlertGroup, 'updatedA
       g.title,
       g.previousIncidentId,
       now,
+      g.stormKey ?? null,
+      g.incidentKey,
     ],
   );
 }
 
+/** The first group of an incident (the one that opened it; a storm's first). */
 export async function getAlertGroup(q: Queryable, incidentId: number): Promise<AlertGroup | null> {
-  const r = await q.query<Record<string, unknown>>('SELECT * FROM alert_groups WHERE incident_id = $1', [incidentId]);
+  const r = await q.query<Record<string, unknown>>(
+    'SELECT * FROM alert_groups WHERE incident_id = $1 ORDER BY id LIMIT 1',
+    [incidentId],
+  );
   const x = r.rows[0];
   if (!x) return null;
   return {
     incidentId: Number(x.incident_id),
     sender: String(x.sender),
     groupKey: String(x.group_key),
+    incidentKey: String(x.incident_key ?? x.group_key),
     externalUrl: String(x.external_url ?? ''),
     cluster: String(x.cluster ?? ''),
     receiver: String(x.receiver ?? ''),
     truncatedAlerts: Number(x.truncated_alerts ?? 0),
     title: (x.title as string) ?? null,
     previousIncidentId: x.previous_incident_id == null ? null : Number(x.previous_incident_id),
+    stormKey: (x.storm_key as string) ?? null,
     updatedAt: toDate(x.updated_at)!,
   };
 }
 
-/** The newest resolved incident of a group key, or null. */
+/**
+ * The newest resolved incident that held a group key (opened for it, or holding it in a storm or merge),
+ * or null. Incidents folded into another do not count: their alerts moved on.
+ */
 export async function lastResolvedIncidentId(q: Queryable, groupKey: string): Promise<number | null> {
   const r = await q.query<{ id: number }>(
-    "SELECT id FROM incidents WHERE group_key = $1 AND status = 'resolved' ORDER BY id DESC LIMIT 1",
+    `SELECT id FROM incidents WHERE status = 'resolved' AND merged_into IS NULL
+       AND (group_key = $1 OR id IN (SELECT incident_id FROM alert_groups WHERE incident_key = $1))
+     ORDER BY id DESC LIMIT 1`,
     [groupKey],
   );
   return r.rows[0] ? Number(r.rows[0].id) : null;

@@ -280,6 +280,7 @@ export const HELP_TEXT = [
   '• `postmortem`: Markdown postmortem draft (after resolve)',
   '• `followup [@owner] &lt;text&gt;`: record an action item (yours unless you name an owner)',
   '• `followups`: the follow-ups of this incident',
+  '• `merge INC-12`: fold INC-12 (its alerts and groups) into this incident',
   '• `list`: open incidents',
   'Inside an incident channel the commands act on that incident; elsewhere add its number, e.g. `/incident ack 12`.',
 ].join('\n');
