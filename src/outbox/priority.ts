@@ -59,15 +59,16 @@ export function outboxPriority(
 /** What the sender knows about the row whose handler is running, for the Slack client's budget. */
 export interface OutboxCallContext {
   priority: OutboxPriority;
-  /** Calls this run made that Slack answered (so a later wait is not "nothing happened"). */
+  /** Slack calls this run sent, answered or not (after one, a wait is no longer "nothing happened"). */
   calls: number;
 }
 
 const context = new AsyncLocalStorage<OutboxCallContext>();
 
 /** Runs a handler with its row's priority visible to the Slack client (currentCall). */
-export function runWithPriority<T>(priority: OutboxPriority, fn: () => Promise<T>): Promise<T> {
-  return context.run({ priority, calls: 0 }, fn);
+export function runWithPriority<T>(priority: OutboxPriority, fn: (ctx: OutboxCallContext) => Promise<T>): Promise<T> {
+  const ctx: OutboxCallContext = { priority, calls: 0 };
+  return context.run(ctx, () => fn(ctx));
 }
 
 /** The outbox row being handled in this async context, or undefined outside the sender. */

@@ -7,6 +7,7 @@ import type { Handler } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
 import type { SeenStore } from '../store/seen.js';
 import { createSlackCaller, type SlackCaller } from './client.js';
+import { type BudgetLimits, memoryBudget, redisBudget, slackLimits } from './budget.js';
 import { redisGate } from './rate-gate.js';
 import { guardSlackRequests, type SlackRequestGuardOptions } from './request-guard.js';
 import { createUserGroups, type UserGroups } from './usergroups.js';
@@ -41,6 +42,8 @@ export function createSlackTransport(opts: {
   seen: SeenStore;
   /** Called for each refused request (rate-limited logging of the sender). */
   onReject?: SlackRequestGuardOptions['onReject'];
+  /** The limits the Slack budget keeps under: Slack's tiers by default, the local workspace's in local mode. */
+  budgetLimits?: BudgetLimits;
 }): SlackTransport {
   const { config, logger } = opts;
   const receiver = config.SLACK_APP_TOKEN
@@ -69,11 +72,18 @@ export function createSlackTransport(opts: {
   redis?.on('error', (err) =>
     logger.warn({ err: err.message }, 'Redis unavailable; Slack rate limits are remembered per replica'),
   );
+  const limits = opts.budgetLimits ?? slackLimits;
+  const budgetOpts = { limits, reserveShare: config.SLACK_BUDGET_RESERVE };
   const caller = createSlackCaller({
     token: opts.botToken,
     apiUrl: opts.apiUrl,
     metrics: opts.metrics,
     gate: redis ? redisGate(redis) : undefined,
+    budget: !config.SLACK_BUDGET
+      ? undefined
+      : redis
+        ? redisBudget(redis, budgetOpts)
+        : memoryBudget(budgetOpts),
   });
 
   return {
