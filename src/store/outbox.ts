@@ -97,15 +97,12 @@ export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]):
  * Returns how many rows were placed.
  */
 export async function placeRows(q: Queryable, limit = 500): Promise<number> {
-  const fresh = await q.query<{ ordering_key: string }>(
-    `SELECT DISTINCT ordering_key FROM (
-       SELECT ordering_key FROM outbox WHERE head IS NULL AND status = 'pending' ORDER BY id LIMIT $1) f`,
-    [limit],
-  );
-  if (!fresh.rows.length) return 0;
   const locked = await q.query<{ k: string }>(
-    `SELECT k FROM unnest($1::text[]) AS k WHERE pg_try_advisory_xact_lock(${KEY_LOCK}, hashtext(k))`,
-    [fresh.rows.map((r) => r.ordering_key)],
+    `SELECT k FROM (
+       SELECT DISTINCT ordering_key AS k FROM (
+         SELECT ordering_key FROM outbox WHERE head IS NULL AND status = 'pending' ORDER BY id LIMIT $1) f) keys
+     WHERE pg_try_advisory_xact_lock(${KEY_LOCK}, hashtext(k))`,
+    [limit],
   );
   if (!locked.rows.length) return 0;
   // A new statement: its snapshot includes what a finisher that held one of these keys committed.
@@ -131,24 +128,26 @@ export async function placeRows(q: Queryable, limit = 500): Promise<number> {
  */
 export async function claim(q: Queryable, now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
   await placeRows(q);
-  const claimable = `(o.status = 'pending' AND o.head AND o.next_attempt_at <= $2 OR o.status = 'inflight' AND o.locked_until < $2)`;
   const r = await q.query<Record<string, unknown>>(
-    `UPDATE outbox SET status = 'inflight', locked_until = $2::timestamptz + ($3::int * interval '1 millisecond'),
-       attempts = attempts + 1, coalesce_key = NULL
-     WHERE id IN (
+    `WITH candidates AS MATERIALIZED (
+       SELECT c.id FROM generate_series(0, 4) AS p(n), LATERAL (
+         SELECT id FROM outbox
+         WHERE head AND status = 'pending' AND claim_priority = p.n AND next_attempt_at <= $2
+         ORDER BY next_attempt_at, id LIMIT $1) c
+       UNION ALL
+       (SELECT id FROM outbox WHERE status = 'inflight' AND locked_until < $2 ORDER BY locked_until LIMIT $1)
+     ), picked AS (
        SELECT o.id FROM outbox o
-       WHERE o.id IN (
-           SELECT c.id FROM generate_series(0, 4) AS p(n), LATERAL (
-             SELECT id FROM outbox
-             WHERE head AND status = 'pending' AND claim_priority = p.n AND next_attempt_at <= $2
-             ORDER BY next_attempt_at, id LIMIT $1) c
-           UNION ALL
-           (SELECT id FROM outbox WHERE status = 'inflight' AND locked_until < $2 ORDER BY locked_until LIMIT $1))
-         AND ${claimable}
+       -- Looked up by id; re-checked on the locked version (a CASE, so the planner does not scan an index for it).
+       WHERE o.id = ANY (ARRAY(SELECT id FROM candidates)) AND CASE o.status WHEN 'pending' THEN o.head AND o.next_attempt_at <= $2
+                           WHEN 'inflight' THEN o.locked_until < $2 ELSE false END
        ORDER BY o.claim_priority, o.next_attempt_at, o.id
        LIMIT $1
        FOR UPDATE SKIP LOCKED)
-     RETURNING id, incident_id, ordering_key, op, payload, attempts, created_at, last_error, priority, claim_priority, next_attempt_at`,
+     UPDATE outbox SET status = 'inflight', locked_until = $2::timestamptz + ($3::int * interval '1 millisecond'),
+       attempts = attempts + 1, coalesce_key = NULL
+     FROM picked WHERE outbox.id = picked.id
+     RETURNING outbox.id, incident_id, ordering_key, op, payload, attempts, created_at, last_error, priority, claim_priority, next_attempt_at`,
     [limit, now, leaseMs],
   );
   return r.rows
