@@ -62,8 +62,11 @@ export async function timeP1DuringStorm(
       incidentId = Number(r.rows[0]?.id ?? 0);
     }
     const row = incidentId
-      ? (await bot.db.query<{ channel_id: string | null }>('SELECT channel_id FROM incidents WHERE id = $1', [incidentId]))
-          .rows[0]
+      ? (
+          await bot.db.query<{ channel_id: string | null }>('SELECT channel_id FROM incidents WHERE id = $1', [
+            incidentId,
+          ])
+        ).rows[0]
       : undefined;
     const rec = row?.channel_id ? emulator.state.channels.get(row.channel_id) : undefined;
     if (rec && !channelMs) channelMs = performance.now() - t0;
@@ -96,6 +99,8 @@ export interface BacklogOptions {
   clockScale?: number;
   /** How long the sender works on the backlog before the P1 is declared. */
   warmupMs?: number;
+  /** Give up on the P1 after this long (its figure is then null). */
+  timeoutMs?: number;
   env?: Record<string, string>;
 }
 
@@ -134,15 +139,21 @@ export async function benchP1DuringBacklog(opts: BacklogOptions) {
     }
     const depth = async () =>
       Number(
-        (await bot.db.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox WHERE status IN ('pending', 'inflight')"))
-          .rows[0]?.n ?? 0,
+        (
+          await bot.db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM outbox WHERE status IN ('pending', 'inflight')",
+          )
+        ).rows[0]?.n ?? 0,
       );
     const queued = await depth();
     bot.sender.start();
     await sleep(opts.warmupMs ?? 3000);
     const waitingAtDeclare = await depth();
     const stats0 = bot.emulator!.stats();
-    const p1 = await timeP1DuringStorm(bot);
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const p1: P1Timing | { totalMs: null; timedOutAfterMs: number } = await timeP1DuringStorm(bot, { timeoutMs }).catch(
+      () => ({ totalMs: null, timedOutAfterMs: timeoutMs }),
+    );
     const stats1 = bot.emulator!.stats();
     const calls = (s: typeof stats0) => Object.values(s.calls).reduce((a, b) => a + b, 0);
     return {

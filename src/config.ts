@@ -102,7 +102,7 @@ export const ConfigSchema = z.object({
     .max(0.9)
     .default(0.4)
     .describe(
-      'Share of each Slack method\'s burst kept for pings, pages, P1/P2 channels and replies to people (priority 0-1); other work waits when only this much is left.',
+      "Share of each Slack method's burst kept for pings, pages, P1/P2 channels and replies to people (priority 0-1); other work waits when only this much is left.",
     ),
   SLACK_BOT_TOKEN: optionalString.describe('xoxb- bot token. Unset: run against the built-in local Slack workspace.'),
   SLACK_SIGNING_SECRET: optionalString.describe(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { limitKey, tierLimit } from '../slack/tiers.js';
 
 // The tier table is Slack's, shared with the bot's own budget (slack/budget.ts): one source for both.
-export { METHOD_TIERS, POST_MESSAGE, type Tier, TIERS } from '../slack/tiers.js';
+export { METHOD_TIERS, POST_MESSAGE, TIERS, type Tier } from '../slack/tiers.js';
 
 export const rateLimitConfigSchema = z.object({
   enabled: z.boolean().default(false),

@@ -56,7 +56,6 @@ export const METHOD_TIERS: Record<string, Tier | 'post'> = {
 /** chat.postMessage: about one message per second per channel, with a short burst. */
 export const POST_MESSAGE = { perMinute: 60, burst: 3 };
 
-
 /** Requests per minute and burst of a method, from its tier (unlisted methods: Tier 3). */
 export function tierLimit(method: string): { perMinute: number; burst: number } {
   const tier = METHOD_TIERS[method] ?? 3;

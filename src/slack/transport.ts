@@ -6,8 +6,8 @@ import { sendJson } from '../http/body.js';
 import type { Handler } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
 import type { SeenStore } from '../store/seen.js';
-import { createSlackCaller, type SlackCaller } from './client.js';
 import { type BudgetLimits, memoryBudget, redisBudget, slackLimits } from './budget.js';
+import { createSlackCaller, type SlackCaller } from './client.js';
 import { redisGate } from './rate-gate.js';
 import { guardSlackRequests, type SlackRequestGuardOptions } from './request-guard.js';
 import { createUserGroups, type UserGroups } from './usergroups.js';
@@ -79,11 +79,7 @@ export function createSlackTransport(opts: {
     apiUrl: opts.apiUrl,
     metrics: opts.metrics,
     gate: redis ? redisGate(redis) : undefined,
-    budget: !config.SLACK_BUDGET
-      ? undefined
-      : redis
-        ? redisBudget(redis, budgetOpts)
-        : memoryBudget(budgetOpts),
+    budget: !config.SLACK_BUDGET ? undefined : redis ? redisBudget(redis, budgetOpts) : memoryBudget(budgetOpts),
   });
 
   return {

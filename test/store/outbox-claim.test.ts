@@ -115,8 +115,7 @@ describe.each(backends)('outbox claim on %s', (backend) => {
       else if (n === 2 && !waited.has(n)) {
         waited.add(n);
         await markDeferred(db, row.id, at(clock + 500));
-      }
-      else if (n === 3) {
+      } else if (n === 3) {
         order.push(n);
         await markFailed(db, row.id, 'channel_not_found');
       } else {
