@@ -13,7 +13,7 @@ import {
   repairHeads,
 } from '../store/outbox.js';
 import { BudgetWait, backoffMs, PermanentError, RetryableError } from './errors.js';
-import { type OutboxCallContext, runWithPriority } from './priority.js';
+import { type OutboxCallContext, type OutboxPriority, runWithPriority } from './priority.js';
 
 /** How often the sender looks for ordering keys left without a head (store/outbox.ts repairHeads). */
 const REPAIR_EVERY_MS = 60_000;
@@ -72,7 +72,9 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
     let ctx: OutboxCallContext | undefined;
     try {
       if (!handler) throw new PermanentError(`no handler for outbox op ${row.op}`);
-      const result = await runWithPriority(row.priority, (c) => {
+      // A row lifted by a more urgent one behind it spends budget at that priority, or it would block it.
+      const priority = Math.min(row.priority, row.claimPriority ?? row.priority) as OutboxPriority;
+      const result = await runWithPriority(priority, (c) => {
         ctx = c;
         return handler(row);
       });

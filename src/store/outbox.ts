@@ -25,6 +25,8 @@ export interface OutboxRow {
   lastError: string | null;
   /** 0 (pings, pages) ... 4 (announcements): see outbox/priority.ts. */
   priority: OutboxPriority;
+  /** The priority it was claimed at: lower than its own when a more urgent row waits behind it in its key. */
+  claimPriority?: OutboxPriority;
 }
 
 /** Advisory lock space of "the open rows of one ordering key" (two-key form; migrations use a one-key lock). */
@@ -167,6 +169,7 @@ export async function claim(q: Queryable, now: Date, limit: number, leaseMs: num
       createdAt: x.created_at as Date,
       lastError: (x.last_error as string | null) ?? null,
       priority: Number(x.priority) as OutboxPriority,
+      claimPriority: Number(x.claim_priority) as OutboxPriority,
     }));
 }
 

@@ -91,6 +91,8 @@ describe.each(backends)('outbox claim on %s', (backend) => {
     const got = await db.tx((q) => claim(q, T, 10, 30_000));
     expect(got.map((r) => r.orderingKey)).toEqual(['inc:7', 'chan:busy', 'chan:other']);
     expect(got[0]!.op).toBe('slack.announce');
+    // It spends Slack budget at the ping's priority (outbox/sender.ts), not at its own 4.
+    expect([got[0]!.priority, got[0]!.claimPriority]).toEqual([4, 0]);
     await markDone(db, got[0]!.id);
     const ping = await db.tx((q) => claim(q, T, 10, 30_000));
     expect(ping.map((r) => r.op)).toEqual(['slack.escalationPing']);
