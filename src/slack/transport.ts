@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -73,7 +74,13 @@ export function createSlackTransport(opts: {
     logger.warn({ err: err.message }, 'Redis unavailable; Slack rate limits are remembered per replica'),
   );
   const limits = opts.budgetLimits ?? slackLimits;
-  const budgetOpts = { limits, reserveShare: config.SLACK_BUDGET_RESERVE };
+  // Slack counts per workspace and app, i.e. per bot token: replicas of one bot share a budget, other bots
+  // (another workspace, a test bot) on the same Redis do not.
+  const budgetOpts = {
+    limits,
+    reserveShare: config.SLACK_BUDGET_RESERVE,
+    prefix: `incident-bot:slack-budget:${createHash('sha256').update(opts.botToken).digest('hex').slice(0, 16)}:`,
+  };
   const caller = createSlackCaller({
     token: opts.botToken,
     apiUrl: opts.apiUrl,

@@ -10,7 +10,15 @@ import { backends, dropSchemas } from '../helpers/db.js';
 
 afterAll(dropSchemas);
 
-describe.each(backends)('the Slack budget end to end (%s)', (backend) => {
+/** Every backend with the budget in memory, and PGlite with it in Redis when REDIS_URL is set. */
+const cases: [string, (typeof backends)[number], Record<string, string>][] = [
+  ...backends.map((b): [string, (typeof backends)[number], Record<string, string>] => [`${b}, memory`, b, {}]),
+  ...(process.env.REDIS_URL
+    ? [['pglite, Redis', 'pglite', { REDIS_URL: process.env.REDIS_URL }] as [string, 'pglite', Record<string, string>]]
+    : []),
+];
+
+describe.each(cases)('the Slack budget end to end (%s)', (_name, backend, budgetEnv) => {
   let t: TestBot | undefined;
   afterEach(async () => {
     await t?.close();
@@ -20,7 +28,7 @@ describe.each(backends)('the Slack budget end to end (%s)', (backend) => {
   it('gives a P1 declared during a backlog its channel and header before the waiting work', async () => {
     t = await startTestBot(
       backend,
-      { EMULATOR_RATE_LIMITS: 'true', RUNBOOKS_DIR: 'runbooks' },
+      { EMULATOR_RATE_LIMITS: 'true', RUNBOOKS_DIR: 'runbooks', ...budgetEnv },
       // Channel creation is the narrow door: one a second (Tier 2 at ten times Slack's speed would be 3.3).
       {
         emulator: {
