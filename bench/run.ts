@@ -6,12 +6,14 @@ import os from 'node:os';
 import { benchBigNotification } from './big-notification.js';
 import { benchLatency } from './latency.js';
 import { type Backend, findPostgres, freshPostgres, round } from './lib.js';
+import { benchOutboxClaim } from './outbox.js';
 import { benchProcess } from './process.js';
 import { benchRunbooks } from './runbooks.js';
 import { benchStorm } from './storm.js';
+import { benchP1DuringBacklog } from './storm-p1.js';
 import { benchTimers } from './timers.js';
 
-const PARTS = ['latency', 'storm', 'notification', 'timers', 'runbooks', 'process'] as const;
+const PARTS = ['latency', 'storm', 'outbox', 'budget', 'notification', 'timers', 'runbooks', 'process'] as const;
 type Part = (typeof PARTS)[number];
 
 const HELP = `Usage: npm run bench -- [--only ${PARTS.join(',')}] [--quick] [--clock-scale N]
@@ -23,6 +25,11 @@ const HELP = `Usage: npm run bench -- [--only ${PARTS.join(',')}] [--quick] [--c
   --clock-scale N   storm with STORM_THRESHOLD=0: the emulator's rate-limit clock runs N times faster (default
                     20); the run with storms on uses Slack's real rates
   --help            this text
+
+  outbox: one claim of 16 rows with 100 and with 10,000 rows waiting (claimMs), and the claim from before
+          migration 031 on the same rows (beforeClaimMs)
+  budget: a P1 declared while thousands of rows wait, rate limits on at Slack's real speed
+          (p1DuringBacklogMs; quick: 60 incidents x 10 posts, else 300 x 10), with SLACK_BUDGET on and off
 
 PostgreSQL is used next to PGlite when DATABASE_URL is set or a server answers on 127.0.0.1:5432
 (each part gets its own fresh database, dropped afterwards).`;
@@ -141,6 +148,38 @@ async function main() {
   });
   if (storm) report.storm = storm;
 
+  const outbox = await part('outbox', async () => {
+    const out: Record<string, unknown> = {};
+    for (const backend of ['postgres', 'pglite'] as const)
+      out[backend] = backends.includes(backend) ? await benchOutboxClaim({ backend, pgBase }) : null;
+    const main = (out.postgres ?? out.pglite) as { claimMs: unknown; beforeClaimMs: unknown; backend: string };
+    return { claimMs: main.claimMs, beforeClaimMs: main.beforeClaimMs, claimBackend: main.backend, ...out };
+  });
+  if (outbox) report.outbox = outbox;
+
+  const budget = await part('budget', async () => {
+    const sizes = { incidents: q ? 60 : 300, postsPerIncident: 10 };
+    const backend: Backend = pgBase ? 'postgres' : 'pglite';
+    const on = await benchP1DuringBacklog({ backend, pgBase, ...sizes });
+    const off = await benchP1DuringBacklog({
+      backend,
+      pgBase,
+      ...sizes,
+      timeoutMs: 60_000,
+      env: { SLACK_BUDGET: 'off' },
+    });
+    return {
+      p1DuringBacklogMs: on.totalMs,
+      p1DuringBacklogMsBudgetOff: off.totalMs,
+      firstPing: 'firstPing' in on ? on.firstPing : null,
+      method:
+        'incidents opened by alerts (P3/P4) with posts, header refreshes and announcements queued, sender started, P1 declared with /incident after 3 s; ms until its channel exists and its pinned header (first message to people) is visible; emulator rate limits at clock scale 1',
+      on,
+      off,
+    };
+  });
+  if (budget) report.budget = budget;
+
   // One 10,000-alert notification per backend: time to 2xx, event-loop stalls, /healthz meanwhile.
   const notification = await part('notification', async () => {
     const out: Record<string, unknown> = {};
@@ -220,6 +259,22 @@ function table(r: Record<string, unknown>) {
     lines.push(
       `storm    ${String(st.backend).padEnd(8)} ${st.notifications} notes/${st.groups} groups: incidents ${st.incidents}, lost ${st.lostAlerts}, dup channels ${st.duplicateChannels}, ${st.slackCallsPerIncident} calls/incident, 429s ${st.http429Received}`,
       `         completion ${s(Number(st.completionMs))} (posting ${s(Number(st.postAllMs))}), floor ${s(Number(st.floorMs))} by ${st.floorBy} (x${st.clockScale}); with Retry-After >= 1 s ${s(Number(st.floorWithRetryAfterMinMs))}`,
+    );
+  const ob = r.outbox as
+    | { claimMs: Record<string, number>; beforeClaimMs: Record<string, number>; claimBackend: string }
+    | undefined;
+  if (ob)
+    lines.push(
+      `outbox   ${ob.claimBackend.padEnd(8)} claim of 16: ${Object.entries(ob.claimMs)
+        .map(([d, ms]) => `${d} waiting ${ms} ms`)
+        .join(', ')} (before: ${Object.entries(ob.beforeClaimMs)
+        .map(([d, ms]) => `${d} waiting ${ms} ms`)
+        .join(', ')})`,
+    );
+  const bu = r.budget as Record<string, unknown> | undefined;
+  if (bu)
+    lines.push(
+      `budget   P1 channel + first ping during a backlog: ${bu.p1DuringBacklogMs == null ? 'not in time' : s(Number(bu.p1DuringBacklogMs))} (budget off: ${bu.p1DuringBacklogMsBudgetOff == null ? 'not within 60 s' : s(Number(bu.p1DuringBacklogMsBudgetOff))})`,
     );
   const nt = r.notification as Record<string, Record<string, unknown> | null> | undefined;
   if (nt)

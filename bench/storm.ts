@@ -6,11 +6,11 @@
  * Slack calls, 429s, how long until every alert was visible in an incident channel, and the completion time
  * against the floor the emulator's tier table sets for the calls actually made.
  */
-import { existsSync } from 'node:fs';
 import type { Bot } from '../src/app.js';
 import { METHOD_TIERS, TIERS } from '../src/emulator/rate-limits.js';
 import { SYSTEM_SUBTYPES } from '../src/emulator/workspace.js';
 import { type AmAlertDraft, amWebhook, type Backend, postAlert, round, sleep, startBenchBot } from './lib.js';
+import { declareP1DuringStorm } from './storm-p1.js';
 
 export interface StormOptions {
   backend: Backend;
@@ -128,16 +128,8 @@ export async function benchStorm(opts: StormOptions) {
         await sleep(250);
       }
     })();
-    // -- HOOK p1DuringStormMs: bench/storm-p1.ts (written beside this one) declares a P1 half way through the
-    // storm and returns the ms until its channel and first ping exist; without that file the figure is null.
-    const p1File = new URL('./storm-p1.ts', import.meta.url);
-    const p1Module = opts.p1DuringStorm && existsSync(p1File) ? './storm-p1.js' : null;
-    const p1 = p1Module
-      ? sleep(windowMs / 2).then(async () => {
-          const mod = (await import(p1Module)) as { declareP1DuringStorm(bot: Bot): Promise<number> };
-          return mod.declareP1DuringStorm(bot);
-        })
-      : Promise.resolve(null);
+    // A P1 declared half way through the storm: ms until its channel and first message to people exist.
+    const p1 = opts.p1DuringStorm ? sleep(windowMs / 2).then(() => declareP1DuringStorm(bot)) : Promise.resolve(null);
     const rssBefore = process.memoryUsage().rss;
     const statuses: Record<string, number> = {};
     let ok = 0;

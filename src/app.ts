@@ -157,6 +157,13 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     apiUrl,
     seen: dbSeenStore(db),
     onReject: rejectLog,
+    // The local workspace's limits (off, scaled, overridden) are what the budget must keep under there.
+    budgetLimits: emulator
+      ? {
+          limitFor: (m) => (emulator.rateLimits.settings.enabled ? emulator.rateLimits.limitFor(m) : null),
+          clockScale: () => emulator.rateLimits.settings.clockScale,
+        }
+      : undefined,
   });
 
   // The domains; each builds its own runtime. Hooks run inside the incident service's transactions.

@@ -89,8 +89,21 @@ export const ConfigSchema = z.object({
     .default('./.incident-bot')
     .describe('Directory of the embedded database (when DATABASE_URL is unset).'),
   REDIS_URL: url.describe(
-    "Optional Redis: replicas share Slack's rate-limit answers (a 429 to one pauses that method on all).",
+    "Optional Redis: replicas share Slack's rate-limit answers (a 429 to one pauses that method on all) and the Slack budget.",
   ),
+  SLACK_BUDGET: bool
+    .default('on')
+    .describe(
+      "Keep each Slack method under its rate tier before calling (shared by replicas through REDIS_URL), holding back announcements and header refreshes so that pings, pages and P1/P2 channels always find room. off: call and rely on Slack's 429s. Local mode follows the local workspace's EMULATOR_RATE_LIMITS.",
+    ),
+  SLACK_BUDGET_RESERVE: z.coerce
+    .number()
+    .min(0)
+    .max(0.9)
+    .default(0.4)
+    .describe(
+      "Share of each Slack method's burst kept for pings, pages, P1/P2 channels and replies to people (priority 0-1); other work waits when only this much is left.",
+    ),
   SLACK_BOT_TOKEN: optionalString.describe('xoxb- bot token. Unset: run against the built-in local Slack workspace.'),
   SLACK_SIGNING_SECRET: optionalString.describe(
     'Signing secret used to verify requests from Slack (required with SLACK_BOT_TOKEN unless Socket Mode).',

@@ -1,57 +1,8 @@
 import { z } from 'zod';
+import { limitKey, tierLimit } from '../slack/tiers.js';
 
-/**
- * Slack's documented rate-limit tiers (requests per minute, per method per workspace per app).
- * Slack allows short bursts above these; the bucket capacity models that burst.
- */
-export const TIERS = {
-  1: { perMinute: 1, burst: 1 },
-  2: { perMinute: 20, burst: 5 },
-  3: { perMinute: 50, burst: 10 },
-  4: { perMinute: 100, burst: 20 },
-} as const;
-
-export type Tier = keyof typeof TIERS;
-
-/** Method → tier, from the Slack method reference. Unlisted methods fall back to Tier 3. */
-export const METHOD_TIERS: Record<string, Tier | 'post'> = {
-  'auth.test': 4,
-  'team.info': 3,
-  'conversations.create': 2,
-  'conversations.info': 3,
-  'conversations.invite': 3,
-  'conversations.join': 3,
-  'conversations.setTopic': 2,
-  'conversations.setPurpose': 2,
-  'conversations.archive': 2,
-  'conversations.history': 3,
-  'conversations.replies': 3,
-  'conversations.list': 2,
-  'conversations.members': 4,
-  'conversations.open': 3,
-  'chat.postMessage': 'post',
-  'chat.update': 3,
-  'chat.delete': 3,
-  'chat.postEphemeral': 4,
-  'chat.getPermalink': 4,
-  'views.open': 4,
-  'views.update': 4,
-  'views.push': 4,
-  'views.publish': 4,
-  'users.info': 4,
-  'users.list': 2,
-  'users.lookupByEmail': 3,
-  'usergroups.list': 2,
-  'usergroups.users.list': 2,
-  'pins.add': 2,
-  'bookmarks.add': 2,
-  'reactions.add': 3,
-  'files.getUploadURLExternal': 4,
-  'files.completeUploadExternal': 4,
-};
-
-/** chat.postMessage: about one message per second per channel, with a short burst. */
-const POST_MESSAGE = { perMinute: 60, burst: 3 };
+// The tier table is Slack's, shared with the bot's own budget (slack/budget.ts): one source for both.
+export { METHOD_TIERS, POST_MESSAGE, TIERS, type Tier } from '../slack/tiers.js';
 
 export const rateLimitConfigSchema = z.object({
   enabled: z.boolean().default(false),
@@ -97,15 +48,14 @@ export class RateLimiter {
   limitFor(method: string): { perMinute: number; burst: number } {
     const override = this.config.overrides[method];
     if (override) return override;
-    const tier = METHOD_TIERS[method] ?? 3;
-    return tier === 'post' ? POST_MESSAGE : TIERS[tier];
+    return tierLimit(method);
   }
 
   /** Takes one token for this call, or says how long (in real seconds, min 1) the caller must wait. */
   check(method: string, channel?: string): RateDecision {
     if (!this.config.enabled) return { allowed: true };
     const { perMinute, burst } = this.limitFor(method);
-    const key = METHOD_TIERS[method] === 'post' && channel ? `${method}:${channel}` : method;
+    const key = limitKey(method, channel);
     const ratePerMs = (perMinute / 60_000) * this.config.clockScale;
     const now = this.now();
     const bucket = this.buckets.get(key) ?? { tokens: burst, updatedMs: now };

@@ -104,6 +104,8 @@ export interface Emulator {
   readonly controlToken: string;
   setFaults(f: FaultConfig): void;
   setRateLimits(r: RateLimitConfig): void;
+  /** The limits in force (enabled, clock scale, per method), read by the bot's Slack budget in local mode. */
+  readonly rateLimits: Pick<RateLimiter, 'settings' | 'limitFor'>;
   stats(): EmulatorStats;
   /**
    * Resolves once the app has made no Web API call for `quietMs` (and none is in flight): the app works after its
@@ -590,6 +592,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     controlToken,
     setFaults: (f) => faults.configure(f),
     setRateLimits: (r) => limiter.configure(r),
+    rateLimits: limiter,
     stats,
     async idle(quietMs = 100, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

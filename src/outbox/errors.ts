@@ -11,6 +11,13 @@ export class RetryableError extends UserFacingError {
   }
 }
 
+/**
+ * Nothing was sent: the call waits for its share of the Slack budget (slack/budget.ts). The outbox puts
+ * the row back for `retryAfterSec` (fractions allowed) without counting an attempt, unless an earlier call of
+ * the same row already went out.
+ */
+export class BudgetWait extends RetryableError {}
+
 /** A call that will never succeed as it is (bad request, channel gone): recorded, not retried. */
 export class PermanentError extends UserFacingError {
   constructor(message: string) {

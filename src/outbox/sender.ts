@@ -1,8 +1,22 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { Db } from '../store/db.js';
-import { claim, markDone, markFailed, markRetry, nextDue, type OutboxRow, outboxDepth } from '../store/outbox.js';
-import { backoffMs, PermanentError, RetryableError } from './errors.js';
+import {
+  claim,
+  markDeferred,
+  markDone,
+  markFailed,
+  markRetry,
+  nextDue,
+  type OutboxRow,
+  outboxDepth,
+  repairHeads,
+} from '../store/outbox.js';
+import { BudgetWait, backoffMs, PermanentError, RetryableError } from './errors.js';
+import { type OutboxCallContext, type OutboxPriority, runWithPriority } from './priority.js';
+
+/** How often the sender looks for ordering keys left without a head (store/outbox.ts repairHeads). */
+const REPAIR_EVERY_MS = 60_000;
 
 /** Does the work of one outbox row; throws RetryableError / PermanentError (anything else counts as retryable). */
 export type OutboxHandler = (row: OutboxRow) => Promise<unknown>;
@@ -32,7 +46,9 @@ export interface OutboxSender {
 
 /**
  * Drains the outbox: claims the head row of each ordering key (so messages in a channel keep their
- * order), runs its handler, and marks it done, retries it later (rate limits, 5xx) or records it failed.
+ * order), most urgent first (outbox/priority.ts), runs its handler with the row's priority visible to the
+ * Slack client (runWithPriority), and marks it done, retries it later (rate limits, 5xx), puts it back
+ * without counting an attempt (BudgetWait) or records it failed.
  */
 export function createOutboxSender(opts: SenderOptions): OutboxSender {
   const { db, handlers, logger, metrics } = opts;
@@ -53,9 +69,15 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
   async function runRow(row: OutboxRow): Promise<void> {
     const handler = handlers[row.op];
     const log = logger.child({ outboxId: row.id, op: row.op, incidentId: row.incidentId ?? undefined });
+    let ctx: OutboxCallContext | undefined;
     try {
       if (!handler) throw new PermanentError(`no handler for outbox op ${row.op}`);
-      const result = await handler(row);
+      // A row lifted by a more urgent one behind it spends budget at that priority, or it would block it.
+      const priority = Math.min(row.priority, row.claimPriority ?? row.priority) as OutboxPriority;
+      const result = await runWithPriority(priority, (c) => {
+        ctx = c;
+        return handler(row);
+      });
       await markDone(db, row.id, result ?? null);
       metrics?.outboxSent.inc({ op: row.op, outcome: 'done' });
     } catch (err) {
@@ -64,6 +86,11 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
         log.error({ err: message }, 'outbox call failed for good; recorded');
         await markFailed(db, row.id, message);
         metrics?.outboxSent.inc({ op: row.op, outcome: 'failed' });
+      } else if (err instanceof BudgetWait && !ctx?.calls) {
+        // Nothing went out: not an attempt, and no log line per wait (a storm makes thousands).
+        const delay = Math.max(10, (err.retryAfterSec ?? 0.05) * 1000);
+        await markDeferred(db, row.id, new Date(now().getTime() + delay));
+        metrics?.outboxSent.inc({ op: row.op, outcome: 'deferred' });
       } else {
         const retryAfter = err instanceof RetryableError ? err.retryAfterSec : null;
         const delay = retryAfter != null ? retryAfter * 1000 : backoffMs(row.attempts);
@@ -107,10 +134,17 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
   }
 
   let depthAt = 0;
+  let repairedAt = Date.now();
   async function run(): Promise<void> {
     while (running) {
       kicked = false;
       try {
+        // A safety net for heads a process without them left behind (see repairHeads); reads every open row.
+        if (Date.now() - repairedAt > REPAIR_EVERY_MS) {
+          repairedAt = Date.now();
+          const fixed = await repairHeads(db);
+          if (fixed) logger.warn({ fixed }, 'outbox: ordering keys without a head repaired');
+        }
         await fill();
         // The gauge is refreshed at most once a second: counting after every row would double the queries.
         if (metrics && Date.now() - depthAt > 1000) {

@@ -1,6 +1,8 @@
 import { LogLevel, type WebAPICallResult, WebClient } from '@slack/web-api';
 import type { Metrics } from '../metrics.js';
-import { PermanentError, RetryableError } from '../outbox/errors.js';
+import { BudgetWait, PermanentError, RetryableError } from '../outbox/errors.js';
+import { currentCall, HUMAN_PRIORITY } from '../outbox/priority.js';
+import type { SlackBudget } from './budget.js';
 import { memoryGate, type RateGate } from './rate-gate.js';
 
 /** Slack error codes worth another try later; everything else from the platform is final. */
@@ -20,9 +22,16 @@ export interface SlackCaller {
   client: WebClient;
 }
 
+/** How long a call made outside the outbox (a reply to a person) waits for its token at most, in ms. */
+const DIRECT_WAIT_MAX_MS = 2000;
+
 /**
- * The WebClient the outbox uses: no retries of its own (the outbox retries, durably), and a
- * per-method / per-channel gate so that after one 429 we stop knocking until Retry-After passes.
+ * The WebClient the outbox uses: no retries of its own (the outbox retries, durably), a per-method /
+ * per-channel gate so that after one 429 we stop knocking until Retry-After passes, and the Slack budget
+ * (slack/budget.ts): a call first takes a token of its method at the priority of the outbox row being sent
+ * (outbox/priority.ts currentCall; a call outside the outbox is a reply to a person, priority 1). Without
+ * one it throws BudgetWait (the outbox puts the row back, nothing sent); outside the outbox it waits up to
+ * 2 s and then calls anyway.
  */
 export function createSlackCaller(opts: {
   token: string;
@@ -31,6 +40,8 @@ export function createSlackCaller(opts: {
   timeoutMs?: number;
   /** Shared 429 memory (Redis across replicas); in-process by default. */
   gate?: RateGate;
+  /** Tokens per method before each call; none: call straight away (SLACK_BUDGET=off). */
+  budget?: SlackBudget;
 }): SlackCaller {
   const client = new WebClient(opts.token, {
     slackApiUrl: opts.apiUrl,
@@ -51,6 +62,17 @@ export function createSlackCaller(opts: {
       const until = await gate.blockedUntil(key);
       if (until > Date.now())
         throw new RetryableError(`${method} is rate limited`, Math.ceil((until - Date.now()) / 1000));
+      const row = currentCall();
+      if (opts.budget) {
+        const priority = row?.priority ?? HUMAN_PRIORITY;
+        const channel = typeof args.channel === 'string' ? args.channel : undefined;
+        const d = await opts.budget.take(method, channel, priority);
+        if (!d.ok && row)
+          throw new BudgetWait(`${method} waits for the Slack budget (priority ${priority})`, d.waitMs / 1000);
+        if (!d.ok) await new Promise((r) => setTimeout(r, Math.min(d.waitMs, DIRECT_WAIT_MAX_MS)));
+      }
+      // From here Slack may act, even if the answer is lost.
+      if (row) row.calls++;
       try {
         const res = await client.apiCall(method, args);
         opts.metrics?.slackCalls.inc({ method, status: 'ok' });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { App, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import { sendJson } from '../http/body.js';
 import type { Handler } from '../http/server.js';
 import type { Metrics } from '../metrics.js';
 import type { SeenStore } from '../store/seen.js';
+import { type BudgetLimits, memoryBudget, redisBudget, slackLimits } from './budget.js';
 import { createSlackCaller, type SlackCaller } from './client.js';
 import { redisGate } from './rate-gate.js';
 import { guardSlackRequests, type SlackRequestGuardOptions } from './request-guard.js';
@@ -41,6 +43,8 @@ export function createSlackTransport(opts: {
   seen: SeenStore;
   /** Called for each refused request (rate-limited logging of the sender). */
   onReject?: SlackRequestGuardOptions['onReject'];
+  /** The limits the Slack budget keeps under: Slack's tiers by default, the local workspace's in local mode. */
+  budgetLimits?: BudgetLimits;
 }): SlackTransport {
   const { config, logger } = opts;
   const receiver = config.SLACK_APP_TOKEN
@@ -69,11 +73,20 @@ export function createSlackTransport(opts: {
   redis?.on('error', (err) =>
     logger.warn({ err: err.message }, 'Redis unavailable; Slack rate limits are remembered per replica'),
   );
+  const limits = opts.budgetLimits ?? slackLimits;
+  // Slack counts per workspace and app, i.e. per bot token: replicas of one bot share a budget, other bots
+  // (another workspace, a test bot) on the same Redis do not.
+  const budgetOpts = {
+    limits,
+    reserveShare: config.SLACK_BUDGET_RESERVE,
+    prefix: `incident-bot:slack-budget:${createHash('sha256').update(opts.botToken).digest('hex').slice(0, 16)}:`,
+  };
   const caller = createSlackCaller({
     token: opts.botToken,
     apiUrl: opts.apiUrl,
     metrics: opts.metrics,
     gate: redis ? redisGate(redis) : undefined,
+    budget: !config.SLACK_BUDGET ? undefined : redis ? redisBudget(redis, budgetOpts) : memoryBudget(budgetOpts),
   });
 
   return {

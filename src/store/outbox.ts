@@ -1,4 +1,5 @@
-import type { Queryable } from './db.js';
+import { HEADER_REFRESH_OP, type OutboxPriority, outboxPriority } from '../outbox/priority.js';
+import type { Db, Queryable } from './db.js';
 
 export interface OutboxDraft {
   op: string;
@@ -8,6 +9,8 @@ export interface OutboxDraft {
   /** A second enqueue with the same key is ignored (e.g. one escalation ping per timer). */
   dedupeKey?: string | null;
   notBefore?: Date | null;
+  /** Overrides the priority outbox/priority.ts gives the op (0 most urgent ... 4). */
+  priority?: OutboxPriority;
 }
 
 export interface OutboxRow {
@@ -20,16 +23,47 @@ export interface OutboxRow {
   createdAt: Date;
   /** Why the previous attempt failed (null on the first attempt, or when a process died mid-call). */
   lastError: string | null;
+  /** 0 (pings, pages) ... 4 (announcements): see outbox/priority.ts. */
+  priority: OutboxPriority;
+  /** The priority it was claimed at: lower than its own when a more urgent row waits behind it in its key. */
+  claimPriority?: OutboxPriority;
 }
 
-/** Rows without notBefore are due at once, whatever clock the sender runs on (tests use a fake one). */
+/** Advisory lock space of "the open rows of one ordering key" (two-key form; migrations use a one-key lock). */
+const KEY_LOCK = 7272;
+/** "This row is open" for a table alias. */
+const open = (t: string) => `${t}.status IN ('pending', 'inflight')`;
+
+/**
+ * Stores outbox rows; returns how many were inserted. Each row gets its priority from outboxPriority (op,
+ * payload, dedupe key and the severity of its incident, read in the same statement). A row with a dedupe
+ * key already used is ignored; a header refresh while another one of the same key is pending is ignored
+ * too (that one renders the incident when it is sent, so it shows this change as well). The pending one is
+ * locked until this transaction commits, so it cannot be claimed and rendered without the change.
+ * New rows are placed behind their key's open rows by the next claim (placeRows); a row more urgent than
+ * its key's head lifts the head (claim_priority), unless another transaction holds the head.
+ * Rows without notBefore are due at once, whatever clock the sender runs on (tests use a fake one).
+ */
 export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]): Promise<number> {
   let n = 0;
   for (const it of Array.isArray(items) ? items : [items]) {
-    const r = await q.query(
-      `INSERT INTO outbox (incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5, COALESCE($6::timestamptz, 'epoch'::timestamptz))
-       ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING`,
+    const extra = { payload: it.payload, dedupeKey: it.dedupeKey };
+    const severe = it.priority ?? outboxPriority(it.op, 'P1', extra);
+    const mild = it.priority ?? outboxPriority(it.op, 'P4', extra);
+    const coalesce = it.op === HEADER_REFRESH_OP && !it.dedupeKey ? `${it.op}:${it.orderingKey}` : null;
+    const r = await q.query<{ inserted: boolean; priority: number }>(
+      `INSERT INTO outbox (incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at, priority, claim_priority, coalesce_key)
+       SELECT $1::int, $2::text, $3::text, $4::jsonb, $5::text, COALESCE($6::timestamptz, 'epoch'::timestamptz), p.v, p.v, $9::text
+       FROM (SELECT CASE WHEN $7::int = $8::int THEN $7::int
+               ELSE COALESCE((SELECT CASE WHEN severity IN ('P1', 'P2') THEN $7::int ELSE $8::int END
+                              FROM incidents WHERE id = $1::int), $8::int) END AS v) p
+       ${
+         coalesce
+           ? `ON CONFLICT (coalesce_key) WHERE status = 'pending' AND coalesce_key IS NOT NULL
+              DO UPDATE SET coalesce_key = EXCLUDED.coalesce_key`
+           : 'ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING'
+       }
+       RETURNING (xmax = 0) AS inserted, priority`,
       [
         it.incidentId ?? null,
         it.orderingKey,
@@ -37,22 +71,114 @@ export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]):
         JSON.stringify(it.payload ?? {}),
         it.dedupeKey ?? null,
         it.notBefore ?? null,
+        severe,
+        mild,
+        coalesce,
       ],
     );
-    n += r.rowCount;
+    const row = r.rows[0];
+    if (!row?.inserted) continue;
+    n++;
+    if (row.priority < 4) {
+      // Best effort, never waiting: a head another transaction holds keeps its priority until it is sent.
+      await q.query(
+        `UPDATE outbox SET claim_priority = $2 WHERE id IN (
+           SELECT id FROM outbox WHERE ordering_key = $1 AND head AND ${open('outbox')} AND claim_priority > $2
+           FOR UPDATE SKIP LOCKED)`,
+        [it.orderingKey, row.priority],
+      );
+    }
   }
   return n;
 }
 
 /**
- * Claims up to `limit` rows that are next in their ordering key (nothing older still open), leasing
- * them for `leaseMs`. The heads come from one pass over the open rows (DISTINCT ON over the partial
- * index), so a backlog of thousands costs one index scan rather than a comparison of every pair.
- * SKIP LOCKED lets replicas claim side by side; the status test on the locked row is re-checked by
+ * Places rows enqueued since the last claim (at most `limit`, oldest first): a row with no older open row
+ * in its key becomes the key's head, carrying the lowest priority of the key; others wait behind it. Keys
+ * another transaction is finishing or placing are skipped (placed by a later claim), so this never waits.
+ * Returns how many rows were placed.
+ */
+export async function placeRows(q: Queryable, limit = 500): Promise<number> {
+  const locked = await q.query<{ k: string }>(
+    `SELECT k FROM (
+       SELECT DISTINCT ordering_key AS k FROM (
+         SELECT ordering_key FROM outbox WHERE head IS NULL AND status = 'pending' ORDER BY id LIMIT $1) f) keys
+     WHERE pg_try_advisory_xact_lock(${KEY_LOCK}, hashtext(k))`,
+    [limit],
+  );
+  if (!locked.rows.length) return 0;
+  // A new statement: its snapshot includes what a finisher that held one of these keys committed.
+  const r = await q.query(
+    `UPDATE outbox o SET
+       head = NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND ${open('p')} AND p.id < o.id),
+       claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')} AND x.id >= o.id)
+     WHERE o.id IN (SELECT id FROM outbox WHERE head IS NULL AND status = 'pending' ORDER BY id LIMIT $2)
+       AND o.ordering_key = ANY($1::text[]) AND o.head IS NULL AND o.status = 'pending'`,
+    [locked.rows.map((r) => r.k), limit],
+  );
+  return r.rowCount;
+}
+
+/**
+ * Claims up to `limit` rows and leases them for `leaseMs`: heads of their ordering key (nothing older still
+ * open) that are due, lowest claim priority first, then the one due earliest (new rows are due at the
+ * epoch, so in id order), then id; and rows whose lease expired (their process died). First places rows
+ * enqueued since the last claim (placeRows). Each priority is one range scan of the claimable-heads index,
+ * so a claim costs O(limit · log n) whatever the backlog, and rows waiting for a retry are never read.
+ * SKIP LOCKED lets replicas claim side by side; the conditions on the locked row are re-checked by
  * PostgreSQL after a concurrent claim commits, so a row is never claimed twice.
  */
 export async function claim(q: Queryable, now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  await placeRows(q);
   const r = await q.query<Record<string, unknown>>(
+    `WITH candidates AS MATERIALIZED (
+       SELECT c.id FROM generate_series(0, 4) AS p(n), LATERAL (
+         SELECT id FROM outbox
+         WHERE head AND status = 'pending' AND claim_priority = p.n AND next_attempt_at <= $2
+         ORDER BY next_attempt_at, id LIMIT $1) c
+       UNION ALL
+       (SELECT id FROM outbox WHERE status = 'inflight' AND locked_until < $2 ORDER BY locked_until LIMIT $1)
+     ), picked AS (
+       SELECT o.id FROM outbox o
+       -- Looked up by id; re-checked on the locked version (a CASE, so the planner does not scan an index for it).
+       WHERE o.id = ANY (ARRAY(SELECT id FROM candidates)) AND CASE o.status WHEN 'pending' THEN o.head AND o.next_attempt_at <= $2
+                           WHEN 'inflight' THEN o.locked_until < $2 ELSE false END
+       ORDER BY o.claim_priority, o.next_attempt_at, o.id
+       LIMIT $1
+       FOR UPDATE SKIP LOCKED)
+     UPDATE outbox SET status = 'inflight', locked_until = $2::timestamptz + ($3::int * interval '1 millisecond'),
+       attempts = attempts + 1, coalesce_key = NULL
+     FROM picked WHERE outbox.id = picked.id
+     RETURNING outbox.id, incident_id, ordering_key, op, payload, attempts, created_at, last_error, priority, claim_priority, next_attempt_at`,
+    [limit, now, leaseMs],
+  );
+  return r.rows
+    .sort(
+      (a, b) =>
+        Number(a.claim_priority) - Number(b.claim_priority) ||
+        (a.next_attempt_at as Date).getTime() - (b.next_attempt_at as Date).getTime() ||
+        Number(a.id) - Number(b.id),
+    )
+    .map((x) => ({
+      id: Number(x.id),
+      incidentId: x.incident_id == null ? null : Number(x.incident_id),
+      orderingKey: String(x.ordering_key),
+      op: String(x.op),
+      payload: (x.payload as Record<string, unknown>) ?? {},
+      attempts: Number(x.attempts),
+      createdAt: x.created_at as Date,
+      lastError: (x.last_error as string | null) ?? null,
+      priority: Number(x.priority) as OutboxPriority,
+      claimPriority: Number(x.claim_priority) as OutboxPriority,
+    }));
+}
+
+/**
+ * The claim as it was before migration 031: every open row sorted per key (DISTINCT ON) on each claim.
+ * Kept for the bench's before/after figure only; it ignores priorities.
+ */
+export async function claimByScan(q: Queryable, now: Date, limit: number, leaseMs: number): Promise<number> {
+  const r = await q.query(
     `UPDATE outbox SET status = 'inflight', locked_until = $2::timestamptz + ($3::int * interval '1 millisecond'), attempts = attempts + 1
      WHERE id IN (
        SELECT o.id FROM outbox o
@@ -65,22 +191,35 @@ export async function claim(q: Queryable, now: Date, limit: number, leaseMs: num
            ORDER BY h.id
            LIMIT $1)
          AND (o.status = 'pending' AND o.next_attempt_at <= $2 OR o.status = 'inflight' AND o.locked_until < $2)
-       FOR UPDATE SKIP LOCKED)
-     RETURNING id, incident_id, ordering_key, op, payload, attempts, created_at, last_error`,
+       FOR UPDATE SKIP LOCKED)`,
     [limit, now, leaseMs],
   );
-  return r.rows
-    .map((x) => ({
-      id: Number(x.id),
-      incidentId: x.incident_id == null ? null : Number(x.incident_id),
-      orderingKey: String(x.ordering_key),
-      op: String(x.op),
-      payload: (x.payload as Record<string, unknown>) ?? {},
-      attempts: Number(x.attempts),
-      createdAt: x.created_at as Date,
-      lastError: (x.last_error as string | null) ?? null,
-    }))
-    .sort((a, b) => a.id - b.id);
+  return r.rowCount;
+}
+
+/**
+ * Ends a row (done or failed) and makes the next open row of its key the head, with the lowest priority
+ * left in the key. Under the key's lock, so a row placed meanwhile (placeRows) sees the row ended.
+ */
+async function finish(q: Queryable, id: number, set: string, params: unknown[]): Promise<void> {
+  const k = await q.query<{ ordering_key: string }>('SELECT ordering_key FROM outbox WHERE id = $1', [id]);
+  const key = k.rows[0]?.ordering_key;
+  if (key === undefined) return;
+  await q.query(`SELECT pg_advisory_xact_lock(${KEY_LOCK}, hashtext($1))`, [key]);
+  await q.query(`UPDATE outbox SET ${set}, locked_until = NULL, coalesce_key = NULL WHERE id = $1`, [id, ...params]);
+  // A new statement: it sees the row just ended and every row committed before the lock was ours.
+  await q.query(
+    `UPDATE outbox SET head = true,
+       claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = $1 AND ${open('x')})
+     WHERE id = (SELECT min(id) FROM outbox WHERE ordering_key = $1 AND ${open('outbox')})`,
+    [key],
+  );
+}
+
+/** Runs fn in a transaction unless q already is one (a Db has tx; a transaction's Queryable does not). */
+function inTx(q: Queryable, fn: (t: Queryable) => Promise<void>): Promise<void> {
+  const db = q as Partial<Db>;
+  return typeof db.tx === 'function' ? db.tx(fn) : fn(q);
 }
 
 /**
@@ -92,13 +231,14 @@ export async function releaseInflight(q: Queryable): Promise<number> {
   return r.rowCount;
 }
 
+/** Records a row sent; the next row of its key becomes claimable. */
 export async function markDone(q: Queryable, id: number, result: unknown = null): Promise<void> {
-  await q.query(
-    "UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, result = $2::jsonb WHERE id = $1",
-    [id, JSON.stringify(result ?? null)],
+  await inTx(q, (t) =>
+    finish(t, id, "status = 'done', done_at = now(), result = $2::jsonb", [JSON.stringify(result ?? null)]),
   );
 }
 
+/** Gives a row back for another attempt at `at`; it stays its key's head. */
 export async function markRetry(q: Queryable, id: number, at: Date, error: string): Promise<void> {
   await q.query(
     "UPDATE outbox SET status = 'pending', locked_until = NULL, next_attempt_at = $2, last_error = $3 WHERE id = $1",
@@ -106,11 +246,36 @@ export async function markRetry(q: Queryable, id: number, at: Date, error: strin
   );
 }
 
-export async function markFailed(q: Queryable, id: number, error: string): Promise<void> {
+/**
+ * Puts a row back until `at` without counting an attempt (nothing was sent: it waited for the Slack
+ * budget); last_error stays what the previous attempt left.
+ */
+export async function markDeferred(q: Queryable, id: number, at: Date): Promise<void> {
   await q.query(
-    "UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = $2, done_at = now() WHERE id = $1",
-    [id, error.slice(0, 2000)],
+    "UPDATE outbox SET status = 'pending', locked_until = NULL, next_attempt_at = $2, attempts = greatest(0, attempts - 1) WHERE id = $1",
+    [id, at],
   );
+}
+
+/** Records a row failed for good; the next row of its key becomes claimable. */
+export async function markFailed(q: Queryable, id: number, error: string): Promise<void> {
+  await inTx(q, (t) => finish(t, id, "status = 'failed', last_error = $2, done_at = now()", [error.slice(0, 2000)]));
+}
+
+/**
+ * Makes the oldest open row of every key its head where none is (rows finished by a process that did not
+ * keep heads, e.g. during a rolling upgrade from before migration 031). Reads every open row: run it
+ * rarely (the sender does once a minute). Returns how many heads it set.
+ */
+export async function repairHeads(q: Queryable): Promise<number> {
+  const r = await q.query(
+    `UPDATE outbox o SET head = true, claim_priority = k.top
+     FROM (SELECT ordering_key, min(id) AS first_id, min(priority) AS top FROM outbox
+           WHERE status IN ('pending', 'inflight') GROUP BY ordering_key) k
+     WHERE o.id = k.first_id AND o.head IS DISTINCT FROM true
+       AND NOT EXISTS (SELECT 1 FROM outbox h WHERE h.ordering_key = k.ordering_key AND h.head AND ${open('h')})`,
+  );
+  return r.rowCount;
 }
 
 export async function outboxDepth(q: Queryable): Promise<number> {
@@ -120,9 +285,19 @@ export async function outboxDepth(q: Queryable): Promise<number> {
   return Number(r.rows[0]?.n ?? 0);
 }
 
-/** Earliest time a pending row becomes claimable, so the sender can sleep exactly that long. */
+/**
+ * Earliest time a row becomes claimable (a head's retry time, a lease ending, or now when rows wait to be
+ * placed), so the sender can sleep exactly that long. A few index lookups, whatever the backlog.
+ */
 export async function nextDue(q: Queryable): Promise<Date | null> {
-  const r = await q.query<{ t: Date | null }>("SELECT min(next_attempt_at) AS t FROM outbox WHERE status = 'pending'");
+  const r = await q.query<{ t: Date | null }>(
+    `SELECT least(
+       (SELECT min(t) FROM generate_series(0, 4) AS p(n), LATERAL (
+          SELECT next_attempt_at AS t FROM outbox WHERE head AND status = 'pending' AND claim_priority = p.n
+          ORDER BY next_attempt_at LIMIT 1) h),
+       (SELECT min(locked_until) FROM outbox WHERE status = 'inflight'),
+       (SELECT 'epoch'::timestamptz FROM outbox WHERE head IS NULL AND status = 'pending' LIMIT 1)) AS t`,
+  );
   return r.rows[0]?.t ?? null;
 }
 
