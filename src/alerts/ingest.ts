@@ -269,7 +269,10 @@ export class AlertIngest {
       } catch (err) {
         if (isTransient(err)) throw err;
         // A group that cannot become an incident (a bug, data PostgreSQL refuses) is kept whole, not retried forever.
-        this.deps.logger?.error({ err, groupKey: g.key }, 'alert group could not be stored as an incident');
+        this.deps.logger?.error(
+          { err, groupKey: g.key, fingerprints: g.alerts.slice(0, 5).map((x) => x.fingerprint) },
+          'alert group could not be stored as an incident',
+        );
         result.deadLetters += await insertDeadLetters(this.deps.db, [
           {
             receivedAt: now,
@@ -558,6 +561,7 @@ export class AlertIngest {
       await this.deps.service.opened(q, stored, [...events, ...recurrence], match, {
         inviteUsers: [],
         alertname: lead.alertname,
+        fingerprint: lead.fingerprint,
         team: labels.team ?? labels.service,
       });
       if (previousId) await enqueue(q, slackOp(stored, 'slack.alertRecurrence', { previousIncidentId: previousId }));

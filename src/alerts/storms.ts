@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { TransitionError, ValidationError } from '../errors.js';
+import type { AnnouncementStorm } from '../incidents/announcement.js';
 import { declare, type EventDraft, type Incident, incidentRef, setSeverity, setStatus } from '../incidents/model.js';
 import { type IncidentService, type RunbookLookup, type RunbookMatch, slackOp } from '../incidents/service.js';
 import { alertSummary } from '../store/alerts.js';
@@ -19,6 +20,7 @@ import {
   getGroupRow,
   getStorm,
   groupCount,
+  groupCounts,
   moveGroup,
   moveIncidentContents,
   setMergedInto,
@@ -92,7 +94,31 @@ export class Storms {
         dedupeKey: `storm-header:${incidentId}:${header.slot}`,
         notBefore: header.dueAt,
       },
+      // The announcement's storm line (groups, namespaces) at the header's pace; coalesced with any other edit.
+      { ...slackOp({ id: incidentId }, 'slack.announceUpdate'), notBefore: header.dueAt },
     ]);
+  }
+
+  /**
+   * What the incident's announcement says of its storm (incidents/announcement.ts AnnouncementStorm): the
+   * groups it holds, the cluster of its storm key and its namespaces, most affected first. Null for an incident
+   * that is not a storm (an incident that merely had another merged into it by hand included).
+   */
+  async announcementScope(incidentId: number): Promise<AnnouncementStorm | null> {
+    const storm = await getStorm(this.deps.db, incidentId);
+    if (!storm?.stormKey) return null;
+    const groups = await groupCounts(this.deps.db, incidentId);
+    const perNamespace = new Map<string, number>();
+    for (const g of groups) {
+      const ns = g.labels.namespace;
+      if (ns) perNamespace.set(ns, (perNamespace.get(ns) ?? 0) + 1);
+    }
+    const keyed = stormLabels(storm.stormKey);
+    return {
+      groups: groups.length,
+      cluster: keyed.cluster ?? '',
+      namespaces: [...perNamespace].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([ns]) => ns),
+    };
   }
 
   /** Posts a runbook in the incident's channel unless it was posted there already (one per distinct runbook). */

@@ -86,15 +86,15 @@ export const slackOp = (inc: Pick<Incident, 'id'>, op: string, payload: Record<s
 
 /**
  * Asks for the incident's announcement to be edited to its current state (`slack.announceUpdate`). Coalesced:
- * while one such row waits, more calls add nothing (dedupe key `announce:<id>`, released by the handler as it
- * starts: store/outbox.ts releaseDedupeKey); the edit renders from the incident row when sent. Locks the incident
+ * while one such row waits, more calls add nothing (outbox/priority.ts COALESCED_OPS: the row's coalesce key is
+ * cleared when it is claimed); the edit renders from the incident row when sent. Locks the incident
  * row until the caller's transaction ends, so the handler (which reads the row under lock) never renders from
  * before a change whose request was folded into its own. The incident service calls it on every change the
  * announcement shows; storm code calls it when a storm's scope (groups, namespaces) changes.
  */
 export async function enqueueAnnouncementUpdate(q: Queryable, inc: Pick<Incident, 'id'>): Promise<void> {
   await getIncident(q, inc.id, true);
-  await enqueue(q, { ...slackOp(inc, 'slack.announceUpdate'), dedupeKey: `announce:${inc.id}` });
+  await enqueue(q, slackOp(inc, 'slack.announceUpdate'));
 }
 
 /**

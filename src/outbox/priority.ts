@@ -27,6 +27,13 @@ const ANNOUNCEMENTS = new Set(['slack.digest', 'slack.postIncidents']);
 export const HEADER_REFRESH_OP = 'slack.updateHeader';
 
 /**
+ * Ops that render the incident's current state when sent, so one waiting row stands for any number of
+ * requests: a second enqueue while one is pending for the same ordering key adds nothing (store/outbox.ts
+ * enqueue, coalesce_key, cleared when the row is claimed).
+ */
+export const COALESCED_OPS: ReadonlySet<string> = new Set([HEADER_REFRESH_OP, 'slack.announceUpdate']);
+
+/**
  * The priority of an outbox row from its op, its payload and the severity of its incident (null when the
  * row has none). Pure. `slack.post` rows are told apart by their dedupe key: `runbook:` thread parts follow
  * their runbook, `timer:` rows (an escalation target that reaches nobody) rank as pings, other posts are

@@ -77,6 +77,7 @@ export async function registerSlackAdapter(
     logger,
     slack: caller,
     incidents: service,
+    stormOf: deps.storms ? (inc) => deps.storms!.announcementScope(inc.id) : undefined,
     groupMembers: async (handle) => {
       const users = await usergroups.members(handle);
       if (!users)

@@ -11,7 +11,7 @@ import { alertSummary, getAlertGroup, listAlerts } from '../store/alerts.js';
 import { getAnnouncement, setAnnouncement } from '../store/announcements.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
-import { enqueue, type OutboxRow, releaseDedupeKey } from '../store/outbox.js';
+import { enqueue, type OutboxRow } from '../store/outbox.js';
 import { mergedInto } from '../store/storms.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
 import { channelOf, incidentOfRow } from './outbox-incident.js';
@@ -161,8 +161,12 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     });
   }
 
-  /** The announcement as the incident is now, with the storm's scope when it is a storm incident. */
-  async function announcementMessage(inc: Incident): Promise<SlackMessage> {
+  /**
+   * The announcement as the incident is now, with the storm's scope when it is a storm incident, or the incident
+   * it was merged into (`mergedInto`, an incident number) once folded.
+   */
+  async function announcementMessage(inc: Incident, mergedInto: number | null = null): Promise<SlackMessage> {
+    if (mergedInto !== null) return renderAnnouncement(inc, { mergedInto });
     return renderAnnouncement(inc, { storm: (await deps.stormOf?.(inc)) ?? null });
   }
 
@@ -182,8 +186,11 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
    * archived) is posted again. Other Slack errors are thrown: 429 and 5xx retry the row, the edit is not dropped.
    */
   async function editAnnouncement(row: OutboxRow, inc: Incident) {
-    const msg = await announcementMessage(inc);
+    const merged = inc.status === 'resolved' ? await mergedInto(db, inc.id) : null;
+    const msg = await announcementMessage(inc, merged);
     let ref = await getAnnouncement(db, inc.id);
+    // Folded into a storm before it was ever announced: the storm's announcement speaks for it.
+    if (!ref && merged !== null) return { skipped: 'merged before it was announced' };
     if (!ref) {
       const channel = await channelByName(config.INCIDENTS_CHANNEL);
       const me = await botUser();
@@ -354,9 +361,8 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
     },
 
     async 'slack.announceUpdate'(row) {
-      // From here on a change enqueues an edit of its own. The locked read waits for any transaction that folded
-      // its request into this row (it holds the incident row until it commits), so this edit shows that change.
-      await releaseDedupeKey(db, row.id);
+      // Claimed, so a change from here on enqueues an edit of its own. The locked read waits for any transaction
+      // that folded its request into this row (it holds the incident row until it commits), so this edit shows it.
       const later = await db.query(
         "SELECT 1 FROM outbox WHERE ordering_key = $1 AND op = 'slack.announceUpdate' AND id > $2 AND status = 'pending' LIMIT 1",
         [row.orderingKey, row.id],

@@ -1,4 +1,4 @@
-import { HEADER_REFRESH_OP, type OutboxPriority, outboxPriority } from '../outbox/priority.js';
+import { COALESCED_OPS, type OutboxPriority, outboxPriority } from '../outbox/priority.js';
 import type { Db, Queryable } from './db.js';
 
 export interface OutboxDraft {
@@ -50,7 +50,7 @@ export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]):
     const extra = { payload: it.payload, dedupeKey: it.dedupeKey };
     const severe = it.priority ?? outboxPriority(it.op, 'P1', extra);
     const mild = it.priority ?? outboxPriority(it.op, 'P4', extra);
-    const coalesce = it.op === HEADER_REFRESH_OP && !it.dedupeKey ? `${it.op}:${it.orderingKey}` : null;
+    const coalesce = COALESCED_OPS.has(it.op) && !it.dedupeKey ? `${it.op}:${it.orderingKey}` : null;
     const r = await q.query<{ inserted: boolean; priority: number }>(
       `INSERT INTO outbox (incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at, priority, claim_priority, coalesce_key)
        SELECT $1::int, $2::text, $3::text, $4::jsonb, $5::text, COALESCE($6::timestamptz, 'epoch'::timestamptz), p.v, p.v, $9::text
@@ -60,7 +60,7 @@ export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]):
        ${
          coalesce
            ? `ON CONFLICT (coalesce_key) WHERE status = 'pending' AND coalesce_key IS NOT NULL
-              DO UPDATE SET coalesce_key = EXCLUDED.coalesce_key`
+              DO UPDATE SET next_attempt_at = LEAST(outbox.next_attempt_at, EXCLUDED.next_attempt_at)`
            : 'ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING'
        }
        RETURNING (xmax = 0) AS inserted, priority`,
@@ -299,14 +299,4 @@ export async function nextDue(q: Queryable): Promise<Date | null> {
        (SELECT 'epoch'::timestamptz FROM outbox WHERE head IS NULL AND status = 'pending' LIMIT 1)) AS t`,
   );
   return r.rows[0]?.t ?? null;
-}
-
-/**
- * Frees a row's dedupe key once its handler has started, so the key dedupes only while the row is still waiting:
- * a change that commits after this enqueues a row of its own (coalescing "one pending edit per incident",
- * e.g. `slack.announceUpdate`). Returns whether the row still held a key.
- */
-export async function releaseDedupeKey(q: Queryable, id: number): Promise<boolean> {
-  const r = await q.query('UPDATE outbox SET dedupe_key = NULL WHERE id = $1 AND dedupe_key IS NOT NULL', [id]);
-  return r.rowCount > 0;
 }

@@ -88,6 +88,19 @@ describe.each(backends)('alert storms on %s', (backend) => {
     // Nothing per alert in the storm channel: header, runbook(s) and summary, not 14 alert messages.
     expect(stormChannel.messages().filter((m) => /firing/.test(m.text) && m.ts !== summary.ts).length).toBeLessThan(3);
 
+    // #incidents: the storm's one announcement says its scope; a folded incident is never shown as open there.
+    const announcements = () => t.emulator.channel('incidents').messages();
+    await eventually(async () => {
+      const storm4 = announcements().filter((m) => m.text.startsWith('INC-4 '));
+      expect(storm4).toHaveLength(1);
+      expect(storm4[0]!.text).toContain('Storm: 7 alert groups in cluster prod-a / namespace payments');
+    }, 60_000);
+    for (const id of [1, 2, 3]) {
+      const lines = announcements().filter((m) => m.text.startsWith(`INC-${id} `));
+      expect(lines.length).toBeLessThanOrEqual(1);
+      for (const m of lines) expect(m.text).toContain('merged into INC-4');
+    }
+
     // A redelivery of a folded group changes nothing and finds the storm.
     const again = await t.alert(group(1));
     expect(again.body.incidents).toEqual([{ id: 4, created: false }]);

@@ -97,13 +97,28 @@ export function renderTimeline(inc: Incident, events: StoredEvent[], earlier = 0
  * incident channel, status, commander, who declared it, when it started (Slack's local-time date, so it never
  * goes stale between edits), how long acknowledging took, and once resolved "resolved after 42 min" (durations
  * from time-phrases.ts). A storm incident also says "Storm: 120 alert groups in cluster X / namespace Y"
- * (`opts.storm`, see incidents/announcement.ts). The block id `announce:<id>` finds the message again after a
+ * (`opts.storm`, see incidents/announcement.ts); one merged into another (a storm, `/incident merge`) says
+ * "merged into INC-9" (`opts.mergedInto`, that incident's number). The block id `announce:<id>` finds the message again after a
  * crash. Pure.
  */
-export function renderAnnouncement(inc: Incident, opts: { storm?: AnnouncementStorm | null } = {}): SlackMessage {
+export function renderAnnouncement(
+  inc: Incident,
+  opts: { storm?: AnnouncementStorm | null; mergedInto?: number | null } = {},
+): SlackMessage {
   const ref = incidentRef(inc);
   const resolved = inc.status === 'resolved';
   const where = inc.channelId ? `<#${inc.channelId}>` : '(channel being created)';
+  if (opts.mergedInto != null) {
+    const into = incidentRef({ id: opts.mergedInto });
+    return {
+      text: `${ref} ${inc.severity}: ${esc(inc.title)} · merged into ${into}`,
+      blocks: [
+        section(`:twisted_rightwards_arrows: *${ref} · ${inc.severity}* ${esc(inc.title)} — merged into *${into}*`, {
+          block_id: `announce:${inc.id}`,
+        }),
+      ],
+    };
+  }
   const took = resolved && inc.resolvedAt ? sinceStart(inc, inc.resolvedAt) : null;
   const lead = resolved ? ':white_check_mark:' : SEVERITY_EMOJI[inc.severity];
   const head = resolved
