@@ -90,10 +90,12 @@ export function registerStorms(deps: StormSlackDeps): { handlers: Record<string,
       else {
         ts = (await deps.post(channel, msg)).ts;
         await setSummaryPosted(db, inc.id, ts, at);
+      }
+      // The first summary is pinned; a retry after the post (a rate-limited pin) pins it then.
+      if (row.payload.first)
         await slack.call('pins.add', { channel, timestamp: ts }).catch((err) => {
           if (slackErrorCode(err) !== 'already_pinned') throw err;
         });
-      }
       await setSummaryPosted(db, inc.id, ts, at);
       return { ts };
     },

@@ -35,8 +35,8 @@ describe.each(backends)('the announcement follows the incident, on %s', (backend
 
   const announceRows = async () =>
     (
-      await t.bot.db.query<{ status: string; attempts: number; dedupe_key: string | null }>(
-        "SELECT status, attempts, dedupe_key FROM outbox WHERE op = 'slack.announceUpdate' ORDER BY id",
+      await t.bot.db.query<{ status: string; attempts: number; coalesce_key: string | null }>(
+        "SELECT status, attempts, coalesce_key FROM outbox WHERE op = 'slack.announceUpdate' ORDER BY id",
       )
     ).rows;
 
@@ -137,7 +137,7 @@ describe.each(backends)('the announcement follows the incident, on %s', (backend
     await t.bot.service.ack(1, 'U0ALICE');
     await t.bot.service.setSeverity(1, 'P1', 'U0ALICE');
     await t.bot.service.assign(1, 'commander', 'U0CAROL', 'U0ALICE');
-    expect(await announceRows()).toEqual([{ status: 'pending', attempts: 0, dedupe_key: 'announce:1' }]);
+    expect(await announceRows()).toEqual([{ status: 'pending', attempts: 0, coalesce_key: 'slack.announceUpdate:inc:1' }]);
     t.bot.sender.start();
     await t.settle();
     const now = theAnnouncement(1);
@@ -145,8 +145,8 @@ describe.each(backends)('the announcement follows the incident, on %s', (backend
     expect(now.text).toContain('INC-1 P1: Search degraded');
     expect(blockText(now)).toContain('Commander: <@U0CAROL>');
     expect(blockText(now)).toContain('Acknowledged by <@U0ALICE>');
-    // One edit, and its key is free again: the next change gets an edit of its own.
-    expect(await announceRows()).toEqual([{ status: 'done', attempts: 1, dedupe_key: null }]);
+    // One edit, and its coalesce key is free again (cleared at claim): the next change gets an edit of its own.
+    expect(await announceRows()).toEqual([{ status: 'done', attempts: 1, coalesce_key: null }]);
     await t.bot.service.resolve(1, 'U0CAROL');
     await t.settle();
     expect(await announceRows()).toHaveLength(2);
@@ -165,7 +165,7 @@ describe.each(backends)('the announcement follows the incident, on %s', (backend
     t.bot.sender.start();
     await t.settle();
     expect(t.emulator.stats().faults).toBe(1);
-    expect(await announceRows()).toEqual([{ status: 'done', attempts: 2, dedupe_key: null }]);
+    expect(await announceRows()).toEqual([{ status: 'done', attempts: 2, coalesce_key: null }]);
     expect(theAnnouncement(1).text).toContain('INC-1 P2: Payments failing · resolved after');
     // Asked for again with nothing changed: one more edit, same message.
     await t.bot.db.tx((q) => enqueueAnnouncementUpdate(q, { id: 1 }));

@@ -24,7 +24,7 @@ describe.skipIf(!hasSeeds).each(backends)('seed runbooks in Slack on %s', (backe
     t = await startTestBot(backend, { RUNBOOKS_DIR: seedRunbooksDir() });
     for (const [i, c] of CASES.entries()) {
       const res = await t.alert(
-        amPayload([{ alertname: c.alert, labels: { severity: c.severity, namespace: 'prod' } }], {
+        amPayload([{ alertname: c.alert, labels: { severity: c.severity, namespace: `team-${c.seed}` } }], {
           groupKey: `seed-${c.seed}`,
         }),
       );

@@ -97,7 +97,7 @@ export function renderTimeline(inc: Incident, events: StoredEvent[], earlier = 0
  * incident channel, status, commander, who declared it, when it started (Slack's local-time date, so it never
  * goes stale between edits), how long acknowledging took, and once resolved "resolved after 42 min" (durations
  * from time-phrases.ts). A storm incident also says "Storm: 120 alert groups in cluster X / namespace Y"
- * (`opts.storm`, see incidents/announcement.ts); one merged into another (a storm, `/incident merge`) says
+ * (`opts.storm`, see incidents/announcement.ts); one merged into another (a storm, `/incident merge INC-9`) says
  * "merged into INC-9" (`opts.mergedInto`, that incident's number). The block id `announce:<id>` finds the message again after a
  * crash. Pure.
  */
