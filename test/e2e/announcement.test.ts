@@ -137,7 +137,9 @@ describe.each(backends)('the announcement follows the incident, on %s', (backend
     await t.bot.service.ack(1, 'U0ALICE');
     await t.bot.service.setSeverity(1, 'P1', 'U0ALICE');
     await t.bot.service.assign(1, 'commander', 'U0CAROL', 'U0ALICE');
-    expect(await announceRows()).toEqual([{ status: 'pending', attempts: 0, coalesce_key: 'slack.announceUpdate:inc:1' }]);
+    expect(await announceRows()).toEqual([
+      { status: 'pending', attempts: 0, coalesce_key: 'slack.announceUpdate:inc:1' },
+    ]);
     t.bot.sender.start();
     await t.settle();
     const now = theAnnouncement(1);
