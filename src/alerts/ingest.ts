@@ -2,6 +2,7 @@ import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { declare, type EventDraft, type Incident, type Severity, setSeverity } from '../incidents/model.js';
+import { channelName } from '../incidents/naming.js';
 import { type IncidentService, type RunbookLookup, slackOp } from '../incidents/service.js';
 import type { Metrics } from '../metrics.js';
 import {
@@ -46,6 +47,11 @@ import { Storms } from './storms.js';
 export interface IngestResult {
   notificationId: number;
   incidents: { id: number; created: boolean }[];
+  /**
+   * Each incident's channel by incident id, `#inc-2-api-is-down`: the name it has, or the one it is about to get
+   * (incidents/naming.ts; created a moment later by the outbox). For people reading the answer (`alert send`).
+   */
+  channels: Record<string, string>;
   digest: number;
   newAlerts: number;
   resolvedAlerts: number;
@@ -63,6 +69,7 @@ function emptyResult(notificationId: number): IngestResult {
   return {
     notificationId,
     incidents: [],
+    channels: {},
     digest: 0,
     newAlerts: 0,
     resolvedAlerts: 0,
@@ -426,6 +433,7 @@ export class AlertIngest {
       created = opened.created;
     }
     result.incidents.push({ id: inc.id, created });
+    result.channels[inc.id] = `#${inc.channelName ?? channelName(inc)}`;
     const tally: Tally = { fired: [], resolved: [], firedCount: 0, resolvedCount: 0 };
     const batches = this.batches(g.alerts);
     const id = inc.id;

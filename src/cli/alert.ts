@@ -134,6 +134,8 @@ export function registerAlertCommand(program: Command): void {
 /** The webhook's answer as the receiver sends it (fields this CLI words; others are ignored). */
 export interface SendAnswer {
   incidents?: { id: number; created: boolean }[];
+  /** Channel name by incident id (`#inc-2-api-is-down`), from bots that send it. */
+  channels?: Record<string, string>;
   digest?: number;
   newAlerts?: number;
   resolvedAlerts?: number;
@@ -141,7 +143,7 @@ export interface SendAnswer {
 
 const n = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
-/** "Opened INC-2 → open http://localhost:3000/ to see its channel", "Updated INC-1: 1 new alert", … Pure. */
+/** "Opened INC-2 → #inc-2-api-is-down (http://localhost:3000/)", "Updated INC-1: 1 new alert", … Pure. */
 export function describeSendAnswer(a: SendAnswer, baseUrl: string): string {
   const lines: string[] = [];
   const changes = [
@@ -149,7 +151,13 @@ export function describeSendAnswer(a: SendAnswer, baseUrl: string): string {
     a.resolvedAlerts ? `${n(a.resolvedAlerts, 'alert')} resolved` : null,
   ].filter(Boolean);
   for (const inc of a.incidents ?? []) {
-    if (inc.created) lines.push(`Opened INC-${inc.id} → its channel is in ${baseUrl}/`);
+    const channel = a.channels?.[inc.id];
+    if (inc.created)
+      lines.push(
+        channel
+          ? `Opened INC-${inc.id} → ${channel} (${baseUrl}/)`
+          : `Opened INC-${inc.id} → its channel is in ${baseUrl}/`,
+      );
     else
       lines.push(`Updated INC-${inc.id}${changes.length ? `: ${changes.join(', ')}` : ' (nothing new: a redelivery)'}`);
   }

@@ -25,6 +25,12 @@ describe('the terminal', () => {
 
   it('words what alert send did', () => {
     const base = 'http://localhost:3000';
+    expect(
+      describeSendAnswer(
+        { incidents: [{ id: 2, created: true }], channels: { 2: '#inc-2-api-is-down' }, newAlerts: 1 },
+        base,
+      ),
+    ).toBe('Opened INC-2 → #inc-2-api-is-down (http://localhost:3000/)');
     expect(describeSendAnswer({ incidents: [{ id: 2, created: true }], newAlerts: 1 }, base)).toBe(
       'Opened INC-2 → its channel is in http://localhost:3000/',
     );

@@ -49,6 +49,24 @@ describe(`the README's examples on ${backend}`, () => {
     expect(inc).toMatchObject({ severity: 'P1', runbookSource: 'postgres-down.md' });
   });
 
+  it('the node-pool storm: six groups of one namespace become one storm incident with one channel', async () => {
+    t = await startTestBot(backend);
+    const dir = join(root, 'examples', 'node-pool-storm');
+    const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(6);
+    expect(readme).toContain('examples/node-pool-storm/*.json');
+    for (const f of files) expect((await t.alert(JSON.parse(readFileSync(join(dir, f), 'utf8')))).status).toBe(200);
+    await t.settle(60_000);
+    const open = await t.bot.db.query<{ id: number; title: string }>(
+      "SELECT id, title FROM incidents WHERE status <> 'resolved' ORDER BY id",
+    );
+    expect(open.rows.map((r) => r.title)).toEqual(['Alert storm in prod-eu / payments']);
+    const storm = await t.bot.service.get(Number(open.rows[0]!.id));
+    expect(await t.bot.service.alerts(storm.id)).toHaveLength(12);
+    const channels = t.emulator.state.listChannels().filter((c) => c.name.startsWith('inc-'));
+    expect(channels.map((c) => c.id)).toContain(storm.channelId);
+  });
+
   it('an info alert goes to the digest without a channel', async () => {
     t = await startTestBot(backend);
     await t.alert(example('alert-info.json'));
