@@ -78,6 +78,10 @@ export function botEnv(emulator: Emulator, storage: Record<string, string>): Rec
     HOST: '127.0.0.1',
     // info: the "listening" line carries the URL; the rest is kept (tail only) for failure messages.
     LOG_LEVEL: 'info',
+    // The emulator here enforces no rate limits, while the budget would pace calls at Slack's real tiers (about
+    // 20 channels a minute): these tests are about crashes and replicas, the budget has tests of its own
+    // (test/slack/budget.test.ts, test/e2e/budget.test.ts).
+    SLACK_BUDGET: 'off',
     DATABASE_URL: '',
     INCIDENT_BOT_DATA: '',
     ...storage,
