@@ -41,7 +41,7 @@ const open = (t: string) => `${t}.status IN ('pending', 'inflight')`;
  * too (that one renders the incident when it is sent, so it shows this change as well). The pending one is
  * locked until this transaction commits, so it cannot be claimed and rendered without the change.
  * New rows are placed behind their key's open rows by the next claim (placeRows); a row more urgent than
- * its key's head lifts the head (claim_priority), unless another transaction holds the head.
+ * its key's head lifts the head (claim_priority) when a claim places it.
  * Rows without notBefore are due at once, whatever clock the sender runs on (tests use a fake one).
  */
 export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]): Promise<number> {
@@ -51,19 +51,27 @@ export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]):
     const severe = it.priority ?? outboxPriority(it.op, 'P1', extra);
     const mild = it.priority ?? outboxPriority(it.op, 'P4', extra);
     const coalesce = COALESCED_OPS.has(it.op) && !it.dedupeKey ? `${it.op}:${it.orderingKey}` : null;
-    const r = await q.query<{ inserted: boolean; priority: number }>(
+    // One statement: enqueueing sits on hot paths (a timer firing, an alert stored). A row more urgent than its
+    // key's head lifts that head when the next claim places it (placeRows).
+    const r = await q.query<{ inserted: boolean }>(
       `INSERT INTO outbox (incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at, priority, claim_priority, coalesce_key)
-       SELECT $1::int, $2::text, $3::text, $4::jsonb, $5::text, COALESCE($6::timestamptz, 'epoch'::timestamptz), p.v, p.v, $9::text
-       FROM (SELECT CASE WHEN $7::int = $8::int THEN $7::int
-               ELSE COALESCE((SELECT CASE WHEN severity IN ('P1', 'P2') THEN $7::int ELSE $8::int END
-                              FROM incidents WHERE id = $1::int), $8::int) END AS v) p
+       ${
+         severe === mild
+           ? // The op alone decides (most rows): no read of the incident.
+             `VALUES ($1::int, $2::text, $3::text, $4::jsonb, $5::text, COALESCE($6::timestamptz, 'epoch'::timestamptz),
+                LEAST($7::int, $8::int), LEAST($7::int, $8::int), $9::text)`
+           : `SELECT $1::int, $2::text, $3::text, $4::jsonb, $5::text, COALESCE($6::timestamptz, 'epoch'::timestamptz),
+                p.v, p.v, $9::text
+              FROM (SELECT COALESCE((SELECT CASE WHEN severity IN ('P1', 'P2') THEN $7::int ELSE $8::int END
+                                     FROM incidents WHERE id = $1::int), $8::int) AS v) p`
+       }
        ${
          coalesce
            ? `ON CONFLICT (coalesce_key) WHERE status = 'pending' AND coalesce_key IS NOT NULL
               DO UPDATE SET next_attempt_at = LEAST(outbox.next_attempt_at, EXCLUDED.next_attempt_at)`
            : 'ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING'
        }
-       RETURNING (xmax = 0) AS inserted, priority`,
+       RETURNING (xmax = 0) AS inserted`,
       [
         it.incidentId ?? null,
         it.orderingKey,
@@ -76,18 +84,7 @@ export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]):
         coalesce,
       ],
     );
-    const row = r.rows[0];
-    if (!row?.inserted) continue;
-    n++;
-    if (row.priority < 4) {
-      // Best effort, never waiting: a head another transaction holds keeps its priority until it is sent.
-      await q.query(
-        `UPDATE outbox SET claim_priority = $2 WHERE id IN (
-           SELECT id FROM outbox WHERE ordering_key = $1 AND head AND ${open('outbox')} AND claim_priority > $2
-           FOR UPDATE SKIP LOCKED)`,
-        [it.orderingKey, row.priority],
-      );
-    }
+    if (r.rows[0]?.inserted) n++;
   }
   return n;
 }
@@ -115,6 +112,15 @@ export async function placeRows(q: Queryable, limit = 500): Promise<number> {
      WHERE o.id IN (SELECT id FROM outbox WHERE head IS NULL AND status = 'pending' ORDER BY id LIMIT $2)
        AND o.ordering_key = ANY($1::text[]) AND o.head IS NULL AND o.status = 'pending'`,
     [locked.rows.map((r) => r.k), limit],
+  );
+  // A row more urgent than its key's head (a ping queued behind a header refresh) lifts the head, so the key is
+  // claimed at the row's priority. Under the keys' locks, so no finisher moves the head meanwhile.
+  await q.query(
+    `UPDATE outbox h SET claim_priority = m.p
+     FROM (SELECT ordering_key, min(priority) AS p FROM outbox
+           WHERE ordering_key = ANY($1::text[]) AND ${open('outbox')} GROUP BY ordering_key) m
+     WHERE h.ordering_key = m.ordering_key AND h.head AND ${open('h')} AND h.claim_priority > m.p`,
+    [locked.rows.map((r) => r.k)],
   );
   return r.rowCount;
 }
