@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { unmappedTargets } from '../../src/cli/runbooks.js';
+import { loadConfig } from '../../src/config.js';
 import { loadRunbooks } from '../../src/runbooks/load.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -22,6 +24,11 @@ describe('the runbooks shipped in runbooks/', () => {
         expect(s.steps.length, `${doc.source}#${s.id}`).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('escalate only to targets the default ESCALATION_TARGETS maps, so a first start warns of nothing', async () => {
+    const lib = await loadRunbooks(path.join(repoRoot, 'runbooks'));
+    expect(unmappedTargets(lib.documents, loadConfig({}).ESCALATION_TARGETS)).toEqual([]);
   });
 
   it('match the alerts they were written for', async () => {
