@@ -26,7 +26,9 @@ const headerRow = (incidentId: number) => ({
  * Snoozes an incident's paging for `minutes` (issue #18): every pending acknowledge/escalate/declare
  * timer due before then waits until then, and a fired ping that was clicked (`timerId`) pings once more
  * at the end. Records who snoozed what on the timeline and queues a channel notice naming the timers
- * and a header refresh. Run inside the caller's transaction. Returns the end and the timers held back.
+ * and a header refresh. Run inside the caller's transaction. Returns the end and the timers held back; when
+ * nothing was due before then (and no ping was clicked) it records nothing and returns no timers, so the
+ * caller can say there was nothing to snooze instead of a snooze that `snooze off` would then deny.
  */
 export async function snoozeIncidentTimers(
   q: Queryable,
@@ -36,6 +38,7 @@ export async function snoozeIncidentTimers(
   const until = new Date(opts.now.getTime() + opts.minutes * 60_000);
   if (opts.timerId != null) await snoozeTimer(q, opts.timerId, opts.minutes, opts.now);
   const timers = await snoozeIncident(q, inc.id, until, opts.now);
+  if (!timers.length && opts.timerId == null) return { until, timers };
   await appendEvents(q, inc.id, [
     {
       kind: 'snoozed',

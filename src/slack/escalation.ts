@@ -14,6 +14,7 @@ import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
 import { getTimer, listTimers, snoozedUntil, type TimerRow } from '../store/timers.js';
+import { minutesPhrase } from '../time-phrases.js';
 import { type SlackCaller, slackErrorCode } from './client.js';
 import { errorReply, type SlackExtensions } from './incident.js';
 import {
@@ -226,16 +227,18 @@ export function registerEscalation(deps: EscalationSlackDeps) {
 
   /**
    * Snoozes the incident's paging (permission as for acknowledging), from a ping or `/incident snooze`.
-   * Returns null: the public snoozed notice is the answer.
+   * Returns null when something was snoozed (the public snoozed notice is the answer), else why not.
    */
-  async function snooze(incidentId: number, user: string, minutes: number, timer?: TimerRow): Promise<null> {
+  async function snooze(incidentId: number, user: string, minutes: number, timer?: TimerRow): Promise<string | null> {
     const inc = await service.get(incidentId);
     if (inc.status === 'resolved') throw new UserFacingError(`${incidentRef(inc)} is resolved; nothing to snooze.`);
     await service.authorize(inc, 'snooze', user, pagedGroupsOf(timer?.target ?? null));
-    await db.tx((q) =>
+    const { timers } = await db.tx((q) =>
       snoozeIncidentTimers(q, inc, { actor: user, minutes, now: now(), ...(timer ? { timerId: timer.id } : {}) }),
     );
     deps.kick();
+    if (!timers.length && !timer)
+      return `Nothing to snooze: no acknowledge or escalation timer of ${incidentRef(inc)} is due in the next ${minutesPhrase(minutes)}.`;
     // The channel's snoozed notice says until when and what is held back: no private echo.
     return null;
   }

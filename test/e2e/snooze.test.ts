@@ -80,6 +80,24 @@ describe.each(backends)('snooze on %s', (backend) => {
     );
   });
 
+  it('says there is nothing to snooze when no paging timer is pending, and posts nothing', SLOW, async () => {
+    t = await startTestBot(backend, { ROLES_FILE: 'test/fixtures/roles-e2e.yml' });
+    // P4 has no default timers: nothing would page anyone.
+    await t.emulator.as('alice').slash('/incident', 'declare P4 Docs site typo');
+    await t.settle();
+    const inc = await t.bot.service.get(1);
+    const ch = t.emulator.channel(inc.channelId!);
+    const alice = t.emulator.as('alice').in(ch.id);
+    const before = ch.messages().length;
+    const reply = JSON.stringify((await alice.slash('/incident', 'snooze 30')).body);
+    expect(reply).toContain('Nothing to snooze');
+    expect(reply).toContain('30 minutes');
+    await t.settle();
+    expect(ch.messages()).toHaveLength(before);
+    expect((await t.bot.service.timeline(1)).map((e) => e.kind)).not.toContain('snoozed');
+    expect(JSON.stringify((await alice.slash('/incident', 'snooze off')).body)).toContain('INC-1 is not snoozed');
+  });
+
   it('ends a snooze when a more severe alert joins the incident, and says so', SLOW, async () => {
     t = await startTestBot(backend, {
       RUNBOOKS_DIR: 'test/fixtures/runbooks-e2e',
