@@ -8,7 +8,13 @@ import type { Config } from '../config.js';
 import { TransitionError, ValidationError } from '../errors.js';
 import type { AnnouncementStorm } from '../incidents/announcement.js';
 import { declare, type EventDraft, type Incident, incidentRef, setSeverity, setStatus } from '../incidents/model.js';
-import { type IncidentService, type RunbookLookup, type RunbookMatch, slackOp } from '../incidents/service.js';
+import {
+  type IncidentService,
+  orderingKey,
+  type RunbookLookup,
+  type RunbookMatch,
+  slackOp,
+} from '../incidents/service.js';
 import { alertSummary } from '../store/alerts.js';
 import type { Db, Queryable } from '../store/db.js';
 import { appendEvents, getIncident, insertIncident, updateIncident } from '../store/incidents.js';
@@ -232,7 +238,7 @@ export class Storms {
     };
     await appendEvents(q, from.id, [mergedEvent, ...closing.events]);
     await cancelAllPending(q, from.id);
-    await dropPendingSlackWork(q, from.id);
+    await dropPendingSlackWork(q, from.id, orderingKey(from.id));
     await enqueue(q, slackOp(from, MERGED_AWAY_OP, { into: into.id, reason }));
     await this.deps.service.changedIn(q, from, closed, closing.events);
 

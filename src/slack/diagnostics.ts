@@ -5,7 +5,7 @@ import { decide, type Role } from '../auth/policy.js';
 import type { DiagnosticResult, Diagnostics, WritePlan } from '../diagnostics/run.js';
 import { UserFacingError, ValidationError } from '../errors.js';
 import { type Incident, incidentRef } from '../incidents/model.js';
-import type { IncidentService } from '../incidents/service.js';
+import { type IncidentService, slackOp } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { RunbookSource } from '../runbooks/lookup.js';
 import type { Command } from '../runbooks/schema.js';
@@ -82,24 +82,20 @@ export function registerDiagnostics(deps: DiagnosticsSlackDeps) {
         elements: [{ type: 'mrkdwn', text: ':page_facing_up: Output truncated; the full output is attached below.' }],
       });
     await deps.db.tx(async (q) => {
-      await enqueue(q, {
-        op: 'slack.post',
-        orderingKey: `inc:${inc.id}`,
-        incidentId: inc.id,
-        payload: { text: head.replace(/[*`]/g, ''), blocks, threadTs: ref.t ?? null },
-      });
+      await enqueue(
+        q,
+        slackOp(inc, 'slack.post', { text: head.replace(/[*`]/g, ''), blocks, threadTs: ref.t ?? null }),
+      );
       if (result.truncated) {
-        await enqueue(q, {
-          op: 'slack.file',
-          orderingKey: `inc:${inc.id}`,
-          incidentId: inc.id,
-          payload: {
+        await enqueue(
+          q,
+          slackOp(inc, 'slack.file', {
             content: result.output,
             filename: `${result.executor}-output.txt`,
             title: result.command.slice(0, 200),
             threadTs: ref.t ?? null,
-          },
-        });
+          }),
+        );
       }
     });
     deps.kick();

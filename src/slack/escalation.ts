@@ -9,7 +9,7 @@ import type { Escalation } from '../escalation/setup.js';
 import { endIncidentSnooze, snoozeIncidentTimers } from '../escalation/snooze.js';
 import { type Mention, mentionFor, mentionKey, resolveTarget, resolveTargets } from '../escalation/targets.js';
 import { type Incident, incidentRef } from '../incidents/model.js';
-import type { IncidentService } from '../incidents/service.js';
+import { type IncidentService, slackOp } from '../incidents/service.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
 import { enqueue, type OutboxDraft } from '../store/outbox.js';
@@ -144,9 +144,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     const text = renderNobody(inc, p, nobody);
     const rows: OutboxDraft[] = [
       {
-        op: 'slack.post',
-        orderingKey: `inc:${inc.id}`,
-        incidentId: inc.id,
+        ...slackOp(inc, 'slack.post'),
         dedupeKey: `timer:${p.timerId}:nobody`,
         payload: { text },
       },
@@ -209,12 +207,7 @@ export function registerEscalation(deps: EscalationSlackDeps) {
     });
     if (message) {
       const payload: PingTakenPayload = { ...message, user, via, acknowledged, at: now().toISOString() };
-      await enqueue(db, {
-        op: PING_TAKEN_OP,
-        orderingKey: `inc:${incidentId}`,
-        incidentId,
-        payload: payload as unknown as Record<string, unknown>,
-      });
+      await enqueue(db, slackOp({ id: incidentId }, PING_TAKEN_OP, payload as unknown as Record<string, unknown>));
       deps.kick();
     }
     // The ping itself now says who took it (and an acknowledgement has its public line): no private echo.

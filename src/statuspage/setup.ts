@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Incident } from '../incidents/model.js';
-import type { IncidentHooks, IncidentService } from '../incidents/service.js';
+import { type IncidentHooks, type IncidentService, orderingKey, slackOp } from '../incidents/service.js';
 import { PermanentError, RetryableError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
 import type { Db } from '../store/db.js';
@@ -82,7 +82,7 @@ export async function createStatuspage(deps: StatuspageDeps): Promise<Statuspage
 
   const outcome = (incidentId: number, o: StatuspageOutcome) => ({
     op: STATUSPAGE_OUTCOME_OP,
-    orderingKey: o.to === 'channel' ? `inc:${incidentId}` : `chan:${config.INCIDENTS_CHANNEL}`,
+    orderingKey: o.to === 'channel' ? orderingKey(incidentId) : `chan:${config.INCIDENTS_CHANNEL}`,
     incidentId,
     payload: o as unknown as Record<string, unknown>,
   });
@@ -127,12 +127,7 @@ export async function createStatuspage(deps: StatuspageDeps): Promise<Statuspage
       if (!after.statuspageIncidentId || before.status === after.status) return;
       if (!events.some((e) => e.kind === 'status' || e.kind === 'resolved' || e.kind === 'reopened')) return;
       const offer: StatuspageOffer = { status: after.status };
-      await enqueue(q, {
-        op: STATUSPAGE_OFFER_OP,
-        orderingKey: `inc:${after.id}`,
-        incidentId: after.id,
-        payload: { ...offer },
-      });
+      await enqueue(q, slackOp(after, STATUSPAGE_OFFER_OP, { ...offer }));
     },
   };
 

@@ -214,13 +214,14 @@ export async function mergedInto(q: Queryable, id: number): Promise<number | nul
 
 /**
  * Drops the Slack work still waiting for a folded incident (channel, header, runbook, announcement not made
- * yet: they never will be). Work already in flight finishes; rows after it in the same order still run.
+ * yet: they never will be) in its own queue (`orderingKey`, incidents/service.ts orderingKey). Work already in
+ * flight finishes; rows after it in the same order still run.
  */
-export async function dropPendingSlackWork(q: Queryable, incidentId: number): Promise<number> {
+export async function dropPendingSlackWork(q: Queryable, incidentId: number, orderingKey: string): Promise<number> {
   const r = await q.query(
     `UPDATE outbox SET status = 'done', done_at = now(), result = '{"skipped":"merged"}'::jsonb
      WHERE incident_id = $1 AND ordering_key = $2 AND status = 'pending' AND op LIKE 'slack.%'`,
-    [incidentId, `inc:${incidentId}`],
+    [incidentId, orderingKey],
   );
   return r.rowCount;
 }
