@@ -15,7 +15,6 @@ import { silentLogger } from '../src/log.js';
 import { type Db, openDb } from '../src/store/db.js';
 import { insertIncident } from '../src/store/incidents.js';
 import { migrate } from '../src/store/migrate.js';
-import { enqueue } from '../src/store/outbox.js';
 import { insertTimers } from '../src/store/timers.js';
 
 export interface TimerBenchOptions {
@@ -108,14 +107,17 @@ export async function benchTimers(opts: TimerBenchOptions): Promise<TimerBenchRe
       logger: silentLogger,
       pollMs,
       batch: 50,
-      fire: async (q, timer, ctx) => {
-        await enqueue(q, {
-          op: 'slack.escalate',
-          orderingKey: `incident:${timer.incidentId}`,
-          incidentId: timer.incidentId,
-          payload: { timerId: timer.id },
-        });
+      // Like escalation/fire.ts: the ping is returned, and the worker stores the batch's rows in one statement.
+      fire: async (_q, timer, ctx) => {
         lags.push(ctx.lagMs);
+        return [
+          {
+            op: 'slack.escalate',
+            orderingKey: `incident:${timer.incidentId}`,
+            incidentId: timer.incidentId,
+            payload: { timerId: timer.id },
+          },
+        ];
       },
     });
     worker.start();

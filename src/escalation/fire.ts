@@ -1,7 +1,7 @@
 import { incidentRef } from '../incidents/model.js';
 import { orderingKey } from '../incidents/service.js';
 import { getIncident } from '../store/incidents.js';
-import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import type { OutboxDraft } from '../store/outbox.js';
 import { shortMinutes } from '../time-phrases.js';
 import { pagerDutyOp, repeatReminder } from './hooks.js';
 import { SNOOZE_MINUTES, TIMER_ACTIONS } from './messages.js';
@@ -59,10 +59,10 @@ const PAGING_KINDS = new Set(['escalate', 'acknowledge', 'declare']);
 const NUDGE_KINDS = new Set(['phase', 'reminder']);
 
 /**
- * The worker's `fire`: writes the consequences of one timer to the outbox (same transaction as its fired
- * state): the ping for the channel, a header refresh (the countdown moves on), a PagerDuty trigger for
- * paging kinds, and the next occurrence of a repeating reminder. A timer of a resolved incident writes
- * nothing (the worker normally cancels those first).
+ * The worker's `fire`: the consequences of one timer, committed with its fired state: returns the outbox rows
+ * (the ping for the channel, a header refresh as the countdown moves on, a PagerDuty trigger for paging kinds)
+ * and stores the next occurrence of a repeating reminder. A timer of a resolved incident yields nothing (the
+ * worker normally cancels those first).
  */
 export function createEscalationFire(opts: EscalationFireOptions): FireFn {
   return async (q, timer, ctx) => {
@@ -107,7 +107,7 @@ export function createEscalationFire(opts: EscalationFireOptions): FireFn {
     ];
     if (opts.pagerDuty && PAGING_KINDS.has(timer.kind))
       rows.push(pagerDutyOp(inc, 'trigger', { source: opts.pagerDuty.source, timer }));
-    await enqueue(q, rows);
     await repeatReminder(q, timer, ctx.now);
+    return rows;
   };
 }

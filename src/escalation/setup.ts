@@ -103,10 +103,11 @@ export function createEscalation(deps: EscalationDeps): Escalation {
         data: { timerId: timer.id, kind: timer.kind, target: timer.target, late: ctx.late, lagMs: ctx.lagMs },
       },
     ]);
-    await baseFire(q, timer, ctx);
+    const rows = await baseFire(q, timer, ctx);
     log.info({ late: ctx.late, lagMs: ctx.lagMs }, 'timer fired');
     deps.metrics?.timersFired.inc({ kind: timer.kind, late: String(ctx.late) });
     deps.metrics?.timerLag.observe(ctx.lagMs / 1000);
+    return rows;
   };
   const worker = createTimerWorker({
     db,

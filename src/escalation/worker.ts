@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Db, Queryable } from '../store/db.js';
+import { enqueue, type OutboxDraft } from '../store/outbox.js';
 import { type ClaimedTimer, claimDue, markFailed, markMoot, nextDueAt, type TimerRow } from '../store/timers.js';
 import { isMoot } from './schedule.js';
 
@@ -12,12 +13,13 @@ export interface FireContext {
 }
 
 /**
- * Called once per due timer, inside the claiming transaction. Write the consequences (outbox rows for the
- * Slack ping, PagerDuty trigger, timeline event) with `q` only — no network calls here: the rows commit
- * together with the timer's fired state, which is what makes firing exactly-once. Throwing rolls back
- * this timer's writes (savepoint) and retries it later; the other timers of the batch still fire.
+ * Called once per due timer, inside the claiming transaction. Write the consequences (timeline event, the next
+ * reminder) with `q` only — no network calls here — and return the outbox rows (the Slack ping, a PagerDuty
+ * trigger): the worker stores the rows of the whole batch in one statement before it commits, together with the
+ * timers' fired state, which is what makes firing exactly-once. Throwing rolls back this timer's writes
+ * (savepoint) and drops its rows, and the timer is retried later; the other timers of the batch still fire.
  */
-export type FireFn = (q: Queryable, timer: TimerRow, ctx: FireContext) => Promise<void>;
+export type FireFn = (q: Queryable, timer: TimerRow, ctx: FireContext) => Promise<OutboxDraft[] | undefined>;
 
 export interface TimerWorkerOptions {
   db: Db;
@@ -69,21 +71,22 @@ export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
 
   /**
    * One transaction: claim and mark the batch fired (one statement), cancel the moot ones, run `fire` for
-   * each under a savepoint, commit. Returns [claimed, fired].
+   * each under a savepoint, store the outbox rows they returned (one statement), commit. Returns [claimed, fired].
    */
   async function runBatch(): Promise<[number, number]> {
     const fired: { timer: ClaimedTimer; ctx: FireContext }[] = [];
     const claimed = await db.tx(async (q) => {
+      const rows: OutboxDraft[] = [];
       const now = clock();
-      const rows = await claimDue(q, now, batch, lateAfterMs);
-      const moot = rows.filter((t) => isMoot(t, t.incident));
+      const due = await claimDue(q, now, batch, lateAfterMs);
+      const moot = due.filter((t) => isMoot(t, t.incident));
       await markMoot(
         q,
         moot.map((t) => t.id),
       );
       for (const t of moot)
         log.info({ timerId: t.id, incidentId: t.incidentId, kind: t.kind }, 'timer no longer needed; cancelled');
-      for (const t of rows) {
+      for (const t of due) {
         if (moot.includes(t)) continue;
         const ctx: FireContext = { late: t.late, lagMs: Math.max(0, now.getTime() - t.dueAt.getTime()), now };
         // A savepoint per timer rather than a transaction per timer: one commit per batch keeps a backlog
@@ -92,7 +95,7 @@ export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
         await q.query('SAVEPOINT timer_fire');
         try {
           const { incident: _incident, ...row } = t;
-          await fire(q, row, ctx);
+          rows.push(...((await fire(q, row, ctx)) ?? []));
           fired.push({ timer: t, ctx });
         } catch (err) {
           await q.query('ROLLBACK TO SAVEPOINT timer_fire');
@@ -105,7 +108,9 @@ export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
           );
         }
       }
-      return rows.length;
+      // One statement for the batch's outbox rows (a timer's own rows stay in its order).
+      await enqueue(q, rows);
+      return due.length;
     });
     // Counted after commit, so a rolled-back batch is not reported as fired.
     const committedAt = clock().getTime();

@@ -10,6 +10,7 @@ import {
   nextDue,
   type OutboxRow,
   outboxDepth,
+  placeRows,
   repairHeads,
 } from '../store/outbox.js';
 import { BudgetWait, backoffMs, PermanentError, RetryableError } from './errors.js';
@@ -134,7 +135,8 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
   }
 
   let depthAt = 0;
-  let repairedAt = Date.now();
+  // At start too: rows an older version stored unplaced, heads a process without them left behind.
+  let repairedAt = 0;
   async function run(): Promise<void> {
     while (running) {
       kicked = false;
@@ -144,6 +146,8 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
           repairedAt = Date.now();
           const fixed = await repairHeads(db);
           if (fixed) logger.warn({ fixed }, 'outbox: ordering keys without a head repaired');
+          // PostgreSQL's claim places new rows itself; the embedded store places them when stored.
+          if (db.serial) await db.tx((q) => placeRows(q, 10_000));
         }
         await fill();
         // The gauge is refreshed at most once a second: counting after every row would double the queries.

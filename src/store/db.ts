@@ -13,6 +13,12 @@ export interface QueryResult<T> {
 /** What every query function takes: the pool/database itself or an open transaction. */
 export interface Queryable {
   query<T = Row>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  /**
+   * True on the embedded store: it is one PostgreSQL backend, so transactions never interleave and every
+   * statement sees everything committed before it. Code that only guards against concurrent transactions
+   * (advisory locks, work deferred to a later statement) may skip that work here. Absent on PostgreSQL.
+   */
+  readonly serial?: boolean;
 }
 
 /** One interface over pg's Pool and embedded PGlite, so one set of SQL runs on both. */
@@ -125,10 +131,13 @@ async function openPglite(dataDir: string, command: string): Promise<Db> {
   let closed = false;
   return {
     kind: 'pglite',
+    serial: true,
     lock,
     query: async (sql, params) => adapt(await db.query(sql, params as unknown[])),
     tx: (fn) =>
-      db.transaction((t) => fn({ query: async (sql, params) => adapt(await t.query(sql, params as unknown[])) })),
+      db.transaction((t) =>
+        fn({ serial: true, query: async (sql, params) => adapt(await t.query(sql, params as unknown[])) }),
+      ),
     async exec(sql) {
       await db.exec(sql);
     },

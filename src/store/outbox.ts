@@ -35,67 +35,141 @@ const KEY_LOCK = 7272;
 const open = (t: string) => `${t}.status IN ('pending', 'inflight')`;
 
 /**
- * Stores outbox rows; returns how many were inserted. Each row gets its priority from outboxPriority (op,
- * payload, dedupe key and the severity of its incident, read in the same statement). A row with a dedupe
- * key already used is ignored; a header refresh while another one of the same key is pending is ignored
- * too (that one renders the incident when it is sent, so it shows this change as well). The pending one is
+ * Stores outbox rows in one statement, in the order given (ids follow that order, and an ordering key's rows
+ * are sent in id order); returns how many were inserted. Each row gets its priority from outboxPriority (op,
+ * payload, dedupe key and the severity of its incident, read in the same statement). A row with a dedupe key
+ * already used is ignored; a header refresh while another one of the same key is pending is ignored too
+ * (that one renders the incident when it is sent, so it shows this change as well). The pending one is
  * locked until this transaction commits, so it cannot be claimed and rendered without the change.
- * New rows are placed behind their key's open rows by the next claim (placeRows); a row more urgent than
- * its key's head lifts the head (claim_priority) when a claim places it.
- * Rows without notBefore are due at once, whatever clock the sender runs on (tests use a fake one).
+ * On PostgreSQL new rows are placed behind their key's open rows by the next claim (placeRows), under the
+ * key's lock; on the embedded store (`q.serial`), where nothing runs concurrently, they are placed at once
+ * by a second statement. Rows without notBefore are due at once, whatever clock the sender runs on.
  */
 export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]): Promise<number> {
-  let n = 0;
-  for (const it of Array.isArray(items) ? items : [items]) {
+  const drafts = withinCallCoalesced(Array.isArray(items) ? items : [items]);
+  if (!drafts.length) return 0;
+  const cols = {
+    incident: [] as (number | null)[],
+    key: [] as string[],
+    op: [] as string[],
+    payload: [] as string[],
+    dedupe: [] as (string | null)[],
+    notBefore: [] as (string | null)[],
+    severe: [] as number[],
+    mild: [] as number[],
+    coalesce: [] as (string | null)[],
+  };
+  for (const it of drafts) {
     const extra = { payload: it.payload, dedupeKey: it.dedupeKey };
-    const severe = it.priority ?? outboxPriority(it.op, 'P1', extra);
-    const mild = it.priority ?? outboxPriority(it.op, 'P4', extra);
-    const coalesce = COALESCED_OPS.has(it.op) && !it.dedupeKey ? `${it.op}:${it.orderingKey}` : null;
-    // One statement: enqueueing sits on hot paths (a timer firing, an alert stored). A row more urgent than its
-    // key's head lifts that head when the next claim places it (placeRows).
-    const r = await q.query<{ inserted: boolean }>(
-      `INSERT INTO outbox (incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at, priority, claim_priority, coalesce_key)
-       ${
-         severe === mild
-           ? // The op alone decides (most rows): no read of the incident.
-             `VALUES ($1::int, $2::text, $3::text, $4::jsonb, $5::text, COALESCE($6::timestamptz, 'epoch'::timestamptz),
-                LEAST($7::int, $8::int), LEAST($7::int, $8::int), $9::text)`
-           : `SELECT $1::int, $2::text, $3::text, $4::jsonb, $5::text, COALESCE($6::timestamptz, 'epoch'::timestamptz),
-                p.v, p.v, $9::text
-              FROM (SELECT COALESCE((SELECT CASE WHEN severity IN ('P1', 'P2') THEN $7::int ELSE $8::int END
-                                     FROM incidents WHERE id = $1::int), $8::int) AS v) p`
-       }
-       ${
-         coalesce
-           ? `ON CONFLICT (coalesce_key) WHERE status = 'pending' AND coalesce_key IS NOT NULL
-              DO UPDATE SET next_attempt_at = LEAST(outbox.next_attempt_at, EXCLUDED.next_attempt_at)`
-           : 'ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING'
-       }
-       RETURNING (xmax = 0) AS inserted`,
-      [
-        it.incidentId ?? null,
-        it.orderingKey,
-        it.op,
-        JSON.stringify(it.payload ?? {}),
-        it.dedupeKey ?? null,
-        it.notBefore ?? null,
-        severe,
-        mild,
-        coalesce,
-      ],
-    );
-    if (r.rows[0]?.inserted) n++;
+    cols.incident.push(it.incidentId ?? null);
+    cols.key.push(it.orderingKey);
+    cols.op.push(it.op);
+    cols.payload.push(JSON.stringify(it.payload ?? {}));
+    cols.dedupe.push(it.dedupeKey ?? null);
+    cols.notBefore.push(it.notBefore?.toISOString() ?? null);
+    cols.severe.push(it.priority ?? outboxPriority(it.op, 'P1', extra));
+    cols.mild.push(it.priority ?? outboxPriority(it.op, 'P4', extra));
+    cols.coalesce.push(coalesceKey(it));
   }
-  return n;
+  const r = await q.query<{ id: number; inserted: boolean }>(ENQUEUE_SQL, Object.values(cols));
+  const inserted = r.rows.filter((x) => x.inserted).map((x) => Number(x.id));
+  if (q.serial && inserted.length) await place(q, 'o.id = ANY($1::int[])', [inserted]);
+  return inserted.length;
+}
+
+/** The pending-row key a coalesced op shares with its kind in one ordering key (COALESCED_OPS), or null. */
+function coalesceKey(it: OutboxDraft): string | null {
+  return COALESCED_OPS.has(it.op) && !it.dedupeKey ? `${it.op}:${it.orderingKey}` : null;
 }
 
 /**
- * Places rows enqueued since the last claim (at most `limit`, oldest first): a row with no older open row
- * in its key becomes the key's head, carrying the lowest priority of the key; others wait behind it. Keys
- * another transaction is finishing or placing are skipped (placed by a later claim), so this never waits.
+ * One row per coalesce key within a single call (PostgreSQL refuses an upsert that touches a row twice):
+ * the first stays where it is, due at the earliest of their due times.
+ */
+function withinCallCoalesced(drafts: OutboxDraft[]): OutboxDraft[] {
+  const first = new Map<string, OutboxDraft>();
+  const out: OutboxDraft[] = [];
+  for (const it of drafts) {
+    const key = coalesceKey(it);
+    const seen = key ? first.get(key) : undefined;
+    if (!key || !seen) {
+      const copy = { ...it };
+      if (key) first.set(key, copy);
+      out.push(copy);
+    } else if (seen.notBefore && (!it.notBefore || it.notBefore < seen.notBefore))
+      seen.notBefore = it.notBefore ?? null;
+  }
+  return out;
+}
+
+/**
+ * Ids are drawn in the order given before either insert runs, so rows keep their order whichever insert
+ * (ignore-on-dedupe, or merge-on-coalesce) stores them. The incident is read only for rows whose priority
+ * depends on its severity (severe <> mild).
+ */
+const ENQUEUE_SQL = `
+  WITH input AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('outbox', 'id'))::int AS id, u.*
+    FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[], $9::text[])
+      WITH ORDINALITY AS u(incident_id, ordering_key, op, payload, dedupe_key, not_before, severe, mild, coalesce_key, ord)
+  ), rows AS (
+    SELECT input.*, COALESCE(input.not_before::timestamptz, 'epoch'::timestamptz) AS due,
+      CASE WHEN input.severe = input.mild THEN input.severe
+           WHEN i.severity IN ('P1', 'P2') THEN input.severe ELSE input.mild END AS p
+    FROM input LEFT JOIN incidents i ON input.severe <> input.mild AND i.id = input.incident_id
+  ), plain AS (
+    INSERT INTO outbox (id, incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at, priority, claim_priority)
+    SELECT id, incident_id, ordering_key, op, payload::jsonb, dedupe_key, due, p, p FROM rows
+    WHERE coalesce_key IS NULL ORDER BY ord
+    ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
+    RETURNING id, true AS inserted
+  ), merged AS (
+    INSERT INTO outbox (id, incident_id, ordering_key, op, payload, dedupe_key, next_attempt_at, priority, claim_priority, coalesce_key)
+    SELECT id, incident_id, ordering_key, op, payload::jsonb, dedupe_key, due, p, p, coalesce_key FROM rows
+    WHERE coalesce_key IS NOT NULL ORDER BY ord
+    ON CONFLICT (coalesce_key) WHERE status = 'pending' AND coalesce_key IS NOT NULL
+    DO UPDATE SET next_attempt_at = LEAST(outbox.next_attempt_at, EXCLUDED.next_attempt_at)
+    RETURNING id, (xmax = 0) AS inserted
+  )
+  SELECT id, inserted FROM plain UNION ALL SELECT id, inserted FROM merged`;
+
+/**
+ * Places the unplaced rows `where` selects (alias o; its parameters from $1): a row with no older open row in
+ * its key becomes the key's head, carrying the lowest priority of the key from itself on; others wait behind
+ * it. A row more urgent than its key's existing head (a ping queued behind a header refresh) lifts that head,
+ * so the key is claimed at the row's priority. One statement: the lift reads the placed rows from the first
+ * part and changes only heads placed before, whose claim_priority the first part does not touch.
  * Returns how many rows were placed.
  */
+async function place(q: Queryable, where: string, params: unknown[]): Promise<number> {
+  const r = await q.query<{ placed: number }>(
+    `WITH placed AS (
+       UPDATE outbox o SET
+         head = NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND ${open('p')} AND p.id < o.id),
+         claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')} AND x.id >= o.id)
+       WHERE ${where} AND o.head IS NULL AND o.status = 'pending'
+       RETURNING o.ordering_key, o.priority, o.head
+     ), lifted AS (
+       UPDATE outbox h SET claim_priority = m.p
+       FROM (SELECT ordering_key, min(priority) AS p FROM placed WHERE NOT head GROUP BY ordering_key) m
+       WHERE h.ordering_key = m.ordering_key AND h.head AND ${open('h')} AND h.claim_priority > m.p
+       RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM placed)::int AS placed, (SELECT count(*) FROM lifted)::int AS lifted`,
+    params,
+  );
+  return Number(r.rows[0]?.placed ?? 0);
+}
+
+/**
+ * Places rows enqueued since the last claim (at most `limit`, oldest first; see place). On PostgreSQL only keys
+ * this transaction can lock are placed (a key another transaction is finishing or placing is placed by a later
+ * claim), so this never waits; the placing statement comes after the locks, so its snapshot includes what a
+ * finisher that held one of these keys committed. Returns how many rows were placed.
+ */
 export async function placeRows(q: Queryable, limit = 500): Promise<number> {
+  const unplaced = `o.id IN (SELECT id FROM outbox WHERE head IS NULL AND status = 'pending' ORDER BY id LIMIT $1)`;
+  if (q.serial) return place(q, unplaced, [limit]);
   const locked = await q.query<{ k: string }>(
     `SELECT k FROM (
        SELECT DISTINCT ordering_key AS k FROM (
@@ -104,38 +178,21 @@ export async function placeRows(q: Queryable, limit = 500): Promise<number> {
     [limit],
   );
   if (!locked.rows.length) return 0;
-  // A new statement: its snapshot includes what a finisher that held one of these keys committed.
-  const r = await q.query(
-    `UPDATE outbox o SET
-       head = NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND ${open('p')} AND p.id < o.id),
-       claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')} AND x.id >= o.id)
-     WHERE o.id IN (SELECT id FROM outbox WHERE head IS NULL AND status = 'pending' ORDER BY id LIMIT $2)
-       AND o.ordering_key = ANY($1::text[]) AND o.head IS NULL AND o.status = 'pending'`,
-    [locked.rows.map((r) => r.k), limit],
-  );
-  // A row more urgent than its key's head (a ping queued behind a header refresh) lifts the head, so the key is
-  // claimed at the row's priority. Under the keys' locks, so no finisher moves the head meanwhile.
-  await q.query(
-    `UPDATE outbox h SET claim_priority = m.p
-     FROM (SELECT ordering_key, min(priority) AS p FROM outbox
-           WHERE ordering_key = ANY($1::text[]) AND ${open('outbox')} GROUP BY ordering_key) m
-     WHERE h.ordering_key = m.ordering_key AND h.head AND ${open('h')} AND h.claim_priority > m.p`,
-    [locked.rows.map((r) => r.k)],
-  );
-  return r.rowCount;
+  return place(q, `${unplaced} AND o.ordering_key = ANY($2::text[])`, [limit, locked.rows.map((r) => r.k)]);
 }
 
 /**
  * Claims up to `limit` rows and leases them for `leaseMs`: heads of their ordering key (nothing older still
  * open) that are due, lowest claim priority first, then the one due earliest (new rows are due at the
- * epoch, so in id order), then id; and rows whose lease expired (their process died). First places rows
- * enqueued since the last claim (placeRows). Each priority is one range scan of the claimable-heads index,
+ * epoch, so in id order), then id; and rows whose lease expired (their process died). On PostgreSQL it first
+ * places rows enqueued since the last claim (placeRows); the embedded store placed them when they were stored. Each priority is one range scan of the claimable-heads index,
  * so a claim costs O(limit · log n) whatever the backlog, and rows waiting for a retry are never read.
  * SKIP LOCKED lets replicas claim side by side; the conditions on the locked row are re-checked by
  * PostgreSQL after a concurrent claim commits, so a row is never claimed twice.
  */
 export async function claim(q: Queryable, now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-  await placeRows(q);
+  // The embedded store placed every row when it was stored (enqueue).
+  if (!q.serial) await placeRows(q);
   const r = await q.query<Record<string, unknown>>(
     `WITH candidates AS MATERIALIZED (
        SELECT c.id FROM generate_series(0, 4) AS p(n), LATERAL (
@@ -205,27 +262,65 @@ export async function claimByScan(q: Queryable, now: Date, limit: number, leaseM
 
 /**
  * Ends a row (done or failed) and makes the next open row of its key the head, with the lowest priority
- * left in the key. Under the key's lock, so a row placed meanwhile (placeRows) sees the row ended.
+ * left in the key. On PostgreSQL the key's lock is taken first (with the key's lookup), so a row placed
+ * meanwhile (placeRows) sees the row ended, and the ending statement's snapshot sees every placement committed
+ * before the lock was ours. On the embedded store nothing interleaves: one statement, no transaction.
  */
 async function finish(q: Queryable, id: number, set: string, params: unknown[]): Promise<void> {
-  const k = await q.query<{ ordering_key: string }>('SELECT ordering_key FROM outbox WHERE id = $1', [id]);
-  const key = k.rows[0]?.ordering_key;
-  if (key === undefined) return;
-  await q.query(`SELECT pg_advisory_xact_lock(${KEY_LOCK}, hashtext($1))`, [key]);
-  await q.query(`UPDATE outbox SET ${set}, locked_until = NULL, coalesce_key = NULL WHERE id = $1`, [id, ...params]);
-  // A new statement: it sees the row just ended and every row committed before the lock was ours.
+  if (!q.serial) {
+    const locked = await q.query(
+      `SELECT pg_advisory_xact_lock(${KEY_LOCK}, hashtext(ordering_key))::text FROM outbox WHERE id = $1`,
+      [id],
+    );
+    if (!locked.rows.length) return;
+  }
+  // The subqueries see the row as it was before this statement: it is left out by id.
   await q.query(
-    `UPDATE outbox SET head = true,
-       claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = $1 AND ${open('x')})
-     WHERE id = (SELECT min(id) FROM outbox WHERE ordering_key = $1 AND ${open('outbox')})`,
-    [key],
+    `WITH ended AS (
+       UPDATE outbox SET ${set}, locked_until = NULL, coalesce_key = NULL WHERE id = $1 RETURNING ordering_key)
+     UPDATE outbox o SET head = true,
+       claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')} AND x.id <> $1)
+     WHERE o.id = (SELECT min(p.id) FROM outbox p JOIN ended e ON p.ordering_key = e.ordering_key
+                   WHERE ${open('p')} AND p.id <> $1)`,
+    [id, ...params],
   );
 }
 
-/** Runs fn in a transaction unless q already is one (a Db has tx; a transaction's Queryable does not). */
+/** Runs fn in a transaction unless q already is one or the store is serial (a Db has tx; a transaction's Queryable does not). */
 function inTx(q: Queryable, fn: (t: Queryable) => Promise<void>): Promise<void> {
   const db = q as Partial<Db>;
-  return typeof db.tx === 'function' ? db.tx(fn) : fn(q);
+  return typeof db.tx === 'function' && !q.serial ? db.tx(fn) : fn(q);
+}
+
+/**
+ * Ends the pending rows of one ordering key that match `filter` without sending them (`result` recorded as
+ * theirs): the Slack work of an incident folded into a storm, say. When the key's head was among them, the
+ * next open row becomes the head, as when a row finishes (finish), under the key's lock on PostgreSQL.
+ * Returns how many rows were ended.
+ */
+export async function skipPending(
+  q: Queryable,
+  orderingKey: string,
+  filter: { incidentId?: number; opLike?: string },
+  result: Record<string, unknown>,
+): Promise<number> {
+  if (!q.serial) await q.query(`SELECT pg_advisory_xact_lock(${KEY_LOCK}, hashtext($1))::text`, [orderingKey]);
+  const r = await q.query(
+    `UPDATE outbox SET status = 'done', done_at = now(), result = $4::jsonb, coalesce_key = NULL
+     WHERE ordering_key = $1 AND status = 'pending'
+       AND ($2::int IS NULL OR incident_id = $2::int) AND ($3::text IS NULL OR op LIKE $3::text)`,
+    [orderingKey, filter.incidentId ?? null, filter.opLike ?? null, JSON.stringify(result)],
+  );
+  if (!r.rowCount) return 0;
+  // A new statement: it sees the rows just ended. A head still open (in flight, or not skipped) stays the head.
+  await q.query(
+    `UPDATE outbox SET head = true,
+       claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = $1 AND ${open('x')})
+     WHERE id = (SELECT min(id) FROM outbox WHERE ordering_key = $1 AND ${open('outbox')})
+       AND NOT EXISTS (SELECT 1 FROM outbox h WHERE h.ordering_key = $1 AND h.head AND ${open('h')})`,
+    [orderingKey],
+  );
+  return r.rowCount;
 }
 
 /**
@@ -292,8 +387,8 @@ export async function outboxDepth(q: Queryable): Promise<number> {
 }
 
 /**
- * Earliest time a row becomes claimable (a head's retry time, a lease ending, or now when rows wait to be
- * placed), so the sender can sleep exactly that long. A few index lookups, whatever the backlog.
+ * Earliest time a row becomes claimable (a head's retry time, a lease ending, or, on PostgreSQL, now when rows
+ * wait to be placed), so the sender can sleep exactly that long. A few index lookups, whatever the backlog.
  */
 export async function nextDue(q: Queryable): Promise<Date | null> {
   const r = await q.query<{ t: Date | null }>(
@@ -301,8 +396,13 @@ export async function nextDue(q: Queryable): Promise<Date | null> {
        (SELECT min(t) FROM generate_series(0, 4) AS p(n), LATERAL (
           SELECT next_attempt_at AS t FROM outbox WHERE head AND status = 'pending' AND claim_priority = p.n
           ORDER BY next_attempt_at LIMIT 1) h),
-       (SELECT min(locked_until) FROM outbox WHERE status = 'inflight'),
-       (SELECT 'epoch'::timestamptz FROM outbox WHERE head IS NULL AND status = 'pending' LIMIT 1)) AS t`,
+       (SELECT min(locked_until) FROM outbox WHERE status = 'inflight')${
+         // The embedded store places rows when they are stored (enqueue).
+         q.serial
+           ? ''
+           : `,
+       (SELECT 'epoch'::timestamptz FROM outbox WHERE head IS NULL AND status = 'pending' LIMIT 1)`
+       }) AS t`,
   );
   return r.rows[0]?.t ?? null;
 }

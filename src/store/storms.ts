@@ -6,6 +6,7 @@ import type { Incident } from '../incidents/model.js';
 import { type AlertRow, alertFromRow } from './alerts.js';
 import type { Queryable } from './db.js';
 import { rowToIncident } from './incidents.js';
+import { skipPending } from './outbox.js';
 
 /**
  * Serialises work on one key (a storm key, a group key) until the transaction ends, across replicas
@@ -218,12 +219,7 @@ export async function mergedInto(q: Queryable, id: number): Promise<number | nul
  * flight finishes; rows after it in the same order still run.
  */
 export async function dropPendingSlackWork(q: Queryable, incidentId: number, orderingKey: string): Promise<number> {
-  const r = await q.query(
-    `UPDATE outbox SET status = 'done', done_at = now(), result = '{"skipped":"merged"}'::jsonb
-     WHERE incident_id = $1 AND ordering_key = $2 AND status = 'pending' AND op LIKE 'slack.%'`,
-    [incidentId, orderingKey],
-  );
-  return r.rowCount;
+  return skipPending(q, orderingKey, { incidentId, opLike: 'slack.%' }, { skipped: 'merged' });
 }
 
 /** How many groups an incident holds. */

@@ -54,18 +54,25 @@ const draft = (over: Partial<TimerDraft> = {}): TimerDraft => ({
   ...over,
 });
 
-/** A fire function that records calls and writes one outbox row per firing, like the lead's will. */
+/**
+ * A fire function that records calls and yields one outbox row per firing: returned for the worker to store
+ * with the batch (as escalation/fire.ts does) or, for odd ids and failing timers, written by the fire itself.
+ */
 function recorder(opts: { failFor?: Set<number> } = {}) {
   const calls: { id: number; late: boolean; lagMs: number }[] = [];
   const fire: FireFn = async (q, timer, ctx) => {
-    await enqueue(q, {
+    const row = {
       op: 'slack.escalate',
       orderingKey: `incident:${timer.incidentId}`,
       incidentId: timer.incidentId,
       payload: { timerId: timer.id },
-    });
+    };
+    // A failing one writes first, so its rollback is seen.
+    const direct = timer.id % 2 === 1 || opts.failFor?.has(timer.id);
+    if (direct) await enqueue(q, row);
     if (opts.failFor?.has(timer.id)) throw new Error(`boom ${timer.id}`);
     calls.push({ id: timer.id, late: ctx.late, lagMs: ctx.lagMs });
+    return direct ? [] : [row];
   };
   return { calls, fire };
 }

@@ -17,7 +17,9 @@ import {
   markRetry,
   nextDue,
   outboxDepth,
+  placeRows,
   repairHeads,
+  skipPending,
 } from '../../src/store/outbox.js';
 import { backends, dropSchemas, freshDb } from '../helpers/db.js';
 
@@ -277,6 +279,62 @@ describe.each(backends)('outbox claim on %s', (backend) => {
     expect(await repairHeads(db)).toBe(0);
     const [second] = await db.tx((q) => claim(q, T, 5, 30_000));
     expect(second?.payload.n).toBe(2);
+    await db.close();
+  });
+  it('stores one call of mixed rows in the order given, a header refresh repeated within the call once', async () => {
+    const db = await freshDb(backend);
+    await enqueue(db, { op: 'slack.post', orderingKey: 'inc:7', payload: { n: 0 } });
+    const [busy] = await db.tx((q) => claim(q, T, 5, 30_000));
+    expect(
+      await enqueue(db, [
+        { op: 'slack.post', orderingKey: 'inc:7', payload: { n: 1 } },
+        { op: 'slack.updateHeader', orderingKey: 'inc:7', notBefore: at(5_000) },
+        { op: 'slack.escalationPing', orderingKey: 'inc:7', dedupeKey: 'timer:7:ping', payload: { n: 2 } },
+        { op: 'slack.updateHeader', orderingKey: 'inc:7' },
+        { op: 'slack.escalationPing', orderingKey: 'inc:7', dedupeKey: 'timer:7:ping', payload: { n: 9 } },
+        { op: 'slack.post', orderingKey: 'inc:7', payload: { n: 3 } },
+      ]),
+    ).toBe(4);
+    await markDone(db, busy!.id);
+    const sent: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const [row] = await db.tx((q) => claim(q, at(10_000), 5, 30_000));
+      if (!row) break;
+      sent.push(`${row.op}${row.payload.n === undefined ? '' : `:${row.payload.n}`}@${row.claimPriority}`);
+      await markDone(db, row.id);
+    }
+    // The ping behind them lifts the key to priority 0 until it is sent; the repeated refresh is one row, due
+    // at the earlier of the two times.
+    expect(sent).toEqual(['slack.post:1@0', 'slack.updateHeader@0', 'slack.escalationPing:2@0', 'slack.post:3@1']);
+    await db.close();
+  });
+
+  it('places rows an older version stored unplaced, in their order', async () => {
+    const db = await freshDb(backend);
+    for (const n of [1, 2])
+      await db.query(
+        "INSERT INTO outbox (ordering_key, op, payload, next_attempt_at) VALUES ('old', 'slack.post', $1::jsonb, 'epoch')",
+        [JSON.stringify({ n })],
+      );
+    expect(await db.tx((q) => placeRows(q))).toBe(2);
+    const [first] = await db.tx((q) => claim(q, T, 5, 30_000));
+    expect(first?.payload.n).toBe(1);
+    expect(await db.tx((q) => claim(q, T, 5, 30_000))).toEqual([]);
+    await markDone(db, first!.id);
+    const [second] = await db.tx((q) => claim(q, T, 5, 30_000));
+    expect(second?.payload.n).toBe(2);
+    await db.close();
+  });
+  it('skips the pending rows of a key and leaves the next open row claimable', async () => {
+    const db = await freshDb(backend);
+    await enqueue(db, [
+      { op: 'slack.createChannel', orderingKey: 'inc:8', incidentId: 8 },
+      { op: 'slack.postHeader', orderingKey: 'inc:8', incidentId: 8 },
+      { op: 'pagerduty.send', orderingKey: 'inc:8', incidentId: 8, payload: { n: 1 } },
+    ]);
+    expect(await db.tx((q) => skipPending(q, 'inc:8', { incidentId: 8, opLike: 'slack.%' }, { skipped: 'x' }))).toBe(2);
+    const [row] = await db.tx((q) => claim(q, T, 5, 30_000));
+    expect(row).toMatchObject({ op: 'pagerduty.send', claimPriority: 0 });
     await db.close();
   });
 });
