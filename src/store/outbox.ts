@@ -135,8 +135,9 @@ const ENQUEUE_SQL = `
 
 /**
  * Places the unplaced rows `where` selects (alias o; its parameters from $1): a row with no older open row in
- * its key becomes the key's head, carrying the lowest priority of the key from itself on; others wait behind
- * it. A row more urgent than its key's existing head (a ping queued behind a header refresh) lifts that head,
+ * its key becomes the key's head, carrying the lowest priority of the key; others wait behind it (a row's
+ * claim_priority counts only while it is a head). Each row costs two index lookups, however many rows its key
+ * holds. A row more urgent than its key's existing head (a ping queued behind a header refresh) lifts that head,
  * so the key is claimed at the row's priority. One statement: the lift reads the placed rows from the first
  * part and changes only heads placed before, whose claim_priority the first part does not touch.
  * Returns how many rows were placed.
@@ -144,11 +145,14 @@ const ENQUEUE_SQL = `
 async function place(q: Queryable, where: string, params: unknown[]): Promise<number> {
   const r = await q.query<{ placed: number }>(
     `WITH placed AS (
-       UPDATE outbox o SET
-         head = NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND ${open('p')} AND p.id < o.id),
-         claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')} AND x.id >= o.id)
-       WHERE ${where} AND o.head IS NULL AND o.status = 'pending'
-       RETURNING o.ordering_key, o.priority, o.head
+       UPDATE outbox t SET head = s.head, claim_priority = CASE WHEN s.head THEN s.top ELSE t.priority END
+       FROM (SELECT o.id,
+               NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key AND ${open('p')} AND p.id < o.id) AS head,
+               -- A head is the oldest open row: the lowest priority of its key is the lowest of all its open rows.
+               (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')}) AS top
+             FROM outbox o WHERE ${where} AND o.head IS NULL AND o.status = 'pending') s
+       WHERE t.id = s.id
+       RETURNING t.ordering_key, t.priority, t.head
      ), lifted AS (
        UPDATE outbox h SET claim_priority = m.p
        FROM (SELECT ordering_key, min(priority) AS p FROM placed WHERE NOT head GROUP BY ordering_key) m
