@@ -191,6 +191,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
     service,
     groupIds: transport.usergroups.ids,
     now: opts.now,
+    kick,
   });
   const statuspage = await createStatuspage({ db, config, logger, service, kick });
   hooks.push(escalation.hook, statuspage.hook);

@@ -32,7 +32,7 @@ import {
   insertIncident,
   updateIncident,
 } from '../store/incidents.js';
-import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { commitThenKick, enqueue, type OutboxDraft } from '../store/outbox.js';
 import { getStorm, lockKey, mergedInto, openIncidentForGroup, recentStormIncidents } from '../store/storms.js';
 import { insertTimers } from '../store/timers.js';
 import { minutesPhrase } from '../time-phrases.js';
@@ -158,10 +158,8 @@ export class AlertIngest {
     return this.deps.config;
   }
 
-  private async commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    const out = await this.deps.db.tx(fn);
-    this.deps.kick?.();
-    return out;
+  private commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return commitThenKick(this.deps.db, fn, this.deps.kick);
   }
 
   /**

@@ -18,7 +18,7 @@ import {
 import { alertSummary } from '../store/alerts.js';
 import type { Db, Queryable } from '../store/db.js';
 import { appendEvents, getIncident, insertIncident, updateIncident } from '../store/incidents.js';
-import { enqueue } from '../store/outbox.js';
+import { commitThenKick, enqueue } from '../store/outbox.js';
 import {
   claimStormRunbook,
   dropPendingSlackWork,
@@ -67,10 +67,8 @@ export class Storms {
     this.now = deps.now ?? (() => new Date());
   }
 
-  private async commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    const out = await this.deps.db.tx(fn);
-    this.deps.kick?.();
-    return out;
+  private commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return commitThenKick(this.deps.db, fn, this.deps.kick);
   }
 
   /**

@@ -27,6 +27,8 @@ export interface EscalationDeps {
   /** User-group handle -> id (S…), kept up to date by the Slack side; pings mention groups by id. */
   groupIds: Record<string, string>;
   now?: () => Date;
+  /** Wakes the outbox sender after a batch of timers stored its pings (else they wait for OUTBOX_POLL_MS). */
+  kick?: () => void;
 }
 
 /** A timer as the runbook message lists it: the runbook's own, or one the bot scheduled from it. */
@@ -116,6 +118,7 @@ export function createEscalation(deps: EscalationDeps): Escalation {
     pollMs: config.TIMER_POLL_MS,
     now,
     fire,
+    kick: deps.kick,
   });
 
   const pd = config.PAGERDUTY_ROUTING_KEY

@@ -1,7 +1,7 @@
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Db, Queryable } from '../store/db.js';
-import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { commitThenKick, enqueue, type OutboxDraft } from '../store/outbox.js';
 import { type ClaimedTimer, claimDue, markFailed, markMoot, nextDueAt, type TimerRow } from '../store/timers.js';
 import { isMoot } from './schedule.js';
 
@@ -34,6 +34,8 @@ export interface TimerWorkerOptions {
   batch?: number;
   now?: () => Date;
   fire: FireFn;
+  /** Called after a batch that stored outbox rows committed (wakes the outbox sender). */
+  kick?: () => void;
   /** Lag beyond which a firing counts as late. Default: 5 poll intervals, at least 5 s. */
   lateAfterMs?: number;
   /** First retry delay of a timer whose `fire` threw; doubles per attempt up to retryMaxMs. */
@@ -75,43 +77,54 @@ export function createTimerWorker(opts: TimerWorkerOptions): TimerWorker {
    */
   async function runBatch(): Promise<[number, number]> {
     const fired: { timer: ClaimedTimer; ctx: FireContext }[] = [];
-    const claimed = await db.tx(async (q) => {
-      const rows: OutboxDraft[] = [];
-      const now = clock();
-      const due = await claimDue(q, now, batch, lateAfterMs);
-      const moot = due.filter((t) => isMoot(t, t.incident));
-      await markMoot(
-        q,
-        moot.map((t) => t.id),
-      );
-      for (const t of moot)
-        log.info({ timerId: t.id, incidentId: t.incidentId, kind: t.kind }, 'timer no longer needed; cancelled');
-      for (const t of due) {
-        if (moot.includes(t)) continue;
-        const ctx: FireContext = { late: t.late, lagMs: Math.max(0, now.getTime() - t.dueAt.getTime()), now };
-        // A savepoint per timer rather than a transaction per timer: one commit per batch keeps a backlog
-        // of thousands fast, and a failing `fire` still loses only its own writes. Not released on
-        // success: the next SAVEPOINT of the same name shadows it, saving a round trip per timer.
-        await q.query('SAVEPOINT timer_fire');
-        try {
-          const { incident: _incident, ...row } = t;
-          rows.push(...((await fire(q, row, ctx)) ?? []));
-          fired.push({ timer: t, ctx });
-        } catch (err) {
-          await q.query('ROLLBACK TO SAVEPOINT timer_fire');
-          const delay = Math.min(retryBaseMs * 2 ** Math.min(t.attempts, 20), retryMaxMs);
-          const message = err instanceof Error ? err.message : String(err);
-          await markFailed(q, t.id, new Date(now.getTime() + delay), message);
-          log[t.attempts >= 5 ? 'error' : 'warn'](
-            { timerId: t.id, incidentId: t.incidentId, kind: t.kind, attempts: t.attempts + 1, retryInMs: delay, err },
-            'firing a timer failed; will retry',
-          );
+    const claimed = await commitThenKick(
+      db,
+      async (q) => {
+        const rows: OutboxDraft[] = [];
+        const now = clock();
+        const due = await claimDue(q, now, batch, lateAfterMs);
+        const moot = due.filter((t) => isMoot(t, t.incident));
+        await markMoot(
+          q,
+          moot.map((t) => t.id),
+        );
+        for (const t of moot)
+          log.info({ timerId: t.id, incidentId: t.incidentId, kind: t.kind }, 'timer no longer needed; cancelled');
+        for (const t of due) {
+          if (moot.includes(t)) continue;
+          const ctx: FireContext = { late: t.late, lagMs: Math.max(0, now.getTime() - t.dueAt.getTime()), now };
+          // A savepoint per timer rather than a transaction per timer: one commit per batch keeps a backlog
+          // of thousands fast, and a failing `fire` still loses only its own writes. Not released on
+          // success: the next SAVEPOINT of the same name shadows it, saving a round trip per timer.
+          await q.query('SAVEPOINT timer_fire');
+          try {
+            const { incident: _incident, ...row } = t;
+            rows.push(...((await fire(q, row, ctx)) ?? []));
+            fired.push({ timer: t, ctx });
+          } catch (err) {
+            await q.query('ROLLBACK TO SAVEPOINT timer_fire');
+            const delay = Math.min(retryBaseMs * 2 ** Math.min(t.attempts, 20), retryMaxMs);
+            const message = err instanceof Error ? err.message : String(err);
+            await markFailed(q, t.id, new Date(now.getTime() + delay), message);
+            log[t.attempts >= 5 ? 'error' : 'warn'](
+              {
+                timerId: t.id,
+                incidentId: t.incidentId,
+                kind: t.kind,
+                attempts: t.attempts + 1,
+                retryInMs: delay,
+                err,
+              },
+              'firing a timer failed; will retry',
+            );
+          }
         }
-      }
-      // One statement for the batch's outbox rows (a timer's own rows stay in its order).
-      await enqueue(q, rows);
-      return due.length;
-    });
+        // One statement for the batch's outbox rows (a timer's own rows stay in its order).
+        await enqueue(q, rows);
+        return due.length;
+      },
+      opts.kick,
+    );
     // Counted after commit, so a rolled-back batch is not reported as fired.
     const committedAt = clock().getTime();
     for (const { timer, ctx } of fired) {

@@ -19,7 +19,7 @@ import {
   listOpenIncidents,
   updateIncident,
 } from '../store/incidents.js';
-import { enqueue, type OutboxDraft } from '../store/outbox.js';
+import { commitThenKick, enqueue, type OutboxDraft } from '../store/outbox.js';
 import { announcementChanged } from './announcement.js';
 import { FollowUpData } from './followups.js';
 import {
@@ -112,10 +112,8 @@ export class IncidentService {
     return this.deps.logger.child(user ? { incidentId, user } : { incidentId });
   }
 
-  private async commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
-    const out = await this.deps.db.tx(fn);
-    this.deps.kick?.();
-    return out;
+  private commit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    return commitThenKick(this.deps.db, fn, this.deps.kick);
   }
 
   /** Opens an incident from a person (slash command, modal, App Home). */

@@ -62,9 +62,17 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
   let kicked = false;
   let loop: Promise<void> | null = null;
 
-  const kick = () => {
+  // Whether the next claim first places new rows (PostgreSQL; see store/outbox.ts placeRows): after a wake from
+  // outside (a commit that stored rows, the poll interval running out), not after one of our own rows finished,
+  // which only makes the next row of its key claimable.
+  let place = true;
+  const next = () => {
     kicked = true;
     wake?.();
+  };
+  const kick = () => {
+    place = true;
+    next();
   };
 
   async function runRow(row: OutboxRow): Promise<void> {
@@ -100,14 +108,21 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
         metrics?.outboxSent.inc({ op: row.op, outcome: 'retry' });
       }
     } finally {
-      kick();
+      next();
     }
   }
 
   async function fill(): Promise<number> {
     const room = concurrency - inflight.size;
     if (room <= 0) return 0;
-    const rows = await db.tx((q) => claim(q, now(), room, leaseMs));
+    const placing = place;
+    place = false;
+    const rows = await db
+      .tx((q) => claim(q, now(), room, leaseMs, { place: placing }))
+      .catch((err) => {
+        place ||= placing;
+        throw err;
+      });
     for (const row of rows) {
       const p: Promise<void> = runRow(row)
         .catch((err) => logger.error({ err, outboxId: row.id }, 'outbox bookkeeping failed'))
@@ -125,7 +140,11 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
       if (due) ms = Math.max(5, Math.min(ms, due.getTime() - now().getTime()));
     }
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
+      const t = setTimeout(() => {
+        // Rows stored by other replicas (or by this one without a kick) are placed by the claim after a poll.
+        place = true;
+        resolve();
+      }, ms);
       wake = () => {
         clearTimeout(t);
         resolve();

@@ -72,9 +72,29 @@ export async function enqueue(q: Queryable, items: OutboxDraft | OutboxDraft[]):
     cols.coalesce.push(coalesceKey(it));
   }
   const r = await q.query<{ id: number; inserted: boolean }>(ENQUEUE_SQL, Object.values(cols));
+  if (r.rows.length) storedIn.add(q);
   const inserted = r.rows.filter((x) => x.inserted).map((x) => Number(x.id));
   if (q.serial && inserted.length) await place(q, 'o.id = ANY($1::int[])', [inserted]);
   return inserted.length;
+}
+
+/** Transactions (their Queryable) that stored or merged outbox rows: their commit wakes the sender. */
+const storedIn = new WeakSet<Queryable>();
+
+/**
+ * Runs fn in a transaction; after it commits, calls `kick` (wakes the outbox sender) when the transaction
+ * stored or merged outbox rows. A commit that stored none (a channel id saved by the sender's own handler, say)
+ * wakes nobody: a claim would find nothing new.
+ */
+export async function commitThenKick<T>(db: Db, fn: (q: Queryable) => Promise<T>, kick?: () => void): Promise<T> {
+  let stored = false;
+  const out = await db.tx(async (q) => {
+    const value = await fn(q);
+    stored = storedIn.has(q);
+    return value;
+  });
+  if (stored) kick?.();
+  return out;
 }
 
 /** The pending-row key a coalesced op shares with its kind in one ordering key (COALESCED_OPS), or null. */
@@ -189,14 +209,21 @@ export async function placeRows(q: Queryable, limit = 500): Promise<number> {
  * Claims up to `limit` rows and leases them for `leaseMs`: heads of their ordering key (nothing older still
  * open) that are due, lowest claim priority first, then the one due earliest (new rows are due at the
  * epoch, so in id order), then id; and rows whose lease expired (their process died). On PostgreSQL it first
- * places rows enqueued since the last claim (placeRows); the embedded store placed them when they were stored. Each priority is one range scan of the claimable-heads index,
+ * places rows enqueued since the last claim (placeRows) unless `opts.place` is false (the caller knows nothing
+ * was stored since its last claim); the embedded store placed them when they were stored. Each priority is one range scan of the claimable-heads index,
  * so a claim costs O(limit · log n) whatever the backlog, and rows waiting for a retry are never read.
  * SKIP LOCKED lets replicas claim side by side; the conditions on the locked row are re-checked by
  * PostgreSQL after a concurrent claim commits, so a row is never claimed twice.
  */
-export async function claim(q: Queryable, now: Date, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+export async function claim(
+  q: Queryable,
+  now: Date,
+  limit: number,
+  leaseMs: number,
+  opts: { place?: boolean } = {},
+): Promise<OutboxRow[]> {
   // The embedded store placed every row when it was stored (enqueue).
-  if (!q.serial) await placeRows(q);
+  if (!q.serial && opts.place !== false) await placeRows(q);
   const r = await q.query<Record<string, unknown>>(
     `WITH candidates AS MATERIALIZED (
        SELECT c.id FROM generate_series(0, 4) AS p(n), LATERAL (
