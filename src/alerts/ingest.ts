@@ -392,6 +392,7 @@ export class AlertIngest {
   ): Promise<void> {
     const db = this.deps.db;
     const firing = g.alerts.filter((a) => a.status === 'firing');
+    const tally: Tally = { fired: [], resolved: [], firedCount: 0, resolvedCount: 0 };
     // Through alert_groups: a group folded into a storm or merged finds the incident holding it now.
     let inc = (await openIncidentForGroup(db, g.key)) ?? (await this.adoptLegacy(n, g));
     let created = false;
@@ -426,13 +427,34 @@ export class AlertIngest {
         await this.storeUnassigned(n, g, g.alerts, now, result);
         return;
       }
-      const opened = await this.open(n, g, plan.live, severity, previousId, notificationId, now);
+      // The usual new group (one batch, a new incident of its own): its alerts are stored in the transaction that
+      // opens it. Nobody else can see the incident before that commits, so this takes no lock anyone waits on.
+      const single = this.batches(g.alerts);
+      const opened = await this.open(
+        n,
+        g,
+        plan.live,
+        severity,
+        previousId,
+        notificationId,
+        now,
+        single.length === 1
+          ? async (q, fresh) => {
+              await this.applyBatch(q, n, fresh.id, g.key, single[0]!, now, tally, result);
+              await this.finish(q, n, g, fresh, notificationId, true, now, tally);
+            }
+          : undefined,
+      );
       inc = opened.incident;
       created = opened.created;
+      if (opened.applied) {
+        result.incidents.push({ id: inc.id, created });
+        result.channels[inc.id] = `#${inc.channelName ?? channelName(inc)}`;
+        return;
+      }
     }
     result.incidents.push({ id: inc.id, created });
     result.channels[inc.id] = `#${inc.channelName ?? channelName(inc)}`;
-    const tally: Tally = { fired: [], resolved: [], firedCount: 0, resolvedCount: 0 };
     const batches = this.batches(g.alerts);
     const id = inc.id;
     if (batches.length === 1) {
@@ -473,7 +495,10 @@ export class AlertIngest {
     return r.rowCount ? { ...legacy, groupKey: g.key } : null;
   }
 
-  /** Opens the group's incident (or joins the one another replica just opened). */
+  /**
+   * Opens the group's incident (or joins the one another replica just opened, or a storm). `then` runs in the same
+   * transaction when a new incident of the group's own was opened (`applied` says so).
+   */
   private async open(
     n: IntakeNotification,
     g: GroupWork,
@@ -482,7 +507,8 @@ export class AlertIngest {
     previousId: number | null,
     notificationId: number,
     now: Date,
-  ): Promise<{ incident: Incident; created: boolean }> {
+    then?: (q: Queryable, incident: Incident) => Promise<void>,
+  ): Promise<{ incident: Incident; created: boolean; applied?: boolean }> {
     const lead = live.find((a) => this.severityOf(n, a) === severity) ?? live[0]!;
     const labels = { ...n.commonLabels, ...lead.labels };
     const annotations = { ...n.commonAnnotations, ...lead.annotations };
@@ -572,7 +598,8 @@ export class AlertIngest {
       });
       if (previousId) await enqueue(q, slackOp(stored, 'slack.alertRecurrence', { previousIncidentId: previousId }));
       await linkNotification(q, notificationId, stored.id);
-      return { incident: stored, created: true };
+      await then?.(q, stored);
+      return { incident: stored, created: true, applied: Boolean(then) };
     });
   }
 
@@ -651,8 +678,11 @@ export class AlertIngest {
     now: Date,
     tally: Tally,
   ): Promise<void> {
-    await linkNotification(q, notificationId, inc.id);
-    await saveAlertGroup(q, alertGroupRow(n, g, inc.id, null, null), now);
+    // A new incident's group and notification were recorded when it was opened (open).
+    if (!created) {
+      await linkNotification(q, notificationId, inc.id);
+      await saveAlertGroup(q, alertGroupRow(n, g, inc.id, null, null), now);
+    }
     const changes = tally.firedCount + tally.resolvedCount;
     if (changes > LISTED_CHANGES) {
       const parts = [

@@ -65,7 +65,8 @@ describe(`the README's examples on ${backend}`, () => {
     expect(await t.bot.service.alerts(storm.id)).toHaveLength(12);
     const channels = t.emulator.state.listChannels().filter((c) => c.name.startsWith('inc-'));
     expect(channels.map((c) => c.id)).toContain(storm.channelId);
-  });
+    // The local workspace paces Slack calls at Slack's real rates: about 20 s alone, more beside other tests.
+  }, 90_000);
 
   it('an info alert goes to the digest without a channel', async () => {
     t = await startTestBot(backend);
