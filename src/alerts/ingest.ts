@@ -327,20 +327,21 @@ export class AlertIngest {
           ...(raw.json as Record<string, unknown>),
           alerts: `${n.alerts.length + n.rejected.length} alerts: raw body in alert_notification_parts`,
         });
+    const row = {
+      receivedAt: now,
+      sender: n.sender,
+      groupKey: key,
+      status: n.status,
+      payload: envelope,
+      alertCount: n.alerts.length + n.rejected.length,
+    };
+    // One statement needs no transaction of its own.
+    if (inline) return insertNotification(this.deps.db, row);
     return this.deps.db.tx(async (q) => {
-      const id = await insertNotification(q, {
-        receivedAt: now,
-        sender: n.sender,
-        groupKey: key,
-        status: n.status,
-        payload: envelope,
-        alertCount: n.alerts.length + n.rejected.length,
-      });
-      if (!inline) {
-        for (let seq = 0; seq * PART_CHARS < raw.text.length; seq++) {
-          await insertNotificationPart(q, id, seq, raw.text.slice(seq * PART_CHARS, (seq + 1) * PART_CHARS));
-          await yieldLoop();
-        }
+      const id = await insertNotification(q, row);
+      for (let seq = 0; seq * PART_CHARS < raw.text.length; seq++) {
+        await insertNotificationPart(q, id, seq, raw.text.slice(seq * PART_CHARS, (seq + 1) * PART_CHARS));
+        await yieldLoop();
       }
       return id;
     });
@@ -441,7 +442,9 @@ export class AlertIngest {
         single.length === 1
           ? async (q, fresh) => {
               await this.applyBatch(q, n, fresh.id, g.key, single[0]!, now, tally, result);
-              await this.finish(q, n, g, fresh, notificationId, true, now, tally);
+              // Nothing of finish() applies to an incident opened from these very alerts: it is no storm, its
+              // header is posted with them, its severity is theirs, and they fire.
+              await recordChangeSummary(q, fresh.id, now, tally);
             }
           : undefined,
       );
@@ -683,22 +686,7 @@ export class AlertIngest {
       await linkNotification(q, notificationId, inc.id);
       await saveAlertGroup(q, alertGroupRow(n, g, inc.id, null, null), now);
     }
-    const changes = tally.firedCount + tally.resolvedCount;
-    if (changes > LISTED_CHANGES) {
-      const parts = [
-        tally.firedCount ? `${tally.firedCount} alerts firing` : '',
-        tally.resolvedCount ? `${tally.resolvedCount} alerts resolved` : '',
-      ].filter(Boolean);
-      await appendEvents(q, inc.id, [
-        {
-          kind: 'alerts_changed',
-          actor: null,
-          at: now,
-          text: parts.join(', '),
-          data: { fired: tally.firedCount, resolved: tally.resolvedCount },
-        },
-      ]);
-    }
+    const changes = await recordChangeSummary(q, inc.id, now, tally);
     if (!changes && !created) return;
     const posts: OutboxDraft[] = [];
     // An incident holding several groups (a storm, a merge) shows them in its summary, edited in place at a
@@ -828,6 +816,29 @@ export class AlertIngest {
       'unchanged alerts repeated after their incident was resolved: noted, nothing opened',
     );
   }
+}
+
+/**
+ * One timeline event summing up a notification's alert changes when there were more than LISTED_CHANGES (the
+ * first ones have events of their own). Returns how many changes there were.
+ */
+async function recordChangeSummary(q: Queryable, incidentId: number, now: Date, tally: Tally): Promise<number> {
+  const changes = tally.firedCount + tally.resolvedCount;
+  if (changes <= LISTED_CHANGES) return changes;
+  const parts = [
+    tally.firedCount ? `${tally.firedCount} alerts firing` : '',
+    tally.resolvedCount ? `${tally.resolvedCount} alerts resolved` : '',
+  ].filter(Boolean);
+  await appendEvents(q, incidentId, [
+    {
+      kind: 'alerts_changed',
+      actor: null,
+      at: now,
+      text: parts.join(', '),
+      data: { fired: tally.firedCount, resolved: tally.resolvedCount },
+    },
+  ]);
+  return changes;
 }
 
 /**
