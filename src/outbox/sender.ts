@@ -16,6 +16,8 @@ import {
 import { BudgetWait, backoffMs, PermanentError, RetryableError } from './errors.js';
 import { type OutboxCallContext, type OutboxPriority, runWithPriority } from './priority.js';
 
+/** Shortest time between two claims that place new rows (PostgreSQL; store/outbox.ts placeRows). */
+const PLACE_EVERY_MS = 10;
 /** How often the sender looks for ordering keys left without a head (store/outbox.ts repairHeads). */
 const REPAIR_EVERY_MS = 60_000;
 
@@ -66,6 +68,7 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
   // outside (a commit that stored rows, the poll interval running out), not after one of our own rows finished,
   // which only makes the next row of its key claimable.
   let place = true;
+  let placedAt = 0;
   const next = () => {
     kicked = true;
     wake?.();
@@ -115,8 +118,13 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
   async function fill(): Promise<number> {
     const room = concurrency - inflight.size;
     if (room <= 0) return 0;
-    const placing = place;
-    place = false;
+    // At most every PLACE_EVERY_MS: in a burst every commit wakes us, and placing on each claim would double the
+    // claim's statements. A row stored meanwhile waits for the next claim (a row finishing, or 5 ms when idle).
+    const placing = place && Date.now() - placedAt >= PLACE_EVERY_MS;
+    if (placing) {
+      place = false;
+      placedAt = Date.now();
+    }
     const rows = await db
       .tx((q) => claim(q, now(), room, leaseMs, { place: placing }))
       .catch((err) => {
@@ -135,6 +143,8 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
   async function sleep(): Promise<void> {
     if (kicked) return;
     let ms = opts.pollMs;
+    // New rows wait to be placed (a claim skipped placing them: too soon after the last one).
+    if (place && !db.serial) ms = Math.min(ms, PLACE_EVERY_MS);
     if (inflight.size === 0) {
       const due = await nextDue(db).catch(() => null);
       if (due) ms = Math.max(5, Math.min(ms, due.getTime() - now().getTime()));
