@@ -125,12 +125,14 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
       place = false;
       placedAt = Date.now();
     }
-    const rows = await db
-      .tx((q) => claim(q, now(), room, leaseMs, { place: placing }))
-      .catch((err) => {
-        place ||= placing;
-        throw err;
-      });
+    // Placing takes the keys' locks for the claim's transaction; a claim alone is one statement and needs none.
+    const rows = await (placing && !db.serial
+      ? db.tx((q) => claim(q, now(), room, leaseMs, { place: true }))
+      : claim(db, now(), room, leaseMs, { place: false })
+    ).catch((err) => {
+      place ||= placing;
+      throw err;
+    });
     for (const row of rows) {
       const p: Promise<void> = runRow(row)
         .catch((err) => logger.error({ err, outboxId: row.id }, 'outbox bookkeeping failed'))

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { COALESCED_OPS, type OutboxPriority, outboxPriority } from '../outbox/priority.js';
 import type { Db, Queryable } from './db.js';
 
@@ -291,36 +292,39 @@ export async function claimByScan(q: Queryable, now: Date, limit: number, leaseM
   return r.rowCount;
 }
 
-/**
- * Ends a row (done or failed) and makes the next open row of its key the head, with the lowest priority
- * left in the key. On PostgreSQL the key's lock is taken first (with the key's lookup), so a row placed
- * meanwhile (placeRows) sees the row ended, and the ending statement's snapshot sees every placement committed
- * before the lock was ours. On the embedded store nothing interleaves: one statement, no transaction.
- */
-async function finish(q: Queryable, id: number, set: string, params: unknown[]): Promise<void> {
-  if (!q.serial) {
-    const locked = await q.query(
-      `SELECT pg_advisory_xact_lock(${KEY_LOCK}, hashtext(ordering_key))::text FROM outbox WHERE id = $1`,
-      [id],
-    );
-    if (!locked.rows.length) return;
-  }
+/** The statement that ends row `id` and promotes the next open row of its key (ids and values as SQL text). */
+const endAndPromote = (id: string, set: string) =>
   // The subqueries see the row as it was before this statement: it is left out by id.
-  await q.query(
-    `WITH ended AS (
-       UPDATE outbox SET ${set}, locked_until = NULL, coalesce_key = NULL WHERE id = $1 RETURNING ordering_key)
-     UPDATE outbox o SET head = true,
-       claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')} AND x.id <> $1)
-     WHERE o.id = (SELECT min(p.id) FROM outbox p JOIN ended e ON p.ordering_key = e.ordering_key
-                   WHERE ${open('p')} AND p.id <> $1)`,
-    [id, ...params],
-  );
-}
+  `WITH ended AS (
+     UPDATE outbox SET ${set}, locked_until = NULL, coalesce_key = NULL WHERE id = ${id} RETURNING ordering_key)
+   UPDATE outbox o SET head = true,
+     claim_priority = (SELECT min(x.priority) FROM outbox x WHERE x.ordering_key = o.ordering_key AND ${open('x')} AND x.id <> ${id})
+   WHERE o.id = (SELECT min(p.id) FROM outbox p JOIN ended e ON p.ordering_key = e.ordering_key
+                 WHERE ${open('p')} AND p.id <> ${id})`;
 
-/** Runs fn in a transaction unless q already is one or the store is serial (a Db has tx; a transaction's Queryable does not). */
-function inTx(q: Queryable, fn: (t: Queryable) => Promise<void>): Promise<void> {
+/**
+ * Ends a row (done or failed: `set` assigns the columns, its one value as `$2`) and makes the next open row of
+ * its key the head, with the lowest priority left in the key. On PostgreSQL the key's lock is taken first, in a
+ * statement of its own, so a row placed meanwhile (placeRows) sees the row ended, and the ending statement's
+ * snapshot sees every placement committed before the lock was ours. Given the pool, both statements go in one
+ * round trip, as one simple query that PostgreSQL runs as one transaction (values inlined as quoted literals);
+ * inside a caller's transaction, as two. On the embedded store nothing interleaves: one statement, no transaction.
+ */
+async function finish(q: Queryable, id: number, set: (value: string) => string, value: string): Promise<void> {
+  if (!Number.isSafeInteger(id)) throw new Error(`outbox row id ${id} is not an integer`);
+  if (q.serial) {
+    await q.query(endAndPromote('$1', set('$2')), [id, value]);
+    return;
+  }
+  const lock = (idText: string) =>
+    `SELECT pg_advisory_xact_lock(${KEY_LOCK}, hashtext(ordering_key))::text FROM outbox WHERE id = ${idText}`;
   const db = q as Partial<Db>;
-  return typeof db.tx === 'function' && !q.serial ? db.tx(fn) : fn(q);
+  if (typeof db.tx === 'function' && typeof db.exec === 'function') {
+    await db.exec(`${lock(String(id))};\n${endAndPromote(String(id), set(pg.escapeLiteral(value)))}`);
+    return;
+  }
+  const locked = await q.query(lock('$1'), [id]);
+  if (locked.rows.length) await q.query(endAndPromote('$1', set('$2')), [id, value]);
 }
 
 /**
@@ -365,9 +369,7 @@ export async function releaseInflight(q: Queryable): Promise<number> {
 
 /** Records a row sent; the next row of its key becomes claimable. */
 export async function markDone(q: Queryable, id: number, result: unknown = null): Promise<void> {
-  await inTx(q, (t) =>
-    finish(t, id, "status = 'done', done_at = now(), result = $2::jsonb", [JSON.stringify(result ?? null)]),
-  );
+  await finish(q, id, (v) => `status = 'done', done_at = now(), result = ${v}::jsonb`, JSON.stringify(result ?? null));
 }
 
 /** Gives a row back for another attempt at `at`; it stays its key's head. */
@@ -391,7 +393,7 @@ export async function markDeferred(q: Queryable, id: number, at: Date): Promise<
 
 /** Records a row failed for good; the next row of its key becomes claimable. */
 export async function markFailed(q: Queryable, id: number, error: string): Promise<void> {
-  await inTx(q, (t) => finish(t, id, "status = 'failed', last_error = $2, done_at = now()", [error.slice(0, 2000)]));
+  await finish(q, id, (v) => `status = 'failed', last_error = ${v}, done_at = now()`, error.slice(0, 2000));
 }
 
 /**
