@@ -428,8 +428,9 @@ export class AlertIngest {
         await this.storeUnassigned(n, g, g.alerts, now, result);
         return;
       }
-      // The usual new group (one batch, a new incident of its own): its alerts are stored in the transaction that
-      // opens it. Nobody else can see the incident before that commits, so this takes no lock anyone waits on.
+      // The usual new group (one batch, a new incident of its own) on the embedded store: its alerts are stored in the
+      // transaction that opens it, saving a transaction on the one thread both share. On PostgreSQL the incident is
+      // committed first, so the outbox sender creates its channel while the alerts are being stored.
       const single = this.batches(g.alerts);
       const opened = await this.open(
         n,
@@ -439,7 +440,7 @@ export class AlertIngest {
         previousId,
         notificationId,
         now,
-        single.length === 1
+        single.length === 1 && db.serial
           ? async (q, fresh) => {
               await this.applyBatch(q, n, fresh.id, g.key, single[0]!, now, tally, result);
               // Nothing of finish() applies to an incident opened from these very alerts: it is no storm, its
