@@ -7,7 +7,7 @@ import { channelName, withSuffix } from '../incidents/naming.js';
 import type { IncidentService } from '../incidents/service.js';
 import { PermanentError } from '../outbox/errors.js';
 import type { OutboxHandler } from '../outbox/sender.js';
-import { alertSummary, getAlertGroup, listAlerts } from '../store/alerts.js';
+import { alertSummary, alertsById, getAlertGroup, oldestAlert } from '../store/alerts.js';
 import { getAnnouncement, setAnnouncement } from '../store/announcements.js';
 import type { Db } from '../store/db.js';
 import { getIncident, getIncidentByChannel, setIncidentFields } from '../store/incidents.js';
@@ -322,7 +322,7 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
       }
       const timers = await deps.runbookTimers(inc.id);
       // The lead alert fills the commands' placeholders and supplies its runbook_url link.
-      const lead = (await deps.incidents.alerts(inc.id))[0];
+      const lead = await oldestAlert(db, inc.id);
       const alert = lead
         ? {
             alertname: (row.payload.alertname as string | null) ?? lead.alertname,
@@ -407,7 +407,9 @@ export function createIncidentOutbox(deps: IncidentOutboxDeps) {
 
     async 'slack.alertChange'(row) {
       const inc = await load(row);
-      const alert = (await listAlerts(db, inc.id)).find((a) => a.id === row.payload.alertId);
+      const id = Number(row.payload.alertId);
+      // Still this incident's (a storm may have taken it since): one row, not every alert of the incident.
+      const [alert] = Number.isInteger(id) ? (await alertsById(db, [id])).filter((a) => a.incidentId === inc.id) : [];
       if (!alert) return { skipped: 'alert gone' };
       await post(
         channelOf(inc),

@@ -229,6 +229,17 @@ export async function listAlerts(q: Queryable, incidentId: number): Promise<Aler
   return r.rows.map(alertFromRow);
 }
 
+/**
+ * The oldest alert of an incident (the one that opened it), or null: one row, where listAlerts would read
+ * every alert of a storm.
+ */
+export async function oldestAlert(q: Queryable, incidentId: number): Promise<AlertRow | null> {
+  const r = await q.query<Record<string, unknown>>('SELECT * FROM alerts WHERE incident_id = $1 ORDER BY id LIMIT 1', [
+    incidentId,
+  ]);
+  return r.rows[0] ? alertFromRow(r.rows[0]) : null;
+}
+
 export interface AlertSummary {
   firing: number;
   total: number;
