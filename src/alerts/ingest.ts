@@ -397,6 +397,9 @@ export class AlertIngest {
     // Through alert_groups: a group folded into a storm or merged finds the incident holding it now.
     let inc = (await openIncidentForGroup(db, g.key)) ?? (await this.adoptLegacy(n, g));
     let created = false;
+    // The alerts were stored in the transaction that opened their incident (open's `then`).
+    let applied = false;
+    const batches = this.batches(g.alerts);
     if (!inc) {
       if (!firing.length) {
         await this.storeUnassigned(n, g, g.alerts, now, result);
@@ -431,7 +434,6 @@ export class AlertIngest {
       // The usual new group (one batch, a new incident of its own) on the embedded store: its alerts are stored in the
       // transaction that opens it, saving a transaction on the one thread both share. On PostgreSQL the incident is
       // committed first, so the outbox sender creates its channel while the alerts are being stored.
-      const single = this.batches(g.alerts);
       const opened = await this.open(
         n,
         g,
@@ -440,9 +442,9 @@ export class AlertIngest {
         previousId,
         notificationId,
         now,
-        single.length === 1 && db.serial
+        batches.length === 1 && db.serial
           ? async (q, fresh) => {
-              await this.applyBatch(q, n, fresh.id, g.key, single[0]!, now, tally, result);
+              await this.applyBatch(q, n, fresh.id, g.key, batches[0]!, now, tally, result);
               // Nothing of finish() applies to an incident opened from these very alerts: it is no storm, its
               // header is posted with them, its severity is theirs, and they fire.
               await recordChangeSummary(q, fresh.id, now, tally);
@@ -451,15 +453,11 @@ export class AlertIngest {
       );
       inc = opened.incident;
       created = opened.created;
-      if (opened.applied) {
-        result.incidents.push({ id: inc.id, created });
-        result.channels[inc.id] = `#${inc.channelName ?? channelName(inc)}`;
-        return;
-      }
+      applied = opened.applied === true;
     }
     result.incidents.push({ id: inc.id, created });
     result.channels[inc.id] = `#${inc.channelName ?? channelName(inc)}`;
-    const batches = this.batches(g.alerts);
+    if (applied) return;
     const id = inc.id;
     if (batches.length === 1) {
       // The usual notification: one transaction for its alerts and their effects.

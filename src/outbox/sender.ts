@@ -178,7 +178,7 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
           const fixed = await repairHeads(db);
           if (fixed) logger.warn({ fixed }, 'outbox: ordering keys without a head repaired');
           // PostgreSQL's claim places new rows itself; the embedded store places them when stored.
-          if (db.serial) await db.tx((q) => placeRows(q, 10_000));
+          if (db.serial) await placeRows(db, 10_000);
         }
         await fill();
         // The gauge is refreshed at most once a second: counting after every row would double the queries.

@@ -211,8 +211,9 @@ export async function placeRows(q: Queryable, limit = 500): Promise<number> {
  * open) that are due, lowest claim priority first, then the one due earliest (new rows are due at the
  * epoch, so in id order), then id; and rows whose lease expired (their process died). On PostgreSQL it first
  * places rows enqueued since the last claim (placeRows) unless `opts.place` is false (the caller knows nothing
- * was stored since its last claim); the embedded store placed them when they were stored. Each priority is one range scan of the claimable-heads index,
- * so a claim costs O(limit · log n) whatever the backlog, and rows waiting for a retry are never read.
+ * was stored since its last claim); the embedded store placed them when they were stored. Each priority is one
+ * range scan of the claimable-heads index, so a claim costs O(limit · log n) whatever the backlog, and rows
+ * waiting for a retry are never read.
  * SKIP LOCKED lets replicas claim side by side; the conditions on the locked row are re-checked by
  * PostgreSQL after a concurrent claim commits, so a row is never claimed twice.
  */
