@@ -150,6 +150,8 @@ export function createOutboxSender(opts: SenderOptions): OutboxSender {
     if (inflight.size === 0) {
       const due = await nextDue(db).catch(() => null);
       if (due) ms = Math.max(5, Math.min(ms, due.getTime() - now().getTime()));
+      // A kick or a stop while that read ran found no wake to call: without this it waited for the poll.
+      if (kicked || !running) return;
     }
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {

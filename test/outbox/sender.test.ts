@@ -111,4 +111,54 @@ describe.each(backends)('outbox sender on %s', (backend) => {
     expect(done).toEqual(['1', '2']);
     expect(await rowsOf('k:stuck')).toMatchObject([{ status: 'pending', attempts: 1, last_error: 'Slack is down' }]);
   });
+
+  it('a kick or a stop that comes while the sender reads when to wake next is not lost', async () => {
+    // Holds the sender's next read of its next due time until released, so a kick or a stop lands during it.
+    let hold: { entered: () => void; gate: Promise<void> } | null = null;
+    const holdNextRead = () => {
+      let entered!: () => void;
+      let release!: () => void;
+      const reading = new Promise<void>((r) => {
+        entered = r;
+      });
+      hold = { entered, gate: new Promise<void>((r) => (release = r)) };
+      return { reading, release };
+    };
+    const gated: Db = {
+      ...db,
+      query: async (sql, params) => {
+        const h = hold;
+        if (h && sql.includes('SELECT least(')) {
+          hold = null;
+          h.entered();
+          await h.gate;
+        }
+        return db.query(sql, params);
+      },
+    };
+    const done: string[] = [];
+    // A ten-minute poll: only the kick can get the row sent within the test, only the stop can end it.
+    const sender = createOutboxSender({
+      db: gated,
+      handlers: { 'test.kicked': async () => void done.push('sent') },
+      logger: silentLogger,
+      pollMs: 600_000,
+    });
+    const first = holdNextRead();
+    sender.start();
+    await first.reading;
+    await enqueue(db, [{ op: 'test.kicked', orderingKey: 'k:kicked', payload: {} }]);
+    sender.kick();
+    first.release();
+    for (let i = 0; i < 500 && done.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(done).toEqual(['sent']);
+
+    const second = holdNextRead();
+    sender.kick();
+    await second.reading;
+    const stopped = sender.stop().then(() => 'stopped');
+    second.release();
+    const outcome = await Promise.race([stopped, new Promise((r) => setTimeout(() => r('still waiting'), 5_000))]);
+    expect(outcome).toBe('stopped');
+  });
 });
