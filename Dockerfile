@@ -12,10 +12,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY . .
 RUN npm run build \
- # Assemble exactly what the runtime reads, at the same relative paths (migrations are read from src/store/migrations).
+ # Assemble exactly what the runtime reads, at the same relative paths (migrations are read from src/store/migrations,
+ # the embedded store's worker thread runs src/store/pglite-worker.mjs).
  && mkdir -p /out/src/store \
  && cp -r bin dist /out/ \
  && cp -r src/store/migrations /out/src/store/ \
+ && cp src/store/pglite-worker.mjs /out/src/store/ \
  && mkdir -p /out/runbooks /out/templates \
  && for p in runbooks templates src/emulator/workspace.default.yml src/emulator/ui; do \
       if [ -e "$p" ]; then cp -r --parents "$p" /out/; fi; \

@@ -88,25 +88,26 @@ export interface BenchBot {
 }
 
 /**
- * A bot in this process, like test/helpers/bot.ts: its own migrated database (in-memory PGlite, or a fresh
- * PostgreSQL database), the local Slack workspace, the shipped runbooks, production defaults otherwise.
+ * A bot in this process, like test/helpers/bot.ts: its own migrated database (PGlite in memory, or in a
+ * data directory as `serve` runs it when `store.onDisk`; or a fresh PostgreSQL database), the local Slack workspace, the shipped runbooks, production defaults otherwise.
  */
 export async function startBenchBot(
   backend: Backend,
   pgBase: string | null,
   env: Record<string, string> = {},
   opts: Partial<StartOptions> = {},
+  store: { onDisk?: boolean } = {},
 ): Promise<BenchBot> {
   let db: Db;
   let dropDb: (() => Promise<void>) | null = null;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ib-bench-'));
   if (backend === 'postgres') {
     if (!pgBase) throw new Error('no PostgreSQL to bench against');
     const fresh = await freshPostgres(pgBase);
     dropDb = fresh.drop;
     db = await openDb({ databaseUrl: fresh.url });
-  } else db = await openDb({ dataDir: 'memory://' });
+  } else db = await openDb({ dataDir: store.onDisk ? path.join(dataDir, 'db') : 'memory://' });
   await migrate(db);
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'ib-bench-'));
   const config = loadConfig({
     RUNBOOKS_DIR: path.join(repoRoot, 'runbooks'),
     INCIDENT_BOT_DATA: dataDir,

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { lockDataDir, type StoreLock } from './lock.js';
+import { type PgliteThread, startPgliteThread } from './pglite-thread.js';
 
 export type Row = Record<string, unknown>;
 export interface QueryResult<T> {
@@ -93,10 +93,9 @@ async function openPostgres(url: string, max: number, schema?: string): Promise<
 }
 
 async function openPglite(dataDir: string, command: string): Promise<Db> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  let db: PGlite;
+  let db: PgliteThread;
   let lock: StoreLock | null = null;
-  if (dataDir.startsWith('memory://')) db = new PGlite(dataDir);
+  if (dataDir.startsWith('memory://')) db = await startPgliteThread(dataDir);
   else {
     const dir = resolve(dataDir);
     mkdirSync(dir, { recursive: true });
@@ -113,8 +112,7 @@ async function openPglite(dataDir: string, command: string): Promise<Db> {
       }
     }
     try {
-      db = new PGlite(dir);
-      await db.waitReady;
+      db = await startPgliteThread(dir);
       if (!initialised) lock = lockDataDir(dir, command);
     } catch (e) {
       lock?.release();
@@ -123,24 +121,25 @@ async function openPglite(dataDir: string, command: string): Promise<Db> {
       beside?.release();
     }
   }
-  await db.waitReady;
-  const adapt = <T>(r: { rows: unknown[]; affectedRows?: number }) => ({
-    rows: r.rows as T[],
-    rowCount: r.affectedRows ?? r.rows.length,
-  });
   let closed = false;
   return {
     kind: 'pglite',
     serial: true,
     lock,
-    query: async (sql, params) => adapt(await db.query(sql, params as unknown[])),
-    tx: (fn) =>
-      db.transaction((t) =>
-        fn({ serial: true, query: async (sql, params) => adapt(await t.query(sql, params as unknown[])) }),
-      ),
-    async exec(sql) {
-      await db.exec(sql);
+    query: (sql, params) => db.query(sql, params),
+    async tx(fn) {
+      const t = await db.begin();
+      let out: Awaited<ReturnType<typeof fn>>;
+      try {
+        out = await fn({ serial: true, query: (sql, params) => db.query(sql, params, t) });
+      } catch (err) {
+        await db.end(t, false).catch(() => {});
+        throw err;
+      }
+      await db.end(t, true);
+      return out;
     },
+    exec: (sql) => db.exec(sql),
     async close() {
       if (closed) return;
       closed = true;

@@ -86,7 +86,14 @@ describe('Dockerfile', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'docker-layout-'));
     try {
       const ctx = join(tmp, 'ctx');
-      for (const p of ['bin', 'runbooks', 'templates', 'src/store/migrations', 'src/emulator'])
+      for (const p of [
+        'bin',
+        'runbooks',
+        'templates',
+        'src/store/migrations',
+        'src/store/pglite-worker.mjs',
+        'src/emulator',
+      ])
         if (existsSync(join(ROOT, p))) cpSync(join(ROOT, p), join(ctx, p), { recursive: true });
       mkdirSync(join(ctx, 'dist'), { recursive: true });
       writeFileSync(join(ctx, 'dist/main.js'), '');
@@ -96,6 +103,7 @@ describe('Dockerfile', () => {
         'bin/incident-bot.js',
         'dist/main.js',
         'src/store/migrations/001_initial.sql',
+        'src/store/pglite-worker.mjs',
         'runbooks',
         'templates',
       ])

@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Db, openDb } from '../../src/store/db.js';
+
+// The embedded store runs PGlite in a worker thread (src/store/pglite-thread.ts); these pin down what the
+// rest of the bot relies on across that boundary.
+describe('the embedded store in its worker thread', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await openDb({ dataDir: 'memory://' });
+    await db.exec('CREATE TABLE t (id int PRIMARY KEY, at timestamptz, doc jsonb, note text)');
+  }, 120_000);
+  afterAll(() => db?.close());
+
+  it('returns rows with dates as Date and JSON as objects, and counts affected rows', async () => {
+    const ins = await db.query('INSERT INTO t VALUES ($1, $2, $3, $4), ($5, $2, $3, NULL)', [
+      1,
+      new Date('2026-11-29T10:00:00Z'),
+      JSON.stringify({ a: [1, 2] }),
+      'x'.repeat(70_000),
+      2,
+    ]);
+    expect(ins.rowCount).toBe(2);
+    const { rows } = await db.query<{ id: number; at: Date; doc: unknown; note: string | null }>(
+      'SELECT * FROM t ORDER BY id',
+    );
+    expect(rows[0]!.at).toBeInstanceOf(Date);
+    expect(rows[0]!.at.toISOString()).toBe('2026-11-29T10:00:00.000Z');
+    expect(rows[0]!.doc).toEqual({ a: [1, 2] });
+    expect(rows[0]!.note).toHaveLength(70_000);
+    expect(rows[1]!.note).toBeNull();
+  });
+
+  it("keeps PostgreSQL's error fields (code, constraint) and goes on after an error", async () => {
+    const err = await db.query('INSERT INTO t (id) VALUES (1)').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ code: '23505', constraint: 't_pkey' });
+    expect((err as Error).message).toMatch(/duplicate key/);
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('commits a transaction, rolls back one that throws, and keeps other statements out of it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const order: string[] = [];
+    const tx = db.tx(async (q) => {
+      await q.query('INSERT INTO t (id) VALUES (10)');
+      order.push('tx inserted');
+      await held;
+      order.push('tx ends');
+    });
+    // Sent while the transaction is open: it waits for the commit, so it sees the row.
+    await new Promise((r) => setTimeout(r, 50));
+    const outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM t WHERE id = 10').then((r) => {
+      order.push('outside read');
+      return r.rows[0]!.n;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await tx;
+    expect(await outside).toBe(1);
+    expect(order).toEqual(['tx inserted', 'tx ends', 'outside read']);
+
+    await expect(
+      db.tx(async (q) => {
+        await q.query('INSERT INTO t (id) VALUES (11)');
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    const failedInside = db.tx(async (q) => {
+      await q.query('INSERT INTO t (id) VALUES (12)');
+      await q.query('INSERT INTO t (id) VALUES (12)');
+    });
+    await expect(failedInside).rejects.toMatchObject({ code: '23505' });
+    const left = await db.query<{ id: number }>('SELECT id FROM t WHERE id IN (11, 12)');
+    expect(left.rows).toEqual([]);
+  });
+
+  it('leaves the event loop free while a statement runs', async () => {
+    const order: string[] = [];
+    const heavy = db
+      .query('SELECT count(*) FROM generate_series(1, 3000000) g, LATERAL (SELECT g % 7) x')
+      .then(() => order.push('statement done'));
+    await new Promise((r) => setTimeout(r, 1)).then(() => order.push('timer fired'));
+    await heavy;
+    expect(order).toEqual(['timer fired', 'statement done']);
+  });
+});
+
+const repo = join(import.meta.dirname, '..', '..');
+
+describe('the embedded store in a data directory', () => {
+  it('keeps what was written across a close and a reopen, and a short-lived process exits on its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ib-thread-'));
+    try {
+      const script = join(dir, 'check.mts');
+      writeFileSync(
+        script,
+        `
+        import { openDb } from ${JSON.stringify(pathToFileURL(join(repo, 'src', 'store', 'db.ts')).href)};
+        const db = await openDb({ dataDir: process.argv[2], command: 'test' });
+        await db.exec('CREATE TABLE IF NOT EXISTS kept (v text)');
+        await db.query("INSERT INTO kept VALUES ('written before close')");
+        await db.close();
+        const again = await openDb({ dataDir: process.argv[2], command: 'test' });
+        const { rows } = await again.query('SELECT v FROM kept');
+        console.log(JSON.stringify(rows));
+        // No close: the thread must not hold the process open once nothing is waiting on it.
+      `,
+      );
+      const out = spawnSync(process.execPath, ['--import', 'tsx', script, join(dir, 'data')], {
+        cwd: repo,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(out.stderr).toBe('');
+      expect(out.status).toBe(0);
+      expect(JSON.parse(out.stdout.trim())).toEqual([{ v: 'written before close' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
