@@ -198,10 +198,8 @@ export const ConfigSchema = z.object({
     .number()
     .int()
     .min(1)
-    .optional()
-    .describe(
-      'Alerts stored per transaction when a notification is large, the event loop yielded between. Default: 50 on the embedded store (it shares our thread), 500 on PostgreSQL.',
-    ),
+    .default(500)
+    .describe('Alerts stored per transaction when a notification is large, the event loop yielded between.'),
   ALERT_REPEAT_NOTE_MINUTES: z.coerce
     .number()
     .min(1)

@@ -372,9 +372,9 @@ export class AlertIngest {
     };
   }
 
-  /** Alerts per transaction: small on the embedded store, whose queries run on our own thread. */
+  /** Alerts per transaction (ALERT_BATCH_SIZE); both stores run their queries off our thread. */
   private get batchSize(): number {
-    return this.config.ALERT_BATCH_SIZE ?? (this.deps.db.kind === 'pglite' ? 50 : 500);
+    return this.config.ALERT_BATCH_SIZE;
   }
 
   private batches<T>(list: T[]): T[][] {
