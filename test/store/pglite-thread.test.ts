@@ -82,6 +82,30 @@ describe('the embedded store in its worker thread', () => {
     expect(left.rows).toEqual([]);
   });
 
+  it('prepares each statement once and still sees a table that changed, whether by exec or by a statement', async () => {
+    await db.exec('CREATE TABLE shape (a int)');
+    await db.query('INSERT INTO shape VALUES (1)');
+    const read = () => db.query('SELECT * FROM shape');
+    // Past PostgreSQL's five custom plans, so the statement runs on its cached plan.
+    for (let i = 0; i < 7; i++) expect((await read()).rows).toEqual([{ a: 1 }]);
+    await db.exec("ALTER TABLE shape ADD COLUMN b text DEFAULT 'x'");
+    expect((await read()).rows).toEqual([{ a: 1, b: 'x' }]);
+    await db.query("ALTER TABLE shape ADD COLUMN c text DEFAULT 'y'");
+    expect((await read()).rows).toEqual([{ a: 1, b: 'x', c: 'y' }]);
+  });
+
+  it('keeps working past the statement cache, after a syntax error, and with arrays, nulls and JSON', async () => {
+    for (let i = 0; i < 520; i++)
+      expect((await db.query(`SELECT $1::int + ${i} AS v`, [1])).rows[0]).toEqual({ v: 1 + i });
+    expect((await db.query('SELECT $1::int + 0 AS v', [5])).rows[0]).toEqual({ v: 5 });
+    await expect(db.query('SELEC 1')).rejects.toMatchObject({ code: '42601' });
+    const r = await db.query<{ n: number; missing: null; doc: unknown }>(
+      'SELECT cardinality($1::int[]) AS n, $2::text AS missing, $3::jsonb AS doc',
+      [[1, 2, 3], null, JSON.stringify({ k: ['v'] })],
+    );
+    expect(r.rows).toEqual([{ n: 3, missing: null, doc: { k: ['v'] } }]);
+  });
+
   it('leaves the event loop free while a statement runs', async () => {
     const order: string[] = [];
     const heavy = db
