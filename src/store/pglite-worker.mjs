@@ -58,7 +58,11 @@ const concat = (parts) => {
 async function prepare(sql) {
   const name = `ib_${++statementSeq}`;
   const parts = toClose.splice(0).map((n) => serialize.close({ type: 'S', name: n }));
-  parts.push(serialize.parse({ name, text: sql, types: [] }), serialize.describe({ type: 'S', name }), serialize.sync());
+  parts.push(
+    serialize.parse({ name, text: sql, types: [] }),
+    serialize.describe({ type: 'S', name }),
+    serialize.sync(),
+  );
   const { messages } = await db.execProtocol(concat(parts));
   const described = messages.find((m) => m.name === 'parameterDescription');
   const st = { name, types: described ? described.dataTypeIDs : [] };
