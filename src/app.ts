@@ -81,7 +81,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
   // Before anything is opened: a real workspace with an open alert webhook is refused (rt-07).
   const webhookAuth = webhookAuthMode(config);
   const metrics = createMetrics();
-  const db = opts.db ?? (await openStore(config));
+  const db = opts.db ?? (await openStore(config, logger));
   await prepareStore(db, config, logger);
   const runbooks = await createRunbookLookup(config.RUNBOOKS_DIR, logger);
 
@@ -355,18 +355,25 @@ function startGauges(db: Db, metrics: Metrics): NodeJS.Timeout {
   return timer;
 }
 
-async function openStore(config: Config): Promise<Db> {
-  return openDb({ databaseUrl: config.DATABASE_URL, dataDir: config.INCIDENT_BOT_DATA, command: 'serve' }).catch(
-    (err) => {
-      if (err instanceof StoreInUseError) throw err;
-      throw new Error(
-        config.DATABASE_URL
-          ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
-          : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
-        { cause: err },
-      );
+async function openStore(config: Config, logger: Logger): Promise<Db> {
+  return openDb({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.INCIDENT_BOT_DATA,
+    command: 'serve',
+    // A bot without its store can take nothing in: exit, so the supervisor restarts it on the same data.
+    onLost: (err) => {
+      logger.fatal({ err }, 'the embedded database stopped unexpectedly; exiting so the bot restarts on its data');
+      process.exit(1);
     },
-  );
+  }).catch((err) => {
+    if (err instanceof StoreInUseError) throw err;
+    throw new Error(
+      config.DATABASE_URL
+        ? `cannot connect to DATABASE_URL: ${(err as Error).message}`
+        : `cannot open the embedded database in ${config.INCIDENT_BOT_DATA}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  });
 }
 
 /**

@@ -43,11 +43,13 @@ export interface OpenDbOptions {
   schema?: string;
   /** What this process is (`serve`, `incidents list`); recorded in the embedded store's lock file. */
   command?: string;
+  /** Called if the embedded store's thread stops unexpectedly (see startPgliteThread); PostgreSQL never calls it. */
+  onLost?: (err: Error) => void;
 }
 
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.max ?? 10, opts.schema);
-  return openPglite(opts.dataDir ?? './.incident-bot', opts.command ?? 'process');
+  return openPglite(opts.dataDir ?? './.incident-bot', opts.command ?? 'process', opts.onLost);
 }
 
 // pg returns int8 and numeric as strings; counts and ids here fit in a double.
@@ -92,10 +94,10 @@ async function openPostgres(url: string, max: number, schema?: string): Promise<
   };
 }
 
-async function openPglite(dataDir: string, command: string): Promise<Db> {
+async function openPglite(dataDir: string, command: string, onLost?: (err: Error) => void): Promise<Db> {
   let db: PgliteThread;
   let lock: StoreLock | null = null;
-  if (dataDir.startsWith('memory://')) db = await startPgliteThread(dataDir);
+  if (dataDir.startsWith('memory://')) db = await startPgliteThread(dataDir, onLost);
   else {
     const dir = resolve(dataDir);
     mkdirSync(dir, { recursive: true });
@@ -112,7 +114,7 @@ async function openPglite(dataDir: string, command: string): Promise<Db> {
       }
     }
     try {
-      db = await startPgliteThread(dir);
+      db = await startPgliteThread(dir, onLost);
       if (!initialised) lock = lockDataDir(dir, command);
     } catch (e) {
       lock?.release();

@@ -59,13 +59,16 @@ function workerScript(): string {
 /**
  * Starts the worker and opens PGlite at `dataDir` (a directory, or `memory://`) in it.
  * Throws the worker's error when PGlite cannot open the directory. The thread holds the process open only
- * while a message is waiting for its reply, so a CLI command exits when its work is done.
+ * while a message is waiting for its reply, so a CLI command exits when its work is done. `onLost` is called
+ * once if the thread stops other than by `close()` (a WebAssembly abort, out of memory); every statement
+ * waiting then, and every one after, rejects with that error.
  */
-export async function startPgliteThread(dataDir: string): Promise<PgliteThread> {
+export async function startPgliteThread(dataDir: string, onLost?: (err: Error) => void): Promise<PgliteThread> {
   const worker = new Worker(workerScript(), { workerData: { dataDir } });
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let stopped: Error | null = null;
+  let closing = false;
   worker.unref();
 
   const ready = new Promise<void>((resolve, reject) => {
@@ -73,9 +76,11 @@ export async function startPgliteThread(dataDir: string): Promise<PgliteThread> 
     worker.once('error', reject);
   });
   const stop = (err: Error) => {
+    if (stopped) return;
     stopped = err;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
+    if (!closing) onLost?.(err);
   };
   worker.on('error', (e) => stop(e instanceof Error ? e : new Error(String(e))));
   worker.on('exit', (code) => stop(new Error(`the embedded database's thread stopped (exit code ${code})`)));
@@ -102,6 +107,7 @@ export async function startPgliteThread(dataDir: string): Promise<PgliteThread> 
   try {
     await ready;
   } catch (e) {
+    closing = true;
     await worker.terminate();
     throw e;
   } finally {
@@ -119,6 +125,7 @@ export async function startPgliteThread(dataDir: string): Promise<PgliteThread> 
     },
     end: (tx, commit) => send<void>({ op: 'end', tx, commit }),
     async close() {
+      closing = true;
       try {
         if (!stopped) await send<void>({ op: 'close' });
       } finally {
