@@ -167,13 +167,20 @@ export function alertnameOf(
 /**
  * The identity of an alert's sender: its externalURL and the values of the cluster-identity labels
  * (ALERT_CLUSTER_LABELS, by default `cluster` and `prometheus`). Two Alertmanagers, or two clusters
- * behind one, never share an incident.
+ * behind one, never share an incident. A label the alert lacks is taken from the notification's commonLabels.
  */
-export function clusterOf(labels: Record<string, string>, clusterLabels: string[]): string {
-  return clusterLabels
-    .filter((k) => labels[k])
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',');
+export function clusterOf(
+  labels: Record<string, string>,
+  clusterLabels: string[],
+  commonLabels: Record<string, string> = {},
+): string {
+  // Called once per alert of a notification (10,000 in a storm): no merged copy of the labels.
+  let out = '';
+  for (const k of clusterLabels) {
+    const v = labels[k] ?? commonLabels[k];
+    if (v) out += `${out ? ',' : ''}${k}=${v}`;
+  }
+  return out;
 }
 
 /**

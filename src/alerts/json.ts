@@ -5,15 +5,23 @@ import { Worker } from 'node:worker_threads';
 export const INLINE_PARSE_CHARS = 512 * 1024;
 
 // Plain JavaScript, so the worker runs the same from sources (tsx, vitest) and from dist/.
+// The main thread asks for each slice of alerts ('more') once it has taken the last one in: slices posted all at
+// once were received in one go (a port delivers every waiting message in one turn), 60 ms for 10,000 alerts.
 const WORKER = `(() => {
 const { parentPort, workerData } = require('node:worker_threads');
 let value;
 try { value = JSON.parse(workerData); } catch (err) { parentPort.postMessage({ error: err.message }); return; }
 if (value && typeof value === 'object' && !Array.isArray(value) && Array.isArray(value.alerts)) {
   const alerts = value.alerts;
+  let at = 0;
+  const next = () => {
+    if (at >= alerts.length) return parentPort.postMessage({ done: true });
+    parentPort.postMessage({ alerts: alerts.slice(at, at + 250) });
+    at += 250;
+  };
   parentPort.postMessage({ envelope: { ...value, alerts: [] }, total: alerts.length });
-  for (let i = 0; i < alerts.length; i += 250) parentPort.postMessage({ alerts: alerts.slice(i, i + 250) });
-  parentPort.postMessage({ done: true });
+  parentPort.on('message', next);
+  next();
 } else parentPort.postMessage({ envelope: value, total: 0, done: true });
 })();`;
 
@@ -27,8 +35,8 @@ export class InvalidJsonError extends Error {
 
 /**
  * Parses a JSON body without holding the event loop: small bodies inline, large ones in a worker thread
- * whose result arrives in slices of 250 alerts (each slice costs the main thread about a millisecond
- * to receive). Throws InvalidJsonError when the text is not JSON.
+ * whose result arrives in slices of 250 alerts, one per turn of the event loop (each slice costs the main
+ * thread about a millisecond to receive). Throws InvalidJsonError when the text is not JSON.
  */
 export async function parseJsonBody(text: string): Promise<unknown> {
   if (text.length <= INLINE_PARSE_CHARS) {
@@ -52,7 +60,10 @@ export async function parseJsonBody(text: string): Promise<unknown> {
     worker.on('message', (m: { error?: string; envelope?: unknown; alerts?: unknown[]; done?: boolean }) => {
       if (m.error !== undefined) return finish(() => reject(new InvalidJsonError(m.error!)));
       if ('envelope' in m) envelope = m.envelope as Record<string, unknown>;
-      if (m.alerts) for (const a of m.alerts) alerts.push(a);
+      if (m.alerts) {
+        for (const a of m.alerts) alerts.push(a);
+        setImmediate(() => worker.postMessage('more'));
+      }
       if (m.done)
         finish(() =>
           resolve(

@@ -5,10 +5,15 @@ const P_LEVEL = /^p([1-4])$/i;
 /**
  * An alert's P-level from its labels (`severity`, `priority`), through the configured map
  * (critical=P1, warning=P3 ...); P1..P4 are taken as written. Unknown: P3, a middle ground that opens a channel.
+ * A label the alert lacks is read from `commonLabels` (the notification's), as if the two were merged.
  */
-export function severityFromLabels(labels: Record<string, string>, map: Record<string, string>): Severity {
+export function severityFromLabels(
+  labels: Record<string, string>,
+  map: Record<string, string>,
+  commonLabels: Record<string, string> = {},
+): Severity {
   for (const key of ['severity', 'priority', 'level']) {
-    const v = labels[key]?.trim();
+    const v = (labels[key] ?? commonLabels[key])?.trim();
     if (!v) continue;
     const p = v.match(P_LEVEL);
     if (p) return `P${p[1]}` as Severity;

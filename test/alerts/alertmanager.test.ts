@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAlertmanager, parseAmTime } from '../../src/alerts/alertmanager.js';
-import { identityKey, NotANotificationError } from '../../src/alerts/intake.js';
+import { clusterOf, identityKey, NotANotificationError } from '../../src/alerts/intake.js';
 import { parseSeverity, severityFromLabels } from '../../src/alerts/severity.js';
 import { loadConfig } from '../../src/config.js';
 import { channelName, slugify, withSuffix } from '../../src/incidents/naming.js';
@@ -19,6 +19,18 @@ describe('alert intake rules', () => {
     expect(severityFromLabels({}, map)).toBe('P3');
     expect(parseSeverity('sev1', map)).toBe('P1');
     expect(parseSeverity('bogus', map)).toBeNull();
+  });
+
+  it("reads a label the alert lacks from the notification's commonLabels, the alert's own winning", () => {
+    expect(severityFromLabels({ pod: 'a' }, map, { severity: 'critical' })).toBe('P1');
+    expect(severityFromLabels({ severity: 'warning' }, map, { severity: 'critical' })).toBe('P3');
+    // An empty label of the alert's own counts as absent, as in the merged labels it replaces.
+    expect(severityFromLabels({ severity: '' }, map, { severity: 'critical' })).toBe('P3');
+    expect(clusterOf({ pod: 'a' }, ['cluster', 'prometheus'], { cluster: 'eu-1' })).toBe('cluster=eu-1');
+    expect(clusterOf({ cluster: 'us-2' }, ['cluster', 'prometheus'], { cluster: 'eu-1', prometheus: 'm/k8s' })).toBe(
+      'cluster=us-2,prometheus=m/k8s',
+    );
+    expect(clusterOf({ cluster: '' }, ['cluster'], { cluster: 'eu-1' })).toBe('');
   });
 
   it('keys incidents by sender identity and groupKey, else by alertname and namespace/service', async () => {
