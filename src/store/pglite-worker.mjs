@@ -75,8 +75,22 @@ async function prepare(sql) {
   return st;
 }
 
+/** A statement that may change tables (a migration's, after its comments): plans cached before it may no longer fit. */
+const SCHEMA_CHANGE = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(?:create|alter|drop|do)\b/i;
+
+/** Forgets every prepared statement; they are closed with the next one prepared. */
+function forgetStatements() {
+  for (const { name } of statements.values()) toClose.push(name);
+  statements.clear();
+}
+
 /** Runs one statement with parameters; returns `{ rows, rowCount }`. Throws PostgreSQL's error. */
 async function query(sql, params, retried = false) {
+  if (SCHEMA_CHANGE.test(sql)) {
+    const result = await db.query(sql, params);
+    forgetStatements();
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  }
   let st = statements.get(sql);
   if (st) {
     statements.delete(sql);
@@ -115,10 +129,7 @@ async function query(sql, params, retried = false) {
 /** Runs several statements (migrations); forgets every prepared statement, whose tables may have changed. */
 async function exec(sql) {
   await db.exec(sql);
-  if (statements.size > 0) {
-    for (const { name } of statements.values()) toClose.push(name);
-    statements.clear();
-  }
+  forgetStatements();
 }
 
 // --- Order: one statement at a time; while a transaction is open, only its own statements run. ---

@@ -92,6 +92,12 @@ describe('the embedded store in its worker thread', () => {
     expect((await read()).rows).toEqual([{ a: 1, b: 'x' }]);
     await db.query("ALTER TABLE shape ADD COLUMN c text DEFAULT 'y'");
     expect((await read()).rows).toEqual([{ a: 1, b: 'x', c: 'y' }]);
+    // Inside a transaction, as migrations run: a failed statement there could not be retried.
+    await db.tx(async (q) => {
+      for (let i = 0; i < 7; i++) await q.query('SELECT * FROM shape');
+      await q.query("-- a migration's comment\nALTER TABLE shape ADD COLUMN d text DEFAULT 'z'");
+      expect((await q.query('SELECT * FROM shape')).rows).toEqual([{ a: 1, b: 'x', c: 'y', d: 'z' }]);
+    });
   });
 
   it('keeps working past the statement cache, after a syntax error, and with arrays, nulls and JSON', async () => {
