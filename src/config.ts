@@ -198,8 +198,10 @@ export const ConfigSchema = z.object({
     .number()
     .int()
     .min(1)
-    .default(500)
-    .describe('Alerts stored per transaction when a notification is large, the event loop yielded between.'),
+    .optional()
+    .describe(
+      'Alerts stored per transaction when a notification is large, the event loop yielded between. Default: 500 on PostgreSQL, 100 on the embedded store (it runs one transaction at a time, so a batch holds back the alerts arriving meanwhile).',
+    ),
   ALERT_REPEAT_NOTE_MINUTES: z.coerce
     .number()
     .min(1)
