@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { lockDataDir, type StoreLock } from './lock.js';
@@ -94,6 +94,29 @@ async function openPostgres(url: string, max: number, schema?: string): Promise<
   };
 }
 
+/** Where a new data directory's database is created before it is moved into place. */
+const STAGING = '.initialising';
+
+/**
+ * Creates the embedded database of a new data directory (PostgreSQL's initdb, seconds) in a subdirectory, and
+ * moves it into place once complete, PG_VERSION last: a first start interrupted (Ctrl-C, a killed pod) leaves no
+ * half-made database, which every later start refused with a WebAssembly "Aborted()". Without PG_VERSION the
+ * directory holds no database, so what an interrupted attempt left is replaced. Other files (the local
+ * workspace, the lock) stay.
+ */
+async function initialiseDataDir(dir: string): Promise<void> {
+  const staging = join(dir, STAGING);
+  rmSync(staging, { recursive: true, force: true });
+  const created = await startPgliteThread(staging);
+  await created.close();
+  const names = readdirSync(staging).filter((n) => n !== 'PG_VERSION');
+  for (const name of [...names, 'PG_VERSION']) {
+    rmSync(join(dir, name), { recursive: true, force: true });
+    renameSync(join(staging, name), join(dir, name));
+  }
+  rmSync(staging, { recursive: true, force: true });
+}
+
 async function openPglite(dataDir: string, command: string, onLost?: (err: Error) => void): Promise<Db> {
   let db: PgliteThread;
   let lock: StoreLock | null = null;
@@ -102,25 +125,13 @@ async function openPglite(dataDir: string, command: string, onLost?: (err: Error
     const dir = resolve(dataDir);
     mkdirSync(dir, { recursive: true });
     // One writer per data directory: a second process would overwrite the first one's data on close (rt-06).
-    // PostgreSQL's initdb wants an empty directory, so a new one is locked from beside it until initialised.
-    const initialised = existsSync(join(dir, 'PG_VERSION'));
-    let beside: StoreLock | null = null;
-    if (initialised) lock = lockDataDir(dir, command);
-    else {
-      try {
-        beside = lockDataDir(dir, command, `${dir}.incident-bot.lock`);
-      } catch (e) {
-        if (!['EACCES', 'EROFS', 'EPERM'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
-      }
-    }
+    lock = lockDataDir(dir, command);
     try {
+      if (!existsSync(join(dir, 'PG_VERSION'))) await initialiseDataDir(dir);
       db = await startPgliteThread(dir, onLost);
-      if (!initialised) lock = lockDataDir(dir, command);
     } catch (e) {
-      lock?.release();
+      lock.release();
       throw e;
-    } finally {
-      beside?.release();
     }
   }
   let closed = false;

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -152,6 +152,39 @@ describe('the embedded store in a data directory', () => {
       expect(out.stderr).toBe('');
       expect(out.status).toBe(0);
       expect(JSON.parse(out.stdout.trim())).toEqual([{ v: 'written before close' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('a first start cut short (killed while creating the database) leaves a directory the next start opens', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ib-init-'));
+    try {
+      const data = join(dir, 'data');
+      const script = join(dir, 'open.mts');
+      writeFileSync(
+        script,
+        `import { openDb } from ${JSON.stringify(pathToFileURL(join(repo, 'src', 'store', 'db.ts')).href)};
+        await openDb({ dataDir: process.argv[2], command: 'serve' });`,
+      );
+      // Killed while PostgreSQL's initdb is writing the new database (its first files are there).
+      const child = spawn(process.execPath, ['--import', 'tsx', script, data], { cwd: repo, stdio: 'ignore' });
+      const started = () => ['global', '.initialising/global'].some((p) => existsSync(join(data, p)));
+      for (let i = 0; i < 3000 && !started(); i++) await new Promise((r) => setTimeout(r, 10));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // What an attempt killed while moving the new database into place would leave, beside a file of ours.
+      mkdirSync(join(data, 'base'), { recursive: true });
+      writeFileSync(join(data, 'base', 'half'), 'x');
+      writeFileSync(join(data, 'local-workspace.json'), '{}');
+      const db = await openDb({ dataDir: data, command: 'serve' });
+      try {
+        expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await db.close();
+      }
+      expect(readdirSync(data)).toContain('local-workspace.json');
+      expect(readdirSync(data)).not.toContain('.initialising');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
