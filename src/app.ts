@@ -7,6 +7,7 @@ import { loadRolesFile } from './auth/roles.js';
 import { type Config, webhookAuthMode } from './config.js';
 import { createDiagnostics } from './diagnostics/run.js';
 import { createEmulator, type Emulator, type EmulatorOptions } from './emulator/index.js';
+import { UserFacingError } from './errors.js';
 import { auditTargets, type KnownGroup, runbookTargetUses } from './escalation/audit.js';
 import { createEscalation } from './escalation/setup.js';
 import { alertmanagerHandler, parseNotification } from './http/alertmanager.js';
@@ -23,7 +24,6 @@ import { createSlackTransport } from './slack/transport.js';
 import { createStatuspage } from './statuspage/setup.js';
 import { type Db, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
-import { StoreInUseError } from './store/lock.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
 import { createRetentionWorker } from './store/retention.js';
@@ -366,7 +366,7 @@ async function openStore(config: Config, logger: Logger): Promise<Db> {
       process.exit(1);
     },
   }).catch((err) => {
-    if (err instanceof StoreInUseError) throw err;
+    if (err instanceof UserFacingError) throw err;
     throw new Error(
       config.DATABASE_URL
         ? `cannot connect to DATABASE_URL: ${(err as Error).message}`

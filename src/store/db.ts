@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { UserFacingError } from '../errors.js';
 import { lockDataDir, type StoreLock } from './lock.js';
 import { type PgliteThread, startPgliteThread } from './pglite-thread.js';
 
@@ -94,6 +95,18 @@ async function openPostgres(url: string, max: number, schema?: string): Promise<
   };
 }
 
+/** The embedded database in a data directory exists but cannot be opened. */
+export class StoreDamagedError extends UserFacingError {
+  constructor(dir: string, cause: unknown) {
+    super(
+      `The embedded database in ${dir} cannot be opened (${cause instanceof Error ? cause.message : String(cause)}): its files are damaged, or were written by another version. ` +
+        `Restore the directory from a backup, or move it aside to start with an empty database (incidents in it are then not shown).`,
+      'store_damaged',
+    );
+    this.cause = cause;
+  }
+}
+
 /** Where a new data directory's database is created before it is moved into place. */
 const STAGING = '.initialising';
 
@@ -127,8 +140,11 @@ async function openPglite(dataDir: string, command: string, onLost?: (err: Error
     // One writer per data directory: a second process would overwrite the first one's data on close (rt-06).
     lock = lockDataDir(dir, command);
     try {
-      if (!existsSync(join(dir, 'PG_VERSION'))) await initialiseDataDir(dir);
-      db = await startPgliteThread(dir, onLost);
+      const initialised = existsSync(join(dir, 'PG_VERSION'));
+      if (!initialised) await initialiseDataDir(dir);
+      db = await startPgliteThread(dir, onLost).catch((e: unknown) => {
+        throw initialised ? new StoreDamagedError(dir, e) : e;
+      });
     } catch (e) {
       lock.release();
       throw e;

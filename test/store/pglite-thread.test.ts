@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, openDb } from '../../src/store/db.js';
+import { type Db, openDb, StoreDamagedError } from '../../src/store/db.js';
 
 // The embedded store runs PGlite in a worker thread (src/store/pglite-thread.ts); these pin down what the
 // rest of the bot relies on across that boundary.
@@ -185,6 +185,22 @@ describe('the embedded store in a data directory', () => {
       }
       expect(readdirSync(data)).toContain('local-workspace.json');
       expect(readdirSync(data)).not.toContain('.initialising');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('a damaged database is refused with one line naming the directory and what to do', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ib-damaged-'));
+    try {
+      await (await openDb({ dataDir: dir, command: 'test' })).close();
+      writeFileSync(join(dir, 'global', 'pg_control'), Buffer.alloc(2000, 7));
+      const err = await openDb({ dataDir: dir, command: 'serve' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreDamagedError);
+      expect((err as Error).message).toContain(`The embedded database in ${dir} cannot be opened`);
+      expect((err as Error).message).toMatch(/Restore the directory from a backup, or move it aside/);
+      // The lock is released: the next attempt fails the same way, not as "in use".
+      await expect(openDb({ dataDir: dir, command: 'serve' })).rejects.toBeInstanceOf(StoreDamagedError);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
