@@ -122,6 +122,12 @@ function fail(err: unknown): never {
   process.exit(err instanceof UserFacingError ? 2 : 1);
 }
 
+// Output piped into `head` or `less` that stops reading is not an error: stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 process.on('unhandledRejection', (err) => {
   console.error('incident-bot: unhandled rejection', err);
 });
