@@ -37,7 +37,10 @@ export function registerIncidentsCommand(program: Command): void {
     .description('Open incidents as JSON lines.')
     .action(async () => {
       await withStore(async (db) => {
-        for (const i of await listOpenIncidents(db))
+        const open = await listOpenIncidents(db);
+        // On stderr, so scripts reading the JSON lines get none.
+        if (!open.length) process.stderr.write(`No open incidents (${storeName()}).\n`);
+        for (const i of open)
           console.log(
             JSON.stringify({
               id: i.id,
@@ -49,6 +52,12 @@ export function registerIncidentsCommand(program: Command): void {
           );
       });
     });
+}
+
+/** Which store a command read, in words: an empty list from the wrong INCIDENT_BOT_DATA is a common surprise. */
+function storeName(): string {
+  const config = loadConfig();
+  return config.DATABASE_URL ? 'PostgreSQL store' : `embedded database in ${config.INCIDENT_BOT_DATA}`;
 }
 
 async function withStore(fn: (db: Db, runbooks: RunbookLookup) => Promise<void>) {

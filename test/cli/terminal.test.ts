@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeSendAnswer } from '../../src/cli/alert.js';
 import { localBanner } from '../../src/cli/banner.js';
@@ -64,4 +68,21 @@ describe('the terminal', () => {
     expect(loadConfig({ LOG_FORMAT: 'json' }).LOG_FORMAT).toBe('json');
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
+
+  it('says so on stderr when there are no open incidents, naming the store it read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ib-empty-'));
+    try {
+      const env = { ...process.env, INCIDENT_BOT_DATA: dir, DATABASE_URL: '', LOG_LEVEL: 'silent' };
+      const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', 'incidents', 'list'], {
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(out.status).toBe(0);
+      expect(out.stdout).toBe('');
+      expect(out.stderr.trim()).toBe(`No open incidents (embedded database in ${dir}).`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
