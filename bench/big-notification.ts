@@ -50,6 +50,20 @@ export function bigNotification(n: number) {
   };
 }
 
+/**
+ * A notification of another group: its own namespace (so it forms no storm with the big one, which would fold
+ * it) and its own fingerprints.
+ */
+function otherGroup(name: string, alerts: number) {
+  const n = bigNotification(alerts);
+  n.groupKey = name;
+  for (const [i, a] of n.alerts.entries()) {
+    a.labels.namespace = name;
+    a.fingerprint = `${name}-${i}`;
+  }
+  return n;
+}
+
 export async function benchBigNotification(opts: BigNotificationOptions) {
   // PGlite in a data directory, as `serve` runs it: its file writes are part of the cost.
   const b = await startBenchBot(opts.backend, opts.pgBase, {}, {}, { onDisk: true });
@@ -59,7 +73,7 @@ export async function benchBigNotification(opts: BigNotificationOptions) {
     await fetch(`${b.bot.url}/alerts/alertmanager`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ ...bigNotification(3), groupKey: 'warm-up' }),
+      body: JSON.stringify(otherGroup('warm-up', 3)),
     });
     await b.bot.sender.idle(30_000).catch(() => {});
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -97,9 +111,7 @@ export async function benchBigNotification(opts: BigNotificationOptions) {
     const others = (async () => {
       for (let i = 0; !bigAnswered; i++) {
         await sleep(150);
-        const n = bigNotification(1);
-        n.groupKey = `meanwhile-${i}`;
-        n.alerts[0]!.fingerprint = `meanwhile${i}`;
+        const n = otherGroup(`meanwhile-${i}`, 1);
         const t = performance.now();
         const r = await fetch(`${b.bot.url}/alerts/alertmanager`, {
           method: 'POST',
