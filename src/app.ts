@@ -22,7 +22,7 @@ import type { RunbookDocument } from './runbooks/schema.js';
 import { createRoles, registerSlackAdapter } from './slack/adapter.js';
 import { createSlackTransport } from './slack/transport.js';
 import { createStatuspage } from './statuspage/setup.js';
-import { type Db, openDb } from './store/db.js';
+import { type Db, describeStore, openDb } from './store/db.js';
 import { countOpenBySeverity } from './store/incidents.js';
 import { migrate } from './store/migrate.js';
 import { releaseInflight } from './store/outbox.js';
@@ -330,10 +330,7 @@ export async function startBot(config: Config, opts: StartOptions): Promise<Bot>
 async function prepareStore(db: Db, config: Config, logger: Logger): Promise<void> {
   const migrations = await migrate(db);
   if (migrations.applied.length) logger.info({ applied: migrations.applied }, 'database migrated');
-  logger.info(
-    { store: db.kind },
-    db.kind === 'pglite' ? `embedded database in ${config.INCIDENT_BOT_DATA}` : 'PostgreSQL store',
-  );
+  logger.info({ store: db.kind }, describeStore(db, config.INCIDENT_BOT_DATA));
   // The embedded database has one owner: whatever a previous process left in flight is ours to resend now,
   // instead of after the lease (on PostgreSQL another replica may still be sending it).
   if (db.kind === 'pglite') {

@@ -4,7 +4,7 @@ import { UserFacingError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import { exportFromStore } from '../postmortem/export.js';
 import { createRunbookLookup, type RunbookLookup } from '../runbooks/lookup.js';
-import { type Db, openDb } from '../store/db.js';
+import { type Db, describeStore, openDb } from '../store/db.js';
 import { listOpenIncidents } from '../store/incidents.js';
 import { migrate } from '../store/migrate.js';
 
@@ -36,10 +36,11 @@ export function registerIncidentsCommand(program: Command): void {
     .command('list')
     .description('Open incidents as JSON lines.')
     .action(async () => {
-      await withStore(async (db) => {
+      await withStore(async (db, _runbooks, store) => {
         const open = await listOpenIncidents(db);
-        // On stderr, so scripts reading the JSON lines get none.
-        if (!open.length) process.stderr.write(`No open incidents (${storeName()}).\n`);
+        // On stderr, so scripts reading the JSON lines get none; naming the store, as an empty list from the wrong
+        // INCIDENT_BOT_DATA is a common surprise.
+        if (!open.length) process.stderr.write(`No open incidents (${store}).\n`);
         for (const i of open)
           console.log(
             JSON.stringify({
@@ -54,13 +55,7 @@ export function registerIncidentsCommand(program: Command): void {
     });
 }
 
-/** Which store a command read, in words: an empty list from the wrong INCIDENT_BOT_DATA is a common surprise. */
-function storeName(): string {
-  const config = loadConfig();
-  return config.DATABASE_URL ? 'PostgreSQL store' : `embedded database in ${config.INCIDENT_BOT_DATA}`;
-}
-
-async function withStore(fn: (db: Db, runbooks: RunbookLookup) => Promise<void>) {
+async function withStore(fn: (db: Db, runbooks: RunbookLookup, store: string) => Promise<void>) {
   const config = loadConfig();
   const db = await openDb({
     databaseUrl: config.DATABASE_URL,
@@ -69,7 +64,11 @@ async function withStore(fn: (db: Db, runbooks: RunbookLookup) => Promise<void>)
   });
   try {
     await migrate(db);
-    await fn(db, await createRunbookLookup(config.RUNBOOKS_DIR, silentLogger));
+    await fn(
+      db,
+      await createRunbookLookup(config.RUNBOOKS_DIR, silentLogger),
+      describeStore(db, config.INCIDENT_BOT_DATA),
+    );
   } finally {
     await db.close();
   }

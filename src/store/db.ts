@@ -48,6 +48,11 @@ export interface OpenDbOptions {
   onLost?: (err: Error) => void;
 }
 
+/** The store in words, as the log and the CLI name it: "embedded database in DIR" or "PostgreSQL store". */
+export function describeStore(db: Pick<Db, 'kind'>, dataDir: string): string {
+  return db.kind === 'pglite' ? `embedded database in ${dataDir}` : 'PostgreSQL store';
+}
+
 export async function openDb(opts: OpenDbOptions): Promise<Db> {
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.max ?? 10, opts.schema);
   return openPglite(opts.dataDir ?? './.incident-bot', opts.command ?? 'process', opts.onLost);
