@@ -125,15 +125,22 @@ describe('the embedded store in its worker thread', () => {
 
 const repo = join(import.meta.dirname, '..', '..');
 
+/** Writes a script for a child process (run with tsx): `body`, with `openDb` imported from the sources. */
+function dbScript(dir: string, name: string, body: string): string {
+  const file = join(dir, name);
+  const db = pathToFileURL(join(repo, 'src', 'store', 'db.ts')).href;
+  writeFileSync(file, `import { openDb } from ${JSON.stringify(db)};\n${body}`);
+  return file;
+}
+
 describe('the embedded store in a data directory', () => {
   it('keeps what was written across a close and a reopen, and a short-lived process exits on its own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ib-thread-'));
     try {
-      const script = join(dir, 'check.mts');
-      writeFileSync(
-        script,
+      const script = dbScript(
+        dir,
+        'check.mts',
         `
-        import { openDb } from ${JSON.stringify(pathToFileURL(join(repo, 'src', 'store', 'db.ts')).href)};
         const db = await openDb({ dataDir: process.argv[2], command: 'test' });
         await db.exec('CREATE TABLE IF NOT EXISTS kept (v text)');
         await db.query("INSERT INTO kept VALUES ('written before close')");
@@ -161,12 +168,7 @@ describe('the embedded store in a data directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ib-init-'));
     try {
       const data = join(dir, 'data');
-      const script = join(dir, 'open.mts');
-      writeFileSync(
-        script,
-        `import { openDb } from ${JSON.stringify(pathToFileURL(join(repo, 'src', 'store', 'db.ts')).href)};
-        await openDb({ dataDir: process.argv[2], command: 'serve' });`,
-      );
+      const script = dbScript(dir, 'open.mts', "await openDb({ dataDir: process.argv[2], command: 'serve' });");
       // Killed while PostgreSQL's initdb is writing the new database (its first files are there).
       const child = spawn(process.execPath, ['--import', 'tsx', script, data], { cwd: repo, stdio: 'ignore' });
       const started = () => ['global', '.initialising/global'].some((p) => existsSync(join(data, p)));
